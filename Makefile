@@ -1,0 +1,45 @@
+# hastack — every entry point other people and scripts rely on. See README.md.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STACK ?= dev
+OUT ?= build/render/$(STACK)
+PROGRAM ?= .
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help venv test lint typecheck pytest render policy bench up down preview toolchain
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+venv: $(VENV)/.installed ## create .venv with the pinned dependencies
+
+test: venv lint typecheck pytest ## the whole suite: ruff, mypy, pytest (README's test command)
+
+lint: venv ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv ## mypy over the program, components, tools and policy rules
+	$(VENV)/bin/mypy
+
+pytest: venv ## pytest (unit, stack, policy, integration tiers)
+	$(PY) -m pytest
+
+render: venv ## STACK=<s> OUT=<dir>: manifests the program would send, under mocks, secrets redacted
+	$(PY) -m hastack_tools.render --stack $(STACK) --out $(OUT)
+
+policy: venv ## STACK=<s> [PROGRAM=<dir>]: offline policy gate through the analyzer protocol
+	$(PY) -m hastack_tools.gate --program $(PROGRAM) $(if $(filter command line,$(origin STACK)),--stack $(STACK),)
+
+bench: venv ## benchmarks (time and peak memory) beside their named peers
+	$(PY) -m benchmarks.run

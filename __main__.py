@@ -1,0 +1,25 @@
+"""hastack: read and validate the stack config, build one HighlyAvailableApp per app, export outputs."""
+
+import pulumi
+
+from components import HighlyAvailableApp, IsolatedNamespace
+from components.config import load
+
+stack = load()
+namespace = IsolatedNamespace(stack.namespace, stack)
+apps = [HighlyAvailableApp(app, stack, namespace.name) for app in stack.apps]
+
+pulumi.export("environment", stack.environment)
+pulumi.export("namespace", namespace.name)
+pulumi.export(
+    "apps",
+    {
+        app.name: {
+            "serviceDnsName": component.service_dns_name,
+            "servicePort": component.service_port,
+            "urls": component.urls,
+            "resourceNames": component.resource_names,
+        }
+        for app, component in zip(stack.apps, apps, strict=True)
+    },
+)

@@ -1,0 +1,153 @@
+"""Ingress controller profiles: the only place that knows controller-specific annotations.
+
+Each profile maps hastack's controller-neutral settings (load-balancing algorithm, rate limits,
+HTTPS redirect) to one controller family's annotations, and says what that family cannot do so
+that config validation can refuse it with the list of what it can.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+LOAD_BALANCING_ALGORITHMS = ("round-robin", "least-connections", "ewma", "consistent-hash")
+"""Every algorithm name the config accepts; a profile supports a subset."""
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """Per-client abuse protection: steady requests per second, burst, concurrent connections."""
+
+    rps: int
+    burst: int | None = None
+    connections: int | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A setting the controller cannot honour: the config key below the app's ingress, and why."""
+
+    key: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ControllerProfile:
+    """What one ingress controller family can do, and the annotations that ask it to."""
+
+    name: str
+    class_names: tuple[str, ...]
+    default_namespace: str
+    load_balancing: Mapping[str, Mapping[str, str]]
+    redirect_annotations: Mapping[str, str]
+    rate_limit_annotations: Callable[[RateLimit], dict[str, str]]
+    rate_limit_problems: Callable[[RateLimit], list[Problem]] = field(default=lambda _limit: [])
+
+    def problems(self, algorithm: str, rate_limit: RateLimit | None) -> list[Problem]:
+        """Everything in the requested settings this controller cannot do, with what it can."""
+        found: list[Problem] = []
+        if algorithm not in self.load_balancing:
+            supported = ", ".join(self.load_balancing)
+            found.append(
+                Problem(
+                    "loadBalancing", f"{self.name} does not support {algorithm!r}; it supports {supported}"
+                )
+            )
+        if rate_limit is not None:
+            found.extend(self.rate_limit_problems(rate_limit))
+        return found
+
+    def ingress_annotations(self, algorithm: str, rate_limit: RateLimit | None) -> dict[str, str]:
+        """The annotations for a validated combination (call `problems` first)."""
+        annotations = dict(self.redirect_annotations)
+        annotations.update(self.load_balancing[algorithm])
+        if rate_limit is not None:
+            annotations.update(self.rate_limit_annotations(rate_limit))
+        return annotations
+
+
+_NGINX = "nginx.ingress.kubernetes.io/"
+
+
+def _nginx_rate_limit(limit: RateLimit) -> dict[str, str]:
+    annotations = {_NGINX + "limit-rps": str(limit.rps)}
+    if limit.burst is not None:
+        annotations[_NGINX + "limit-burst-multiplier"] = str(limit.burst // limit.rps)
+    if limit.connections is not None:
+        annotations[_NGINX + "limit-connections"] = str(limit.connections)
+    return annotations
+
+
+def _nginx_rate_limit_problems(limit: RateLimit) -> list[Problem]:
+    if limit.burst is not None and limit.burst % limit.rps:
+        lower = (limit.burst // limit.rps) * limit.rps or limit.rps
+        return [
+            Problem(
+                "rateLimit.burst",
+                f"ingress-nginx expresses burst as a whole multiple of rps ({limit.rps}); "
+                f"use {lower} or {lower + limit.rps}",
+            )
+        ]
+    return []
+
+
+_HAPROXY = "haproxy.org/"
+
+
+def _haproxy_rate_limit(limit: RateLimit) -> dict[str, str]:
+    return {_HAPROXY + "rate-limit-requests": str(limit.rps), _HAPROXY + "rate-limit-period": "1s"}
+
+
+def _haproxy_rate_limit_problems(limit: RateLimit) -> list[Problem]:
+    found = []
+    if limit.burst is not None:
+        found.append(
+            Problem("rateLimit.burst", "haproxy counts requests per period and has no burst; remove burst")
+        )
+    if limit.connections is not None:
+        found.append(
+            Problem(
+                "rateLimit.connections",
+                "haproxy has no per-client connection limit annotation; remove connections",
+            )
+        )
+    return found
+
+
+PROFILES: tuple[ControllerProfile, ...] = (
+    ControllerProfile(
+        name="ingress-nginx",
+        class_names=("nginx",),
+        default_namespace="ingress-nginx",
+        load_balancing={
+            "round-robin": {_NGINX + "load-balance": "round_robin"},
+            "ewma": {_NGINX + "load-balance": "ewma"},
+            "consistent-hash": {_NGINX + "upstream-hash-by": "$binary_remote_addr"},
+        },
+        redirect_annotations={_NGINX + "ssl-redirect": "true", _NGINX + "force-ssl-redirect": "true"},
+        rate_limit_annotations=_nginx_rate_limit,
+        rate_limit_problems=_nginx_rate_limit_problems,
+    ),
+    ControllerProfile(
+        name="haproxy",
+        class_names=("haproxy",),
+        default_namespace="haproxy-controller",
+        load_balancing={
+            "round-robin": {_HAPROXY + "load-balance": "roundrobin"},
+            "least-connections": {_HAPROXY + "load-balance": "leastconn"},
+            "consistent-hash": {_HAPROXY + "load-balance": "source"},
+        },
+        redirect_annotations={_HAPROXY + "ssl-redirect": "true"},
+        rate_limit_annotations=_haproxy_rate_limit,
+        rate_limit_problems=_haproxy_rate_limit_problems,
+    ),
+)
+
+PROFILES_BY_NAME: dict[str, ControllerProfile] = {profile.name: profile for profile in PROFILES}
+
+
+def profile_for(class_name: str, controller: str | None = None) -> ControllerProfile | None:
+    """The profile named by `controller`, else the one whose usual ingress class is `class_name`."""
+    if controller is not None:
+        return PROFILES_BY_NAME.get(controller)
+    return next((p for p in PROFILES if class_name in p.class_names), None)

@@ -1,0 +1,85 @@
+"""Service (in-cluster discovery) and Ingress (TLS, controller profile for balancing and rate limits)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config import AppConfig, IngressConfig
+from components.controllers import RateLimit, profile_for
+from components.labels import common_labels, selector_labels
+from components.tls import TlsBinding
+from components.workload import PORT_NAME
+
+SERVICE_PORT = 80
+
+
+def service_spec(app: AppConfig) -> dict[str, Any]:
+    """ClusterIP only: the Ingress is the one public entry; targetPort by name follows the container."""
+    return {
+        "type": "ClusterIP",
+        "selector": selector_labels(app),
+        "ports": [{"name": PORT_NAME, "port": SERVICE_PORT, "targetPort": PORT_NAME, "protocol": "TCP"}],
+    }
+
+
+def service(app: AppConfig, namespace: pulumi.Input[str], parent: pulumi.Resource) -> k8s.core.v1.Service:
+    """Named after the app (not auto-named): its DNS name is the app's discovery address."""
+    return k8s.core.v1.Service(
+        app.name,
+        metadata={"name": app.name, "namespace": namespace, "labels": common_labels(app)},
+        spec=service_spec(app),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def service_dns_name(app: AppConfig, namespace: str, cluster_domain: str) -> str:
+    return f"{app.name}.{namespace}.svc.{cluster_domain}"
+
+
+def ingress_annotations(app: AppConfig, stack_ingress: IngressConfig) -> dict[str, str]:
+    """Controller-specific annotations, all from the profile table."""
+    assert app.ingress is not None
+    profile = profile_for(stack_ingress.class_name, stack_ingress.controller)
+    assert profile is not None  # guaranteed by config validation
+    limit = app.ingress.rate_limit
+    rate_limit = RateLimit(limit.rps, limit.burst, limit.connections) if limit is not None else None
+    return profile.ingress_annotations(app.ingress.load_balancing, rate_limit)
+
+
+def ingress_spec(
+    app: AppConfig, class_name: str, tls: TlsBinding, service_name: pulumi.Input[str]
+) -> dict[str, Any]:
+    assert app.ingress is not None
+    backend = {"service": {"name": service_name, "port": {"name": PORT_NAME}}}
+    paths = [{"path": path, "pathType": "Prefix", "backend": backend} for path in app.ingress.paths]
+    return {
+        "ingressClassName": class_name,
+        "tls": [{"hosts": list(app.ingress.hosts), "secretName": tls.secret_name}],
+        "rules": [{"host": host, "http": {"paths": paths}} for host in app.ingress.hosts],
+    }
+
+
+def ingress(
+    app: AppConfig,
+    stack_ingress: IngressConfig,
+    tls: TlsBinding,
+    service_name: pulumi.Input[str],
+    namespace: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> k8s.networking.v1.Ingress:
+    annotations = {**ingress_annotations(app, stack_ingress), **tls.annotations}
+    return k8s.networking.v1.Ingress(
+        app.name,
+        metadata={"namespace": namespace, "labels": common_labels(app), "annotations": annotations},
+        spec=ingress_spec(app, stack_ingress.class_name, tls, service_name),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def public_urls(app: AppConfig) -> list[str]:
+    if app.ingress is None:
+        return []
+    return [f"https://{host}{path}" for host in app.ingress.hosts for path in app.ingress.paths]

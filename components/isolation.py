@@ -1,0 +1,124 @@
+"""Namespace with Pod Security Admission, ServiceAccount, and NetworkPolicies (deny by default)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config import AppConfig, StackConfig
+from components.controllers import profile_for
+from components.labels import PART_OF, common_labels, selector_labels
+
+PSA_LEVEL = "restricted"
+DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+
+
+def namespace_labels(environment: str) -> dict[str, str]:
+    """Pod Security Admission enforces *restricted*, and audits and warns on it too."""
+    labels = {"app.kubernetes.io/part-of": PART_OF, "hastack.dev/environment": environment}
+    for mode in ("enforce", "audit", "warn"):
+        labels[f"pod-security.kubernetes.io/{mode}"] = PSA_LEVEL
+        labels[f"pod-security.kubernetes.io/{mode}-version"] = "latest"
+    return labels
+
+
+def default_deny_spec() -> dict[str, Any]:
+    """Selects every pod and allows nothing: each app then opens exactly what it needs."""
+    return {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+
+class IsolatedNamespace(pulumi.ComponentResource):
+    """The stack's namespace: PSA *restricted* labels and a default-deny NetworkPolicy."""
+
+    name: pulumi.Output[str]
+
+    def __init__(
+        self, resource_name: str, stack: StackConfig, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("hastack:index:IsolatedNamespace", resource_name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        namespace = k8s.core.v1.Namespace(
+            resource_name,
+            metadata={"name": stack.namespace, "labels": namespace_labels(stack.environment)},
+            opts=child,
+        )
+        self.name = namespace.metadata.name
+        self.default_deny = k8s.networking.v1.NetworkPolicy(
+            f"{resource_name}-default-deny",
+            metadata={"namespace": self.name, "labels": {"app.kubernetes.io/part-of": PART_OF}},
+            spec=default_deny_spec(),
+            opts=child,
+        )
+        self.register_outputs({"name": self.name})
+
+
+def service_account(
+    app: AppConfig, namespace: pulumi.Input[str], parent: pulumi.Resource
+) -> k8s.core.v1.ServiceAccount:
+    """An identity per app with no API token mounted: the app does not talk to the API server."""
+    return k8s.core.v1.ServiceAccount(
+        app.name,
+        metadata={"namespace": namespace, "labels": common_labels(app)},
+        automount_service_account_token=False,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def controller_namespace(stack: StackConfig) -> str | None:
+    """Where the ingress controller runs: configured, else the profile's usual namespace."""
+    if stack.ingress is None:
+        return None
+    if stack.ingress.controller_namespace:
+        return stack.ingress.controller_namespace
+    profile = profile_for(stack.ingress.class_name, stack.ingress.controller)
+    return profile.default_namespace if profile else None
+
+
+def network_policy_spec(app: AppConfig, stack: StackConfig) -> dict[str, Any]:
+    """Ingress from the controller (if exposed) and from allowFrom apps; egress to DNS and callees."""
+    port = [{"protocol": "TCP", "port": app.port}]
+    peers: list[dict[str, Any]] = []
+    controller_ns = controller_namespace(stack)
+    if app.ingress is not None and controller_ns is not None:
+        peers.append({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": controller_ns}}})
+    by_name = {a.name: a for a in stack.apps}
+    peers.extend({"podSelector": {"matchLabels": selector_labels(by_name[n])}} for n in app.allow_from)
+    ingress_rules = [{"from": peers, "ports": port}] if peers else []
+    egress_rules: list[dict[str, Any]] = [
+        {
+            "to": [
+                {
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                }
+            ],
+            "ports": DNS_PORTS,
+        }
+    ]
+    for callee in stack.apps:
+        if app.name in callee.allow_from:
+            egress_rules.append(
+                {
+                    "to": [{"podSelector": {"matchLabels": selector_labels(callee)}}],
+                    "ports": [{"protocol": "TCP", "port": callee.port}],
+                }
+            )
+    return {
+        "podSelector": {"matchLabels": selector_labels(app)},
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": ingress_rules,
+        "egress": egress_rules,
+    }
+
+
+def network_policy(
+    app: AppConfig, stack: StackConfig, namespace: pulumi.Input[str], parent: pulumi.Resource
+) -> k8s.networking.v1.NetworkPolicy:
+    return k8s.networking.v1.NetworkPolicy(
+        app.name,
+        metadata={"namespace": namespace, "labels": common_labels(app)},
+        spec=network_policy_spec(app, stack),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

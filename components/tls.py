@@ -1,0 +1,70 @@
+"""Certificate sources for an app's Ingress: cert-manager, an existing Secret, or self-signed (dev)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_tls as tls
+
+from components.config import AppConfig, TlsConfig
+from components.labels import common_labels
+
+CERT_MANAGER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
+SELF_SIGNED_VALIDITY_HOURS = 24 * 90
+
+
+@dataclass(frozen=True)
+class TlsBinding:
+    """The Secret the Ingress presents, plus the Ingress annotations that make it exist."""
+
+    secret_name: pulumi.Input[str]
+    annotations: dict[str, str] = field(default_factory=dict)
+
+
+def cert_manager_secret_name(app: AppConfig) -> str:
+    """Fixed, so the Certificate cert-manager creates from the annotation is found again after replacement."""
+    return f"{app.name}-tls"
+
+
+def tls_binding(
+    app: AppConfig,
+    hosts: list[str],
+    source: TlsConfig,
+    namespace: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> TlsBinding:
+    """Chooses the certificate source configured for the stack."""
+    if source.mode == "cert-manager":
+        assert source.issuer is not None  # guaranteed by config validation
+        return TlsBinding(cert_manager_secret_name(app), {CERT_MANAGER_ISSUER_ANNOTATION: source.issuer})
+    if source.mode == "secret":
+        assert source.secret_name is not None  # guaranteed by config validation
+        return TlsBinding(source.secret_name)
+    return TlsBinding(self_signed_secret(app, hosts, namespace, parent).metadata.name)
+
+
+def self_signed_secret(
+    app: AppConfig, hosts: list[str], namespace: pulumi.Input[str], parent: pulumi.Resource
+) -> k8s.core.v1.Secret:
+    """A pulumi-tls key and certificate for the app's hosts, stored as a kubernetes.io/tls Secret."""
+    child = pulumi.ResourceOptions(parent=parent)
+    key = tls.PrivateKey(f"{app.name}-tls", algorithm="ECDSA", ecdsa_curve="P256", opts=child)
+    certificate = tls.SelfSignedCert(
+        f"{app.name}-tls",
+        private_key_pem=key.private_key_pem,
+        subject={"common_name": hosts[0], "organization": "hastack self-signed"},
+        dns_names=hosts,
+        validity_period_hours=SELF_SIGNED_VALIDITY_HOURS,
+        early_renewal_hours=24 * 30,
+        allowed_uses=["key_encipherment", "digital_signature", "server_auth"],
+        opts=child,
+    )
+    return k8s.core.v1.Secret(
+        f"{app.name}-tls",
+        metadata={"namespace": namespace, "labels": common_labels(app)},
+        type="kubernetes.io/tls",
+        string_data=pulumi.Output.secret({"tls.crt": certificate.cert_pem, "tls.key": key.private_key_pem}),
+        opts=child,
+    )

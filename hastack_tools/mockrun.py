@@ -1,0 +1,324 @@
+"""Run a Pulumi Python program under Pulumi's mocks and record every registered resource.
+
+The record is what the engine would receive: type token, URN, parent and the resolved inputs.
+`make render` and the offline policy gate both build on it, so they see the same program run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hashlib
+import json
+import os
+import runpy
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.settings import configure
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+SECRET_PLACEHOLDER = "[secret]"
+"""Stands in for every value the program marked secret, wherever it appears in a record."""
+
+_K8S_PROVIDER_TYPE = "pulumi:providers:kubernetes"
+
+
+@dataclass(frozen=True)
+class RecordedResource:
+    """One RegisterResource call as the engine would see it (inputs resolved, secrets marked)."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    provider: str = ""
+    dependencies: tuple[str, ...] = ()
+    delete_before_replace: bool = False
+    secret_paths: tuple[tuple[str | int, ...], ...] = ()
+
+
+@dataclass
+class MockRun:
+    """The outcome of one program run under mocks."""
+
+    project: str
+    stack: str
+    resources: list[RecordedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def by_type(self, type_token: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+
+def _suffix(urn: str) -> str:
+    """A stable stand-in for the provider's random auto-name suffix, so renders are reproducible."""
+    return hashlib.sha256(urn.encode()).hexdigest()[:8]
+
+
+def is_secret(value: Any) -> bool:
+    return rpc.is_rpc_secret(value)
+
+
+def secret_paths(value: Any, prefix: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+    """Yields the path of every secret-marked value inside a deserialized property tree."""
+    if is_secret(value):
+        yield prefix
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from secret_paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from secret_paths(item, (*prefix, index))
+
+
+def strip_secrets(value: Any, placeholder: str | None = SECRET_PLACEHOLDER) -> Any:
+    """Replaces secret-marked values with a placeholder (or unwraps them when placeholder is None)."""
+    if is_secret(value):
+        return placeholder if placeholder is not None else strip_secrets(rpc.unwrap_rpc_secret(value), None)
+    if isinstance(value, dict):
+        return {k: strip_secrets(v, placeholder) for k, v in value.items()}
+    if isinstance(value, list):
+        return [strip_secrets(v, placeholder) for v in value]
+    return value
+
+
+class RecordingMocks(pulumi_mocks.Mocks):
+    """Answers like the providers would for the resources hastack uses, deterministically."""
+
+    def __init__(self) -> None:
+        self.secret_outputs: list[str] = []
+        """additionalSecretOutputs of the registration in flight; the engine, not the SDK, applies them."""
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        resource_id, state = self._answer(args)
+        for key in self.secret_outputs:
+            if key in state and not is_secret(state[key]):
+                state[key] = {rpc._special_sig_key: rpc._special_secret_sig, "value": state[key]}
+        return resource_id, state
+
+    def _answer(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        state = dict(args.inputs)
+        urn_key = f"{args.typ}::{args.name}"
+        if args.typ.startswith("kubernetes:") and args.typ != _K8S_PROVIDER_TYPE:
+            metadata = dict(state.get("metadata") or {})
+            if not metadata.get("name"):
+                metadata["name"] = f"{args.name}-{_suffix(urn_key)}"
+            state["metadata"] = metadata
+            return metadata["name"], state
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            state["result"] = (
+                "mock-"
+                + hashlib.sha256(("pw" + urn_key).encode()).hexdigest()[: int(state.get("length", 32)) - 5]
+            )
+            state["bcryptHash"] = "$2a$10$" + hashlib.sha256(urn_key.encode()).hexdigest()
+        elif args.typ == "tls:index/privateKey:PrivateKey":
+            digest = hashlib.sha256(urn_key.encode()).hexdigest()
+            state["privateKeyPem"] = f"-----BEGIN PRIVATE KEY-----\nmock{digest}\n-----END PRIVATE KEY-----\n"
+            state["publicKeyPem"] = f"-----BEGIN PUBLIC KEY-----\nmock{digest}\n-----END PUBLIC KEY-----\n"
+        elif args.typ == "tls:index/selfSignedCert:SelfSignedCert":
+            digest = hashlib.sha256(urn_key.encode()).hexdigest()
+            state["certPem"] = f"-----BEGIN CERTIFICATE-----\nmock{digest}\n-----END CERTIFICATE-----\n"
+        return f"{args.name}-{_suffix(urn_key)}", state
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A mock monitor that keeps what each RegisterResource call carried, in order."""
+
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.recording_mocks = mocks
+        self.recorded: list[RecordedResource] = []
+        self.stack_outputs: dict[str, Any] = {}
+        self._stack_urn = ""
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        self.recording_mocks.secret_outputs = list(request.additionalSecretOutputs)
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            self._stack_urn = response.urn
+            return response
+        inputs = rpc.deserialize_properties(request.object)
+        registration = self.resources[response.urn]
+        self.recorded.append(
+            RecordedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent,
+                inputs=inputs,
+                outputs=dict(registration.state),
+                provider=request.provider,
+                dependencies=tuple(request.dependencies),
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                secret_paths=tuple(secret_paths(inputs)),
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        if request.urn == self._stack_urn:
+            self.stack_outputs = rpc.deserialize_properties(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+def read_project(program_dir: Path) -> dict[str, Any]:
+    """Pulumi.yaml as a dict; names the file when it is missing or not a mapping."""
+    for candidate in ("Pulumi.yaml", "Pulumi.yml"):
+        path = program_dir / candidate
+        if path.exists():
+            loaded = yaml.safe_load(path.read_text())
+            if not isinstance(loaded, dict) or "name" not in loaded:
+                raise ValueError(f"{path}: not a Pulumi project file (no 'name')")
+            return loaded
+    raise FileNotFoundError(f"{program_dir}: no Pulumi.yaml")
+
+
+def engine_config(program_dir: Path, stack: str) -> tuple[dict[str, str], list[str]]:
+    """The config map the engine would hand the program: project defaults, then the stack file.
+
+    Values are strings as the engine passes them (objects and lists JSON-encoded). Encrypted
+    (`secure:`) values cannot be decrypted offline; they arrive as a placeholder marked secret.
+    """
+    project = read_project(program_dir)
+    name = str(project["name"])
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, spec in (project.get("config") or {}).items():
+        full_key = key if ":" in key else f"{name}:{key}"
+        if isinstance(spec, dict) and "default" in spec:
+            config[full_key] = _encode(spec["default"])
+        elif not isinstance(spec, dict):
+            config[full_key] = _encode(spec)
+    stack_file = program_dir / f"Pulumi.{stack}.yaml"
+    if stack_file.exists():
+        loaded = yaml.safe_load(stack_file.read_text()) or {}
+        for key, value in (loaded.get("config") or {}).items():
+            full_key = key if ":" in key else f"{name}:{key}"
+            if isinstance(value, dict) and set(value) == {"secure"}:
+                config[full_key] = SECRET_PLACEHOLDER
+                secret_keys.append(full_key)
+            else:
+                config[full_key] = _encode(value)
+    return config, secret_keys
+
+
+def _encode(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
+
+
+def run_function(
+    program: Callable[[], Any],
+    *,
+    project: str = "project",
+    stack: str = "stack",
+    config: dict[str, str] | None = None,
+    secret_keys: list[str] | None = None,
+    preview: bool = False,
+) -> MockRun:
+    """Runs `program` as a Pulumi program under mocks, in a fresh runtime context, and records it."""
+
+    def _run() -> MockRun:
+        monitor = RecordingMonitor(RecordingMocks())
+        settings = pulumi_mocks.MockSettings(
+            monitor=monitor,
+            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+            engine=pulumi_mocks.MockEngine(None),
+            project=project,
+            stack=stack,
+            dry_run=preview,
+            organization="organization",
+            callbacks=None,
+        )
+        configure(settings)
+        set_all_config(dict(config or {}), list(secret_keys or []))
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            _sync_await(run_in_stack(program))
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            asyncio.set_event_loop(None)
+            loop.close()
+        return MockRun(
+            project=project, stack=stack, resources=monitor.recorded, outputs=monitor.stack_outputs
+        )
+
+    return contextvars.Context().run(_run)
+
+
+@contextmanager
+def _program_environment(program_dir: Path) -> Iterator[None]:
+    """Imports resolve from the program's folder, as the language host arranges; undone afterwards."""
+    saved_path = list(sys.path)
+    saved_cwd = Path.cwd()
+    saved_modules = set(sys.modules)
+    sys.path.insert(0, str(program_dir))
+    os.chdir(program_dir)
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        sys.path[:] = saved_path
+        for module_name in set(sys.modules) - saved_modules:
+            module = sys.modules.get(module_name)
+            module_file = getattr(module, "__file__", None) or ""
+            if module_file.startswith(str(program_dir)) and "site-packages" not in module_file:
+                del sys.modules[module_name]
+
+
+def run_program(program_dir: Path, stack: str, *, preview: bool = False) -> MockRun:
+    """Runs the Pulumi Python program in `program_dir` with the config of `Pulumi.<stack>.yaml`."""
+    program_dir = program_dir.resolve()
+    project = read_project(program_dir)
+    config, secret_keys = engine_config(program_dir, stack)
+    main = program_dir / str(project.get("main") or ".")
+    entry = main / "__main__.py" if main.is_dir() else main
+
+    def program() -> None:
+        runpy.run_path(str(entry), run_name="__main__")
+
+    with _program_environment(program_dir):
+        return run_function(
+            program,
+            project=str(project["name"]),
+            stack=stack,
+            config=config,
+            secret_keys=secret_keys,
+            preview=preview,
+        )
+
+
+__all__ = [
+    "SECRET_PLACEHOLDER",
+    "MockRun",
+    "RecordedResource",
+    "engine_config",
+    "is_secret",
+    "pulumi",
+    "read_project",
+    "run_function",
+    "run_program",
+    "strip_secrets",
+]
