@@ -323,6 +323,8 @@ def key_path(loc: Iterable[str | int]) -> str:
     """`("apps", 1, "autoscaling")` -> `hastack:apps[1].autoscaling`."""
     text = PROJECT
     for index, part in enumerate(loc):
+        if part == "[key]":  # pydantic's marker for "the key itself was invalid"
+            continue
         if isinstance(part, int):
             text += f"[{part}]"
         else:

@@ -6,7 +6,6 @@ The record is what the engine would receive: type token, URN, parent and the res
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import hashlib
 import json
@@ -253,14 +252,7 @@ def run_function(
         )
         configure(settings)
         set_all_config(dict(config or {}), list(secret_keys or []))
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            _sync_await(run_in_stack(program))
-        finally:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            asyncio.set_event_loop(None)
-            loop.close()
+        _sync_await(run_in_stack(program))
         return MockRun(
             project=project, stack=stack, resources=monitor.recorded, outputs=monitor.stack_outputs
         )

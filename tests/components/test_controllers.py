@@ -1,0 +1,84 @@
+"""The controller profile table: annotations per family, and what each family refuses."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.controllers import LOAD_BALANCING_ALGORITHMS, PROFILES, RateLimit, profile_for
+
+
+def test_profiles_are_found_by_class_or_name() -> None:
+    nginx = profile_for("nginx")
+    assert nginx is not None and nginx.name == "ingress-nginx"
+    haproxy = profile_for("custom-class", "haproxy")
+    assert haproxy is not None and haproxy.name == "haproxy"
+    assert profile_for("contour") is None
+
+
+def test_every_profile_redirects_http_to_https_and_supports_round_robin() -> None:
+    for profile in PROFILES:
+        annotations = profile.ingress_annotations("round-robin", None)
+        assert any("ssl-redirect" in key and value == "true" for key, value in annotations.items())
+        assert set(profile.load_balancing) <= set(LOAD_BALANCING_ALGORITHMS)
+
+
+def test_nginx_annotations() -> None:
+    nginx = profile_for("nginx")
+    assert nginx is not None
+    annotations = nginx.ingress_annotations("ewma", RateLimit(rps=50, burst=100, connections=20))
+    prefix = "nginx.ingress.kubernetes.io/"
+    assert annotations[prefix + "load-balance"] == "ewma"
+    assert annotations[prefix + "limit-rps"] == "50"
+    assert annotations[prefix + "limit-burst-multiplier"] == "2"
+    assert annotations[prefix + "limit-connections"] == "20"
+    assert annotations[prefix + "force-ssl-redirect"] == "true"
+    hashed = nginx.ingress_annotations("consistent-hash", None)
+    assert hashed[prefix + "upstream-hash-by"] == "$binary_remote_addr"
+    assert prefix + "load-balance" not in hashed
+
+
+def test_haproxy_annotations() -> None:
+    haproxy = profile_for("haproxy")
+    assert haproxy is not None
+    annotations = haproxy.ingress_annotations("least-connections", RateLimit(rps=30))
+    assert annotations["haproxy.org/load-balance"] == "leastconn"
+    assert annotations["haproxy.org/rate-limit-requests"] == "30"
+    assert annotations["haproxy.org/rate-limit-period"] == "1s"
+
+
+@pytest.mark.parametrize(
+    ("class_name", "algorithm", "limit", "key", "fragment"),
+    [
+        ("nginx", "least-connections", None, "loadBalancing", "supports round-robin, ewma, consistent-hash"),
+        (
+            "haproxy",
+            "ewma",
+            None,
+            "loadBalancing",
+            "supports round-robin, least-connections, consistent-hash",
+        ),
+        ("nginx", "round-robin", RateLimit(10, 15), "rateLimit.burst", "whole multiple of rps"),
+        ("haproxy", "round-robin", RateLimit(10, 20), "rateLimit.burst", "no burst"),
+        (
+            "haproxy",
+            "round-robin",
+            RateLimit(10, None, 5),
+            "rateLimit.connections",
+            "no per-client connection",
+        ),
+    ],
+)
+def test_unsupported_combinations_name_what_is_supported(
+    class_name: str, algorithm: str, limit: RateLimit | None, key: str, fragment: str
+) -> None:
+    profile = profile_for(class_name)
+    assert profile is not None
+    problems = profile.problems(algorithm, limit)
+    assert [p.key for p in problems] == [key]
+    assert fragment in problems[0].message
+
+
+def test_supported_combination_has_no_problem() -> None:
+    profile = profile_for("nginx")
+    assert profile is not None
+    assert profile.problems("round-robin", RateLimit(10, 30, 5)) == []

@@ -1,0 +1,99 @@
+"""Shared fixtures: the repo root, stack configs as plain data, and mock runs of the program."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from components.config import StackConfig, validate  # noqa: E402
+from hastack_tools.mockrun import MockRun, run_program  # noqa: E402
+
+
+def stack_file_config(stack: str) -> dict[str, Any]:
+    """The `hastack:` keys of a committed stack file, without the namespace prefix."""
+    loaded = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())
+    return {key.split(":", 1)[1]: value for key, value in loaded["config"].items()}
+
+
+@cache
+def _program_run(stack: str) -> MockRun:
+    return run_program(REPO, stack)
+
+
+@pytest.fixture(params=["dev", "prod"])
+def stack_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def program_run(stack_name: str) -> MockRun:
+    """The real program under mocks for one committed stack (run once per session)."""
+    return _program_run(stack_name)
+
+
+def minimal_config(environment: str = "dev", **app_overrides: Any) -> dict[str, Any]:
+    """A small valid config for `environment`; tests change one thing at a time."""
+    digest = "@sha256:" + "a" * 64
+    app: dict[str, Any] = {
+        "name": "web",
+        "image": "ghcr.io/acme/web" + (digest if environment == "prod" else ":1.0.0"),
+        "port": 8080,
+        "replicas": 3 if environment == "prod" else 2,
+        "ingress": {"hosts": ["shop.example.com"]},
+    }
+    app.update(app_overrides)
+    tls = (
+        {"mode": "cert-manager", "issuer": "letsencrypt"}
+        if environment == "prod"
+        else {"mode": "self-signed"}
+    )
+    return {
+        "environment": environment,
+        "namespace": "shop",
+        "ingress": {"className": "nginx", "tls": tls},
+        "apps": [app],
+    }
+
+
+def parsed(raw: dict[str, Any]) -> StackConfig:
+    return validate(copy.deepcopy(raw), "Pulumi.test.yaml")
+
+
+ConfigFactory = Callable[..., dict[str, Any]]
+
+
+def engine_strings(raw: dict[str, Any]) -> dict[str, str]:
+    """The config as the engine hands it to a program: `hastack:<key>` to string (JSON for objects)."""
+    import json
+
+    return {f"hastack:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
+
+
+def run_config(raw: dict[str, Any], stack: str = "test") -> MockRun:
+    """Runs the real program (`__main__.py`) under mocks with `raw` as its `hastack:` config."""
+    import runpy
+
+    def program() -> None:
+        runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
+
+    from hastack_tools.mockrun import run_function
+
+    return run_function(program, project="hastack", stack=stack, config=engine_strings(raw))
+
+
+def objects(run: MockRun, kind: str) -> list[dict[str, Any]]:
+    """Rendered manifests of one kind (auto-names filled, secrets redacted)."""
+    from hastack_tools.render import is_kubernetes_object, manifest
+
+    return [manifest(r) for r in run.resources if is_kubernetes_object(r) and r.inputs.get("kind") == kind]

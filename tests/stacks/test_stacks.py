@@ -1,0 +1,135 @@
+"""The committed dev and prod stacks, rendered under mocks: HA invariants, schemas, no leaked secrets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from hastack_tools.mockrun import MockRun, strip_secrets
+from hastack_tools.render import main as render_main
+from hastack_tools.render import render_groups
+from tests.stacks.invariants import violations
+
+KUBERNETES_VERSIONS = ("1.31.0", "1.32.0", "1.33.0", "1.34.0")
+
+
+def manifests_of(run: MockRun) -> list[dict[str, Any]]:
+    return [m for items in render_groups(run).values() for m in items]
+
+
+def test_stack_satisfies_ha_invariants(program_run: MockRun) -> None:
+    assert violations(manifests_of(program_run)) == []
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_every_manifest_validates_strictly(program_run: MockRun, version: str) -> None:
+    for item in manifests_of(program_run):
+        kubernetes_validate.validate(item, version, strict=True)
+
+
+def test_schema_validation_would_catch_a_typo() -> None:
+    """Guards the test above: strict validation really rejects an unknown field."""
+    bad = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}, "spec": {"selectr": {}}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(bad, "1.31.0", strict=True)
+
+
+def test_no_generated_secret_value_appears_anywhere(program_run: MockRun, tmp_path: Path) -> None:
+    secret_values = [
+        strip_secrets(r.outputs[key], None)
+        for r in program_run.resources
+        for key in ("result", "bcryptHash", "privateKeyPem")
+        if key in r.outputs
+    ]
+    assert secret_values, "the stack generates secrets; the check below must have something to look for"
+    render_main(["--stack", program_run.stack, "--out", str(tmp_path)])
+    written = "".join(p.read_text() for p in tmp_path.iterdir() if p.is_file())
+    outputs = json.dumps(strip_secrets(program_run.outputs))
+    for value in secret_values:
+        assert value not in written
+        assert value not in outputs
+        for line in str(value).splitlines():
+            if len(line) > 8:
+                assert line not in written
+
+
+def test_render_writes_one_file_per_component_with_integer_numbers(stack_name: str, tmp_path: Path) -> None:
+    assert render_main(["--stack", stack_name, "--out", str(tmp_path)]) == 0
+    files = sorted(p.name for p in tmp_path.glob("*.yaml"))
+    assert files == sorted(
+        ["api.yaml", "web.yaml", f"{'storefront-dev' if stack_name == 'dev' else 'storefront'}.yaml"]
+    )
+    web = list(yaml.safe_load_all((tmp_path / "web.yaml").read_text()))
+    deployment = next(m for m in web if m["kind"] == "Deployment")
+    port = deployment["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"]
+    assert port == 8080 and isinstance(port, int)
+    assert json.loads((tmp_path / "outputs.json").read_text())["apps"]["web"]["servicePort"] == 80
+    # a second render into the same folder replaces the first
+    assert render_main(["--stack", stack_name, "--out", str(tmp_path)]) == 0
+
+
+def test_render_refuses_a_foreign_non_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError):
+        render_main(["--stack", "dev", "--out", str(tmp_path)])
+
+
+def test_render_reports_config_errors_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    program = tmp_path / "program"
+    program.mkdir()
+    repo = Path(__file__).resolve().parents[2]
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (program / name).write_text((repo / name).read_text())
+    (program / "components").symlink_to(repo / "components")
+    (program / "Pulumi.bad.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "config": {
+                    "hastack:environment": "prod",
+                    "hastack:namespace": "x",
+                    "hastack:apps": [{"name": "web"}],
+                }
+            }
+        )
+    )
+    assert render_main(["--stack", "bad", "--program", str(program), "--out", str(tmp_path / "out")]) == 2
+    assert "Pulumi.bad.yaml: hastack:apps[0].image: required key is missing" in capsys.readouterr().err
+
+
+def test_prod_is_pinned_spread_over_zones_and_autoscaled() -> None:
+    from tests.conftest import _program_run
+
+    run = _program_run("prod")
+    manifests = manifests_of(run)
+    deployments = [m for m in manifests if m["kind"] == "Deployment"]
+    assert len(deployments) >= 2
+    for deployment in deployments:
+        pod = deployment["spec"]["template"]["spec"]
+        assert "@sha256:" in pod["containers"][0]["image"]
+        zone = pod["topologySpreadConstraints"][0]
+        assert (zone["topologyKey"], zone["whenUnsatisfiable"]) == (
+            "topology.kubernetes.io/zone",
+            "DoNotSchedule",
+        )
+        assert "replicas" not in deployment["spec"]
+    hpas = [m for m in manifests if m["kind"] == "HorizontalPodAutoscaler"]
+    assert len(hpas) == len(deployments)
+    assert all(h["spec"]["minReplicas"] >= 3 for h in hpas)
+    ingresses = [m for m in manifests if m["kind"] == "Ingress"]
+    assert all(
+        i["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt-prod"
+        for i in ingresses
+    )
+
+
+def test_dev_uses_self_signed_tls_and_two_replicas() -> None:
+    from tests.conftest import _program_run
+
+    manifests = manifests_of(_program_run("dev"))
+    assert all(m["spec"]["replicas"] == 2 for m in manifests if m["kind"] == "Deployment")
+    assert [m for m in manifests if m["kind"] == "Secret" and m["type"] == "kubernetes.io/tls"]
