@@ -11,7 +11,7 @@ OUT ?= build/render/$(STACK)
 PROGRAM ?= .
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv test lint typecheck pytest render policy bench up down preview toolchain
+.PHONY: help venv test lint typecheck pytest render policy docs bench up down preview toolchain
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -41,5 +41,12 @@ render: venv ## STACK=<s> OUT=<dir>: manifests the program would send, under moc
 policy: venv ## STACK=<s> [PROGRAM=<dir>]: offline policy gate through the analyzer protocol
 	$(PY) -m hastack_tools.gate --program $(PROGRAM) $(if $(filter command line,$(origin STACK)),--stack $(STACK),)
 
-bench: venv ## benchmarks (time and peak memory) beside their named peers
+$(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt -c constraints.txt
+	touch $@
+
+docs: venv ## regenerate policy/README.md from the rule metadata
+	$(PY) -m hastack_tools.policy_docs
+
+bench: $(VENV)/.bench-installed ## benchmarks (time and peak memory) beside their named peers
 	$(PY) -m benchmarks.run

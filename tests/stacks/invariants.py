@@ -54,9 +54,8 @@ def violations(manifests: list[Manifest]) -> list[str]:
         }
         for port in service["spec"]["ports"]:
             if port["targetPort"] not in ports:
-                found.append(
-                    f"Service {service['metadata']['name']} targetPort {port['targetPort']} resolves to nothing"
-                )
+                name = service["metadata"]["name"]
+                found.append(f"Service {name} targetPort {port['targetPort']} resolves to nothing")
     tls_secrets = {
         s["metadata"]["name"] for s in _of_kind(manifests, "Secret") if s.get("type") == "kubernetes.io/tls"
     }

@@ -1,0 +1,13 @@
+"""The hastack-ha policy pack. Constructing PolicyPack starts the analyzer server and blocks, so
+nothing imports this module: tests and tools import `rules` instead.
+"""
+
+from pulumi_policy import EnforcementLevel, PolicyPack
+from rules import PACK_NAME, build_policies  # type: ignore[import-not-found]
+
+PolicyPack(
+    name=PACK_NAME,
+    enforcement_level=EnforcementLevel.ADVISORY,
+    policies=build_policies(),
+    description="High availability and safety rules for Kubernetes workloads deployed with Pulumi.",
+)

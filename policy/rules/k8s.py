@@ -1,0 +1,312 @@
+"""Kubernetes semantics the rules share: workloads and pod templates, exact label selectors,
+int-or-percent scaling as the controllers round it, and a stack index for cross-resource rules.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .base import (
+    K8sObject,
+    UnknownValueError,
+    as_dict,
+    as_int,
+    as_list,
+    contains_unknown,
+    dig,
+    is_unknown,
+    known,
+)
+
+WORKLOAD_KINDS: dict[str, str] = {
+    "Deployment": "apps",
+    "StatefulSet": "apps",
+    "ReplicaSet": "apps",
+    "DaemonSet": "apps",
+    "Job": "batch",
+    "CronJob": "batch",
+    "Pod": "",
+}
+REPLICATED_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet"})
+"""Workloads whose replica count an HPA or `spec.replicas` sets (and a PDB should guard)."""
+
+HPA_TARGET_KINDS = REPLICATED_KINDS
+
+
+def is_kind(obj: K8sObject, kind: str, group: str | None = None) -> bool:
+    """Matches the type token's kind (and group when given), ignoring the version."""
+    return obj.kind == kind and (group is None or obj.group == group)
+
+
+def is_workload(obj: K8sObject) -> bool:
+    return obj.kind in WORKLOAD_KINDS and obj.group == WORKLOAD_KINDS[obj.kind]
+
+
+def pod_template(obj: K8sObject) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(pod metadata, pod spec) of a workload; unknown parts raise UnknownValueError."""
+    if obj.kind == "Pod":
+        return as_dict(obj.props.get("metadata")), as_dict(obj.props.get("spec"))
+    if obj.kind == "CronJob":
+        template = dig(obj.props, "spec", "jobTemplate", "spec", "template", default={})
+    else:
+        template = dig(obj.props, "spec", "template", default={})
+    template = as_dict(template)
+    return as_dict(template.get("metadata")), as_dict(template.get("spec"))
+
+
+def pod_labels(obj: K8sObject) -> dict[str, Any]:
+    metadata, _ = pod_template(obj)
+    return as_dict(metadata.get("labels"))
+
+
+def containers(pod_spec: Mapping[str, Any], *, init: bool = True) -> Iterator[dict[str, Any]]:
+    """Regular containers, then init containers; unknown entries are skipped."""
+    keys = ("containers", "initContainers") if init else ("containers",)
+    for key in keys:
+        for container in as_list(pod_spec.get(key)):
+            if isinstance(container, dict):
+                yield container
+
+
+def container_name(container: Mapping[str, Any]) -> str:
+    name = container.get("name")
+    return str(name) if isinstance(name, str) and not is_unknown(name) else "?"
+
+
+def replicas(obj: K8sObject) -> int | None:
+    """spec.replicas when set (None when absent); unknown raises."""
+    return as_int(obj.spec.get("replicas")) if "replicas" in obj.spec else None
+
+
+# ---- selectors ---------------------------------------------------------------------------------
+
+
+def selector_matches(selector: Any, labels: Mapping[str, Any]) -> bool | None:
+    """Exact LabelSelector semantics: matchLabels AND every matchExpression.
+
+    True/False when decidable, None when an unknown value makes it undecidable. A null selector
+    selects nothing; an empty one ({}) selects everything.
+    """
+    if selector is None:
+        return False
+    if is_unknown(selector) or not isinstance(selector, dict):
+        return None
+    results: list[bool | None] = []
+    match_labels = selector.get("matchLabels")
+    if is_unknown(match_labels):
+        return None
+    for key, value in (match_labels or {}).items():
+        actual = labels.get(key)
+        if is_unknown(value) or is_unknown(actual):
+            results.append(None)
+        else:
+            results.append(key in labels and actual == value)
+    expressions = selector.get("matchExpressions")
+    if is_unknown(expressions):
+        return None
+    for expression in expressions or []:
+        results.append(_expression_matches(expression, labels))
+    if False in results:
+        return False
+    if None in results:
+        return None
+    return True
+
+
+def _expression_matches(expression: Any, labels: Mapping[str, Any]) -> bool | None:
+    if not isinstance(expression, dict) or contains_unknown(expression):
+        return None
+    key = str(expression.get("key"))
+    operator = expression.get("operator")
+    values = expression.get("values") or []
+    if key in labels and is_unknown(labels[key]):
+        return None
+    present = key in labels
+    if operator == "In":
+        return present and labels[key] in values
+    if operator == "NotIn":
+        return (not present) or labels[key] not in values
+    if operator == "Exists":
+        return present
+    if operator == "DoesNotExist":
+        return not present
+    return False  # an invalid operator selects nothing (the API server would reject it)
+
+
+def equality_selector(selector: Mapping[str, Any]) -> dict[str, Any]:
+    """A Service's map selector as a LabelSelector."""
+    return {"matchLabels": dict(selector)}
+
+
+# ---- int-or-percent ----------------------------------------------------------------------------
+
+
+def scaled(value: Any, total: int, *, round_up: bool) -> int | None:
+    """intstr.GetScaledValueFromIntOrPercent: ints as is, "N%" of total rounded as asked."""
+    value = known(value)
+    if isinstance(value, str):
+        if not value.endswith("%"):
+            return None
+        try:
+            percent = int(value[:-1])
+        except ValueError:
+            return None
+        exact = percent * total / 100
+        return math.ceil(exact) if round_up else math.floor(exact)
+    return as_int(value)
+
+
+# ---- stack index -------------------------------------------------------------------------------
+
+
+@dataclass
+class Workload:
+    """A pod-producing resource with what cross-resource rules need to know about it."""
+
+    obj: K8sObject
+    namespace: str
+    name: str
+    labels: dict[str, Any]
+    pod_spec: dict[str, Any]
+    replicas: int | None
+    hpa: K8sObject | None = None
+    hpa_min: int | None = None
+
+    @property
+    def floor(self) -> int:
+        """The smallest replica count it runs at: the HPA floor when an HPA owns it."""
+        if self.hpa is not None and self.hpa_min is not None:
+            return self.hpa_min
+        if self.obj.kind == "Pod":
+            return 1
+        return 1 if self.replicas is None else self.replicas
+
+    def floor_text(self) -> str:
+        if self.hpa is not None and self.hpa_min is not None:
+            return f"an HPA floor of {self.hpa_min} replicas"
+        return f"{self.floor} replica" + ("" if self.floor == 1 else "s")
+
+
+@dataclass
+class StackIndex:
+    """Every Kubernetes object of the stack, grouped for the cross-resource rules."""
+
+    objects: Sequence[K8sObject]
+    workloads: list[Workload] = field(default_factory=list)
+    unknown_workloads: list[K8sObject] = field(default_factory=list)
+    unresolved_hpa_namespaces: set[str | None] = field(default_factory=set)
+    """Namespaces of HPAs whose target is unknown (None: namespace unknown too)."""
+
+    def maybe_hpa_owned(self, workload: Workload) -> bool:
+        """True when no HPA is known to own it but an HPA with an unknown target might."""
+        if workload.hpa is not None:
+            return False
+        return None in self.unresolved_hpa_namespaces or workload.namespace in self.unresolved_hpa_namespaces
+
+    def of_kind(self, kind: str, group: str | None = None) -> list[K8sObject]:
+        return [o for o in self.objects if is_kind(o, kind, group)]
+
+    def workloads_in(self, namespace: str) -> list[Workload]:
+        return [w for w in self.workloads if w.namespace == namespace]
+
+    def namespaces_unknown(self) -> bool:
+        """True when some workload's namespace/name/labels are unknown (coverage becomes undecidable)."""
+        return bool(self.unknown_workloads)
+
+
+def build_index(objs: Sequence[K8sObject]) -> StackIndex:
+    """Resolves workloads (name, namespace, pod labels, replicas) and which HPA owns each."""
+    index = StackIndex(objects=objs)
+    for obj in objs:
+        if not is_workload(obj):
+            continue
+        try:
+            metadata, spec = pod_template(obj)
+            labels = as_dict(metadata.get("labels"))
+            workload = Workload(
+                obj=obj,
+                namespace=obj.namespace,
+                name=obj.obj_name,
+                labels=labels,
+                pod_spec=spec,
+                replicas=replicas(obj),
+            )
+        except UnknownValueError:
+            index.unknown_workloads.append(obj)
+            continue
+        index.workloads.append(workload)
+    for hpa in index.of_kind("HorizontalPodAutoscaler", "autoscaling"):
+        try:
+            target = hpa_target(index, hpa)
+        except UnknownValueError:
+            try:
+                index.unresolved_hpa_namespaces.add(hpa.namespace)
+            except UnknownValueError:
+                index.unresolved_hpa_namespaces.add(None)
+            continue
+        if target is not None:
+            target.hpa = hpa
+            try:
+                target.hpa_min = hpa_min_replicas(hpa)
+            except UnknownValueError:
+                target.hpa_min = None
+    return index
+
+
+def hpa_min_replicas(hpa: K8sObject) -> int:
+    """spec.minReplicas, defaulting to 1 as the API server does."""
+    value = as_int(hpa.spec.get("minReplicas"))
+    return 1 if value is None else value
+
+
+def hpa_target(index: StackIndex, hpa: K8sObject) -> Workload | None:
+    """The workload an HPA's scaleTargetRef names in its namespace (None when absent)."""
+    ref = as_dict(hpa.spec.get("scaleTargetRef"))
+    kind = known(ref.get("kind"))
+    name = known(ref.get("name"))
+    namespace = hpa.namespace
+    api_version = known(ref.get("apiVersion")) or ""
+    group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+    for workload in index.workloads:
+        if (
+            workload.obj.kind == kind
+            and workload.name == name
+            and workload.namespace == namespace
+            and (not api_version or workload.obj.group == group)
+        ):
+            return workload
+    return None
+
+
+def selected_workloads(index: StackIndex, namespace: str, selector: Any) -> tuple[list[Workload], bool]:
+    """(workloads whose pods the selector definitely selects, whether some match was undecidable)."""
+    matched: list[Workload] = []
+    undecided = bool(index.unknown_workloads)
+    for workload in index.workloads_in(namespace):
+        result = selector_matches(selector, workload.labels)
+        if result is None:
+            undecided = True
+        elif result:
+            matched.append(workload)
+    return matched, undecided
+
+
+def container_ports(pod_spec: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """All declared container ports of a pod (regular containers)."""
+    ports: list[dict[str, Any]] = []
+    for container in containers(pod_spec, init=False):
+        ports.extend(p for p in as_list(container.get("ports")) if isinstance(p, dict))
+    return ports
+
+
+def port_resolves(port: Any, ports: Sequence[Mapping[str, Any]]) -> bool | None:
+    """Whether a number or a port name resolves among declared container ports (None if unknown)."""
+    if is_unknown(port) or any(contains_unknown(p) for p in ports):
+        return None
+    if isinstance(port, str):
+        return any(p.get("name") == port for p in ports)
+    number = as_int(port)
+    return any(as_int(p.get("containerPort")) == number for p in ports)

@@ -1,0 +1,399 @@
+"""Kyverno-style fixtures: for every rule, the good stack passes and one targeted change fails it,
+with the rule id and the key parts of the message (resource, field, value found, value needed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from policy.rules import RULES, RULES_BY_ID
+from tests.policy.k8s_fixtures import (
+    DEV,
+    PROD,
+    all_violations,
+    container,
+    edit,
+    good_stack,
+    make,
+    pod_spec,
+    violations,
+)
+
+Change = Callable[[dict[str, Any]], Any]
+
+
+def _set(path: str, value: Any) -> Change:
+    """A change that sets a dotted path (list indexes as numbers) in the props."""
+
+    def change(props: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node: Any = props
+        for part in parents:
+            node = node[int(part)] if part.isdigit() else node.setdefault(part, {})
+        if value is _DELETE:
+            del node[int(last) if last.isdigit() else last]
+        else:
+            node[int(last) if last.isdigit() else last] = value
+
+    return change
+
+
+_DELETE = object()
+POD = "spec.template.spec"
+C0 = f"{POD}.containers.0"
+
+# (rule, kind, pulumi name, change, message parts)
+FAILING: list[tuple[str, str, str, Change, list[str]]] = [
+    (
+        "hpa-replica-bounds",
+        "HorizontalPodAutoscaler",
+        "web",
+        _set("spec.minReplicas", 2),
+        ["minReplicas is 2", "at least 3"],
+    ),
+    (
+        "hpa-replica-bounds",
+        "HorizontalPodAutoscaler",
+        "web",
+        _set("spec.maxReplicas", 3),
+        ["maxReplicas is 3", "never scale out"],
+    ),
+    (
+        "probes-present",
+        "Deployment",
+        "web",
+        _set(f"{C0}.readinessProbe", _DELETE),
+        ["container web", "no readinessProbe"],
+    ),
+    (
+        "liveness-not-readiness",
+        "Deployment",
+        "web",
+        lambda p: container(p).update(livenessProbe=container(p)["readinessProbe"]),
+        ["livenessProbe is identical"],
+    ),
+    (
+        "probe-ports-exist",
+        "Deployment",
+        "web",
+        _set(f"{C0}.livenessProbe.httpGet.port", "metrics"),
+        ["livenessProbe.httpGet.port 'metrics'", "declared: http"],
+    ),
+    (
+        "rolling-update-keeps-capacity",
+        "Deployment",
+        "web",
+        _set("spec.strategy", {"type": "Recreate"}),
+        ["Recreate"],
+    ),
+    (
+        "rolling-update-keeps-capacity",
+        "Deployment",
+        "api",
+        _set("spec.strategy.rollingUpdate.maxUnavailable", "50%"),
+        ["maxUnavailable 50% takes 1 of 3 pods", "at most 0"],
+    ),
+    (
+        "rolling-update-keeps-capacity",
+        "Deployment",
+        "web",
+        _set("spec.strategy", _DELETE),
+        ["maxUnavailable is 25%", "no fixed replica count"],
+    ),
+    (
+        "spread-or-anti-affinity",
+        "Deployment",
+        "web",
+        _set(f"{POD}.topologySpreadConstraints", _DELETE),
+        ["not spread over topology.kubernetes.io/zone, kubernetes.io/hostname"],
+    ),
+    (
+        "spread-or-anti-affinity",
+        "Deployment",
+        "web",
+        _set(f"{POD}.topologySpreadConstraints.0.whenUnsatisfiable", "ScheduleAnyway"),
+        ["spread over topology.kubernetes.io/zone is not enforced", "DoNotSchedule"],
+    ),
+    (
+        "spread-or-anti-affinity",
+        "Deployment",
+        "web",
+        _set(f"{POD}.topologySpreadConstraints.0.labelSelector", {"matchLabels": {"app": "other"}}),
+        ["not spread over topology.kubernetes.io/zone"],
+    ),
+    (
+        "pdb-policy-allows-disruption",
+        "PodDisruptionBudget",
+        "web",
+        _set("spec.maxUnavailable", 0),
+        ["maxUnavailable is 0"],
+    ),
+    (
+        "pdb-policy-allows-disruption",
+        "PodDisruptionBudget",
+        "web",
+        _set("spec.unhealthyPodEvictionPolicy", _DELETE),
+        ["unhealthyPodEvictionPolicy is unset", "AlwaysAllow"],
+    ),
+    (
+        "resources-specified",
+        "Deployment",
+        "web",
+        _set(f"{C0}.resources", {"limits": {"memory": "1Gi"}}),
+        ["no resources.requests.cpu, resources.requests.memory"],
+    ),
+    (
+        "pss-restricted",
+        "Deployment",
+        "web",
+        _set(f"{C0}.securityContext.allowPrivilegeEscalation", True),
+        ["allowPrivilegeEscalation is true", "set it to false"],
+    ),
+    (
+        "pss-restricted",
+        "Deployment",
+        "web",
+        _set(f"{POD}.securityContext.runAsNonRoot", _DELETE),
+        ["may run as root"],
+    ),
+    (
+        "pss-restricted",
+        "Deployment",
+        "web",
+        _set(f"{POD}.securityContext.runAsUser", 0),
+        ["runs as UID 0", ">= 10000"],
+    ),
+    (
+        "pss-restricted",
+        "Deployment",
+        "web",
+        _set(f"{POD}.securityContext.seccompProfile.type", "Unconfined"),
+        ["seccompProfile is Unconfined", "RuntimeDefault"],
+    ),
+    (
+        "pss-restricted",
+        "Deployment",
+        "web",
+        _set(f"{C0}.securityContext.capabilities", {"add": ["NET_ADMIN"]}),
+        ["does not drop ALL", "adds capabilities ['NET_ADMIN']"],
+    ),
+    (
+        "read-only-root-filesystem",
+        "Deployment",
+        "web",
+        _set(f"{C0}.securityContext.readOnlyRootFilesystem", False),
+        ["readOnlyRootFilesystem is false"],
+    ),
+    (
+        "no-service-account-token",
+        "Deployment",
+        "web",
+        _set(f"{POD}.automountServiceAccountToken", _DELETE),
+        ["automountServiceAccountToken is unset"],
+    ),
+    ("image-pinned", "Deployment", "web", _set(f"{C0}.image", "nginx"), ["image 'nginx' has no tag"]),
+    ("image-pinned", "Deployment", "web", _set(f"{C0}.image", "ghcr.io/acme/web:latest"), [":latest tag"]),
+    (
+        "image-pinned",
+        "Deployment",
+        "web",
+        _set(f"{C0}.image", "ghcr.io/acme/web:1.2.3"),
+        ["not pinned by digest"],
+    ),
+    ("no-host-access", "Deployment", "web", _set(f"{POD}.hostNetwork", True), ["hostNetwork: true"]),
+    (
+        "no-host-access",
+        "Deployment",
+        "web",
+        _set(f"{POD}.volumes", [{"name": "docker", "hostPath": {"path": "/var/run"}}]),
+        ["volume docker mounts hostPath /var/run"],
+    ),
+    ("no-host-access", "Deployment", "web", _set(f"{C0}.ports.0.hostPort", 8080), ["binds hostPort 8080"]),
+    (
+        "service-type-allowed",
+        "Service",
+        "web",
+        _set("spec.type", "LoadBalancer"),
+        ["spec.type is LoadBalancer", "allowed: ClusterIP"],
+    ),
+    (
+        "no-default-namespace",
+        "Service",
+        "web",
+        _set("metadata.namespace", _DELETE),
+        ["Service web is in namespace default", "no metadata.namespace"],
+    ),
+    (
+        "namespace-pod-security",
+        "Namespace",
+        "shop",
+        _set("metadata.labels", {}),
+        ["pod-security.kubernetes.io/enforce is unset", "restricted"],
+    ),
+    # cross-resource
+    (
+        "min-replicas",
+        "Deployment",
+        "api",
+        _set("spec.replicas", 2),
+        ["Deployment shop/api-1a2b3c4d spec.replicas is 2", "at least 3"],
+    ),
+    (
+        "min-replicas",
+        "Deployment",
+        "api",
+        _set("spec.replicas", _DELETE),
+        ["spec.replicas is unset (defaults to 1)"],
+    ),
+    (
+        "pdb-coverage",
+        "PodDisruptionBudget",
+        "web",
+        _set("spec.selector", {"matchLabels": {"app.kubernetes.io/name": "nope"}}),
+        ["Deployment shop/web-1a2b3c4d runs an HPA floor of 3 replicas but no PodDisruptionBudget selects"],
+    ),
+    (
+        "pdb-allows-eviction",
+        "PodDisruptionBudget",
+        "web",
+        lambda p: p["spec"].update(minAvailable=3, maxUnavailable=None),
+        [
+            "PodDisruptionBudget shop/web allows no eviction: minAvailable 3 with an HPA floor of 3 "
+            "replicas; set maxUnavailable: 1"
+        ],
+    ),
+    (
+        "hpa-target-exists",
+        "HorizontalPodAutoscaler",
+        "web",
+        _set("spec.scaleTargetRef.name", "web"),
+        ["scaleTargetRef Deployment/web names no workload in namespace shop"],
+    ),
+    (
+        "hpa-target-exists",
+        "Deployment",
+        "web",
+        _set("spec.replicas", 3),
+        ["Deployment shop/web-1a2b3c4d sets spec.replicas 3 but HorizontalPodAutoscaler shop/web owns"],
+    ),
+    (
+        "hpa-metrics-have-requests",
+        "Deployment",
+        "web",
+        _set(f"{C0}.resources.requests", {"memory": "1Gi"}),
+        ["scales on cpu Utilization but container web", "no resources.requests.cpu"],
+    ),
+    (
+        "service-selects-pods",
+        "Service",
+        "web",
+        _set("spec.selector", {"app.kubernetes.io/name": "wbe"}),
+        ["spec.selector {app.kubernetes.io/name=wbe} selects the pods of no workload"],
+    ),
+    (
+        "service-selects-pods",
+        "Service",
+        "web",
+        _set("spec.ports.0.targetPort", "htpp"),
+        ["targetPort 'htpp' matches no container port", "declared: http:8080"],
+    ),
+    (
+        "service-selects-pods",
+        "Service",
+        "web",
+        _set("spec.ports.0.targetPort", 9090),
+        ["targetPort 9090 matches no container port"],
+    ),
+    (
+        "ingress-backend-exists",
+        "Ingress",
+        "web",
+        _set("spec.rules.0.http.paths.0.backend.service.name", "webb"),
+        ["backend names Service webb, which is not in namespace shop"],
+    ),
+    (
+        "ingress-backend-exists",
+        "Ingress",
+        "web",
+        _set("spec.rules.0.http.paths.0.backend.service.port", {"number": 8080}),
+        ["backend port.number 8080 is not a port of Service shop/web", "ports: http:80"],
+    ),
+    (
+        "ingress-tls-coverage",
+        "Ingress",
+        "web",
+        _set("spec.tls.0.hosts", ["other.example.com"]),
+        ["host web.example.com is not covered by any spec.tls entry"],
+    ),
+    (
+        "ingress-tls-coverage",
+        "Ingress",
+        "web",
+        _set("metadata.annotations", {}),
+        ["spec.tls[0].secretName web-tls is not created by this stack", "externalSecrets"],
+    ),
+    (
+        "network-policy-coverage",
+        "NetworkPolicy",
+        "default-deny",
+        _set("spec.podSelector", {"matchLabels": {"x": "y"}}),
+        ["namespace shop has no default-deny NetworkPolicy"],
+    ),
+]
+
+
+def _case_id(case: tuple[str, str, str, Change, list[str]]) -> str:
+    return f"{case[0]}:{case[4][0][:40]}"
+
+
+def test_good_stack_passes_every_rule_in_every_environment() -> None:
+    assert all_violations(good_stack(), PROD) == {}
+    assert all_violations(good_stack(), DEV) == {}
+
+
+@pytest.mark.parametrize("case", FAILING, ids=[_case_id(c) for c in FAILING])
+def test_failing_fixture_reports_the_rule(case: tuple[str, str, str, Change, list[str]]) -> None:
+    rule_id, kind, name, change, parts = case
+    messages = violations(rule_id, edit(good_stack(), kind, change, name))
+    assert messages, f"{rule_id} reported nothing"
+    text = "\n".join(messages)
+    for part in parts:
+        assert part in text
+
+
+def test_every_rule_has_a_failing_fixture() -> None:
+    covered = {case[0] for case in FAILING} | {"no-bare-pods"}
+    assert covered == set(RULES_BY_ID)
+
+
+def test_no_bare_pods() -> None:
+    pod = make("Pod", "debug", {"metadata": {"namespace": "shop"}, "spec": pod_spec()})
+    assert violations("no-bare-pods", [pod]) == [
+        "Pod shop/debug is a bare Pod that nothing recreates after a node failure: use a Deployment"
+    ]
+    assert violations("no-bare-pods", good_stack()) == []
+
+
+def test_every_rule_carries_its_metadata() -> None:
+    for rule in RULES:
+        assert rule.id == rule.id.lower() and " " not in rule.id
+        assert rule.description.endswith(".")
+        assert rule.severity in {"low", "medium", "high", "critical"}
+        assert len(rule.remediation) > 20
+        assert rule.default_enforcement in {"advisory", "mandatory"}
+        for key, schema in rule.config.items():
+            assert "default" in schema, f"{rule.id}.{key} has no default"
+            assert "type" in schema
+
+
+def test_dev_is_laxer_than_prod() -> None:
+    web_with_tag = edit(good_stack(), "Deployment", _set(f"{C0}.image", "ghcr.io/acme/web:1.2.3"))
+    assert violations("image-pinned", web_with_tag, DEV) == []
+    two = edit(good_stack(), "Deployment", _set("spec.replicas", 2), "api")
+    assert violations("min-replicas", two, DEV) == []
+    assert violations("min-replicas", two, PROD)
+    assert {k for k, v in PROD.items() if v["enforcementLevel"] != "mandatory"} == set()
+    assert any(v["enforcementLevel"] == "advisory" for v in DEV.values())

@@ -1,0 +1,88 @@
+"""The GitHub Actions workflows are valid (the workflow JSON schema vendored by check-jsonschema,
+offline) and wire the pack as documented: gate + preview per stack on PRs, up dev on main, up prod
+on release tags, credentials only from secrets.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.policy.k8s_fixtures import ROOT
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+FILES = sorted(WORKFLOWS.glob("*.yml"))
+
+
+def _load(name: str) -> dict[Any, Any]:
+    loaded = yaml.safe_load((WORKFLOWS / name).read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _on(workflow: dict[Any, Any]) -> Any:
+    return workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` key as True
+
+
+def _pulumi_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in job["steps"] if str(s.get("uses", "")).startswith("pulumi/actions@")]
+
+
+def test_workflows_exist() -> None:
+    assert [f.name for f in FILES] == ["deploy-dev.yml", "pull-request.yml", "release-prod.yml"]
+
+
+@pytest.mark.parametrize("path", FILES, ids=[f.name for f in FILES])
+def test_workflow_matches_the_github_workflow_schema(path: Path) -> None:
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    done = subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.github-workflows", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_pull_requests_gate_and_preview_every_stack_with_the_pack() -> None:
+    workflow = _load("pull-request.yml")
+    assert "pull_request" in _on(workflow)
+    gate = workflow["jobs"]["policy-gate"]
+    assert gate["strategy"]["matrix"]["stack"] == ["dev", "prod"]
+    assert any("make policy STACK=${{ matrix.stack }}" in str(s.get("run", "")) for s in gate["steps"])
+    assert "secrets." not in yaml.safe_dump(gate)  # the gate needs no credentials
+    preview = workflow["jobs"]["preview"]
+    assert preview["strategy"]["matrix"]["stack"] == ["dev", "prod"]
+    (step,) = _pulumi_steps(preview)
+    assert step["with"]["command"] == "preview"
+    assert step["with"]["policyPacks"] == "policy"
+    assert step["with"]["policyPackConfigs"] == "policy/config/${{ matrix.stack }}.json"
+    assert step["with"]["comment-on-pr"] is True
+
+
+@pytest.mark.parametrize(
+    ("name", "stack", "trigger"),
+    [("deploy-dev.yml", "dev", "branches"), ("release-prod.yml", "prod", "tags")],
+)
+def test_deploys_run_up_with_the_environment_config(name: str, stack: str, trigger: str) -> None:
+    workflow = _load(name)
+    assert trigger in _on(workflow)["push"]
+    (job,) = workflow["jobs"].values()
+    (step,) = _pulumi_steps(job)
+    assert step["with"]["command"] == "up"
+    assert step["with"]["policyPackConfigs"] == f"policy/config/{stack}.json"
+    assert any(f"make policy STACK={stack}" in str(s.get("run", "")) for s in job["steps"])
+
+
+def test_credentials_come_only_from_secrets() -> None:
+    for path in FILES:
+        text = path.read_text()
+        for line in text.splitlines():
+            if "TOKEN" in line or "PASSPHRASE" in line or "KUBECONFIG_" in line.split(":")[0]:
+                assert "secrets." in line or "$" in line or line.strip().startswith("#"), line

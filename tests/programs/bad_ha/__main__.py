@@ -1,0 +1,37 @@
+"""One Deployment with a single replica, Recreate strategy, no probes and a PDB that allows no eviction."""
+
+import pulumi_kubernetes as k8s
+
+labels = {"app": "web"}
+ns = k8s.core.v1.Namespace("shop", metadata={"labels": {"pod-security.kubernetes.io/enforce": "restricted"}})
+pod_spec = {
+    "automountServiceAccountToken": False,
+    "securityContext": {
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    },
+    "containers": [
+        {
+            "name": "web",
+            "image": "nginx:1.27",
+            "ports": [{"name": "http", "containerPort": 8080}],
+            "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
+            "securityContext": {
+                "allowPrivilegeEscalation": False,
+                "readOnlyRootFilesystem": True,
+                "capabilities": {"drop": ["ALL"]},
+            },
+        }
+    ],
+}
+deployment = k8s.apps.v1.Deployment(
+    "web",
+    metadata={"namespace": ns.metadata.name},
+    spec={
+        "replicas": 1,
+        "strategy": {"type": "Recreate"},
+        "selector": {"matchLabels": labels},
+        "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+    },
+)
