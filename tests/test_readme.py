@@ -1,0 +1,34 @@
+"""The README's config reference names every key the config model accepts."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from components.config import Model, StackConfig, _unwrap_model, allowed_keys
+from tests.conftest import REPO
+
+
+def key_paths(model: type[Model], prefix: str = "") -> list[str]:
+    paths = []
+    for name, field in model.model_fields.items():
+        key = allowed_keys(model)[list(model.model_fields).index(name)]
+        nested: Any = _unwrap_model(field.annotation)
+        is_list = "list[" in str(field.annotation)
+        path = f"{prefix}{key}{'[]' if is_list and nested else ''}"
+        paths.append(path)
+        if nested is not None:
+            paths.extend(key_paths(nested, path + "."))
+    return paths
+
+
+def test_config_reference_names_every_key() -> None:
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Config reference", 1)[1].split("\n## ", 1)[0]
+    missing = [
+        path
+        for path in key_paths(StackConfig)
+        if not re.search(r"[`./]" + re.escape(path.rsplit(".", 1)[-1].removesuffix("[]")) + r"\b", section)
+    ]
+    assert missing == []
+    assert "`apps[].autoscaling.targetCPUUtilization`" in section
