@@ -1,0 +1,94 @@
+"""The mock runner: engine-like config, faithful records, isolation between runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+
+from hastack_tools.mockrun import SECRET_PLACEHOLDER, engine_config, is_secret, run_function, run_program
+
+
+def write_program(folder: Path, body: str, stack_config: str = "config: {}\n") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "Pulumi.yaml").write_text(
+        "name: demo\nruntime: python\nconfig:\n  demo:size:\n    type: integer\n    default: 3\n"
+    )
+    (folder / "Pulumi.ci.yaml").write_text(stack_config)
+    (folder / "__main__.py").write_text(body)
+    return folder
+
+
+def test_engine_config_applies_project_defaults_then_stack_values(tmp_path: Path) -> None:
+    program = write_program(
+        tmp_path,
+        "",
+        "config:\n  demo:items: [1, 2]\n  demo:flag: true\n  demo:token:\n    secure: AAABAx==\n",
+    )
+    config, secret_keys = engine_config(program, "ci")
+    assert config == {
+        "demo:size": "3",
+        "demo:items": "[1, 2]",
+        "demo:flag": "true",
+        "demo:token": SECRET_PLACEHOLDER,
+    }
+    assert secret_keys == ["demo:token"]
+
+
+def test_program_sees_config_and_local_modules(tmp_path: Path) -> None:
+    body = (
+        "import pulumi\nimport helper\n"
+        "pulumi.export('size', pulumi.Config().require_int('size') * helper.FACTOR)\n"
+    )
+    program = write_program(tmp_path / "p", body)
+    (program / "helper.py").write_text("FACTOR = 2\n")
+    run = run_program(program, "ci")
+    assert run.outputs == {"size": 6}
+    assert run.project == "demo"
+    # a second program with a module of the same name gets its own module, not the cached one
+    other = write_program(tmp_path / "q", body)
+    (other / "helper.py").write_text("FACTOR = 10\n")
+    assert run_program(other, "ci").outputs == {"size": 30}
+
+
+def test_records_parents_auto_names_and_secret_outputs() -> None:
+    class Box(pulumi.ComponentResource):
+        def __init__(self, name: str) -> None:
+            super().__init__("demo:index:Box", name)
+            self.cm = k8s.core.v1.ConfigMap(name, data={"a": "b"}, opts=pulumi.ResourceOptions(parent=self))
+            self.register_outputs({})
+
+    def program() -> None:
+        import pulumi_random as random
+
+        box = Box("box")
+        password = random.RandomPassword("pw", length=16)
+        pulumi.export("name", box.cm.metadata.name)
+        pulumi.export("pw", password.result)
+
+    run = run_function(program)
+    by_type = {r.type: r for r in run.resources}
+    component = by_type["demo:index:Box"]
+    config_map = by_type["kubernetes:core/v1:ConfigMap"]
+    password = by_type["random:index/randomPassword:RandomPassword"]
+    assert config_map.parent == component.urn
+    assert config_map.outputs["metadata"]["name"].startswith("box-")
+    assert run.outputs["name"] == config_map.outputs["metadata"]["name"]
+    assert is_secret(password.outputs["result"])
+    assert is_secret(run.outputs["pw"])
+    assert run_function(program).outputs["name"] == run.outputs["name"], "auto-names must be reproducible"
+
+
+def test_errors_in_the_program_propagate() -> None:
+    def program() -> None:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        run_function(program)
+
+
+def test_missing_project_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"no Pulumi\.yaml"):
+        run_program(tmp_path, "ci")
