@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import pulumi
 
-from components import exposure, isolation, scaling, secrets, tls, workload
+from components import canary, exposure, gateway, isolation, scaling, secrets, tls, workload
 from components.config import AppConfig, ConfigError, StackConfig, check
+from components.labels import Track
+
+
+def _track_key(key: str, track: Track) -> str:
+    """`deployment` for the stable release, `canaryDeployment` for the canary (output keys)."""
+    return key if track == "stable" else f"canary{key[0].upper()}{key[1:]}"
 
 
 class HighlyAvailableApp(pulumi.ComponentResource):
-    """ServiceAccount, env ConfigMap and generated Secret, Deployment, Service, Ingress with TLS,
-    HPA, PDB and NetworkPolicy for one app of a validated stack config.
+    """ServiceAccount, env ConfigMap and generated Secret, Deployment, Service, HPA, PDB (again for a
+    canary), NetworkPolicy, and an Ingress with TLS or a Gateway API HTTPRoute, for one app of a
+    validated stack config.
 
     The stack config is checked again at construction, so a model built in code gets the same
     environment floors as one read from a stack file.
@@ -35,44 +42,54 @@ class HighlyAvailableApp(pulumi.ComponentResource):
 
         account = isolation.service_account(app, namespace, self)
         environment = secrets.app_environment(app, namespace, self)
-        deployment = workload.deployment(
-            app,
-            stack.rules,
-            namespace,
-            self,
-            service_account_name=account.metadata.name,
-            config_map_name=environment.config_map_name,
-            secret_name=environment.secret_name,
-            config_checksum=environment.checksum,
-        )
-        service = exposure.service(app, namespace, self)
-        hpa = scaling.autoscaler(app, deployment.metadata.name, namespace, self)
-        pdb = scaling.disruption_budget(app, namespace, self)
+        names: dict[str, pulumi.Input[str]] = {
+            "serviceAccount": account.metadata.name,
+            "configMap": environment.config_map_name,
+        }
+        if environment.secret_name is not None:
+            names["secret"] = environment.secret_name
+        service_names: dict[Track, pulumi.Input[str]] = {}
+        for track, release in canary.releases(app):
+            deployment = workload.deployment(
+                release,
+                stack.rules,
+                namespace,
+                self,
+                track=track,
+                service_account_name=account.metadata.name,
+                config_map_name=environment.config_map_name,
+                secret_name=environment.secret_name,
+                config_checksum=environment.checksum,
+            )
+            service = exposure.service(release, namespace, self, track)
+            hpa = scaling.autoscaler(release, deployment.metadata.name, namespace, self, track)
+            pdb = scaling.disruption_budget(release, namespace, self, track)
+            service_names[track] = service.metadata.name
+            names[_track_key("deployment", track)] = deployment.metadata.name
+            names[_track_key("service", track)] = service.metadata.name
+            names[_track_key("podDisruptionBudget", track)] = pdb.metadata.name
+            if hpa is not None:
+                names[_track_key("horizontalPodAutoscaler", track)] = hpa.metadata.name
         policy = isolation.network_policy(app, stack, namespace, self)
-        ingress = None
-        if app.ingress is not None and stack.ingress is not None:
+        names["networkPolicy"] = policy.metadata.name
+
+        exposed_by = stack.exposure_of(app)
+        if exposed_by == "ingress" and app.ingress is not None and stack.ingress is not None:
             binding = tls.tls_binding(app, list(app.ingress.hosts), stack.ingress.tls, namespace, self)
-            ingress = exposure.ingress(app, stack.ingress, binding, service.metadata.name, namespace, self)
+            for track, name in service_names.items():
+                ingress = exposure.ingress(app, stack.ingress, binding, name, namespace, self, track)
+                names[_track_key("ingress", track)] = ingress.metadata.name
+        elif exposed_by == "gateway" and stack.gateway is not None:
+            routes = gateway.gateway_routes(app, stack.gateway, service_names, namespace, self)
+            names["httpRoute"] = routes.route.metadata["name"]
+            names["redirectHttpRoute"] = routes.redirect.metadata["name"]
+            names["trafficPolicy"] = routes.traffic_policy.metadata["name"]
 
         self.service_dns_name = pulumi.Output.from_input(namespace).apply(
             lambda ns: exposure.service_dns_name(app, ns, stack.cluster_domain)
         )
         self.service_port = pulumi.Output.from_input(exposure.SERVICE_PORT)
         self.urls = pulumi.Output.from_input(exposure.public_urls(app))
-        names: dict[str, pulumi.Input[str]] = {
-            "serviceAccount": account.metadata.name,
-            "configMap": environment.config_map_name,
-            "deployment": deployment.metadata.name,
-            "service": service.metadata.name,
-            "podDisruptionBudget": pdb.metadata.name,
-            "networkPolicy": policy.metadata.name,
-        }
-        if environment.secret_name is not None:
-            names["secret"] = environment.secret_name
-        if hpa is not None:
-            names["horizontalPodAutoscaler"] = hpa.metadata.name
-        if ingress is not None:
-            names["ingress"] = ingress.metadata.name
         self.resource_names = pulumi.Output.from_input(names)
         self.register_outputs(
             {

@@ -20,7 +20,15 @@ import pulumi
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from components.controllers import LOAD_BALANCING_ALGORITHMS, RateLimit, profile_for
+from components.controllers import (
+    GATEWAY_IMPLEMENTATIONS,
+    GATEWAY_PROFILES_BY_NAME,
+    LOAD_BALANCING_ALGORITHMS,
+    Profile,
+    RateLimit,
+    canary_controllers,
+    profile_for,
+)
 
 PROJECT = "hastack"
 """Config namespace: keys are `hastack:<key>` in the stack files."""
@@ -29,6 +37,9 @@ Environment = Literal["dev", "staging", "prod"]
 TlsMode = Literal["cert-manager", "secret", "self-signed"]
 LoadBalancing = Literal["round-robin", "least-connections", "ewma", "consistent-hash"]
 assert get_args(LoadBalancing) == LOAD_BALANCING_ALGORITHMS
+Exposure = Literal["ingress", "gateway"]
+GatewayImplementation = Literal["envoy-gateway"]
+assert get_args(GatewayImplementation) == GATEWAY_IMPLEMENTATIONS
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,7 @@ ENVIRONMENTS: dict[str, EnvironmentRules] = {
 
 _DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _HOST = re.compile(r"^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
@@ -84,6 +96,24 @@ def _hostname(value: str) -> str:
 def _http_path(value: str) -> str:
     if not value.startswith("/") or any(c.isspace() for c in value):
         raise ValueError("must be an absolute URL path such as / or /api")
+    return value
+
+
+def _dns1123_label(value: str) -> str:
+    if len(value) > 63 or not _DNS1123_LABEL.match(value):
+        raise ValueError("must be a DNS-1123 label (lower-case letters, digits, '-'), at most 63 characters")
+    return value
+
+
+def _dns1123_subdomain(value: str) -> str:
+    if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
+        raise ValueError("must be a DNS-1123 subdomain (lower-case letters, digits, '-', '.')")
+    return value
+
+
+def _weight(value: int) -> int:
+    if not 0 <= value <= 100:
+        raise ValueError("must be between 0 and 100 (percent of requests sent to the canary)")
     return value
 
 
@@ -254,6 +284,10 @@ class RateLimitConfig(Model):
     burst: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
     connections: Annotated[int, Field(ge=1, le=100_000)] | None = None
 
+    def as_rate_limit(self) -> RateLimit:
+        """The controller-neutral value the profiles translate."""
+        return RateLimit(self.rps, self.burst, self.connections)
+
 
 class AppIngressConfig(Model):
     """Public exposure of one app: hosts, paths, balancing and abuse protection."""
@@ -262,6 +296,24 @@ class AppIngressConfig(Model):
     paths: Annotated[list[HttpPath], Field(min_length=1)] = ["/"]
     load_balancing: LoadBalancing = "round-robin"
     rate_limit: RateLimitConfig | None = None
+
+
+class GatewayConfig(Model):
+    """An existing Gateway (Gateway API) that the apps' HTTPRoutes attach to; TLS terminates at it."""
+
+    name: Annotated[str, AfterValidator(_dns1123_subdomain)]
+    namespace: Annotated[str, AfterValidator(_dns1123_label)] | None = None
+    section_name: Annotated[str, AfterValidator(_dns1123_subdomain)] = "https"
+    redirect_section_name: Annotated[str, AfterValidator(_dns1123_subdomain)] = "http"
+    implementation: GatewayImplementation = "envoy-gateway"
+    proxy_namespace: Annotated[str, AfterValidator(_dns1123_label)] | None = None
+
+
+class CanaryConfig(Model):
+    """A second release of the app beside the stable one, receiving `weight` percent of requests."""
+
+    image: Annotated[str, Field(min_length=1)]
+    weight: Annotated[int, AfterValidator(_weight)]
 
 
 class ShutdownConfig(Model):
@@ -283,6 +335,8 @@ class AppConfig(Model):
     probes: ProbesConfig = ProbesConfig()
     disruption_budget: DisruptionBudgetConfig = DisruptionBudgetConfig.model_validate({"maxUnavailable": 1})
     ingress: AppIngressConfig | None = None
+    exposure: Exposure | None = None
+    canary: CanaryConfig | None = None
     env: dict[EnvName, str] = {}
     generated_secrets: list[EnvName] = []
     allow_from: list[DnsName] = []
@@ -303,11 +357,19 @@ class StackConfig(Model):
     namespace: NamespaceName
     cluster_domain: Annotated[str, AfterValidator(_hostname)] = "cluster.local"
     ingress: IngressConfig | None = None
+    exposure: Exposure = "ingress"
+    gateway: GatewayConfig | None = None
     apps: Annotated[list[AppConfig], Field(min_length=1)]
 
     @property
     def rules(self) -> EnvironmentRules:
         return ENVIRONMENTS[self.environment]
+
+    def exposure_of(self, app: AppConfig) -> Exposure | None:
+        """How the app is reached from outside: its own choice, else the stack's; None if not exposed."""
+        if app.ingress is None:
+            return None
+        return app.exposure or self.exposure
 
 
 class ConfigError(pulumi.RunError):
@@ -466,6 +528,9 @@ def _app_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str]:
     found.extend(_budget_problems(app, index, stack))
     if app.ingress is not None:
         found.extend(_ingress_problems(app.ingress, index, stack))
+    elif app.exposure is not None:
+        add(("exposure",), "only applies to an app with an ingress block (hosts and paths)", app.exposure)
+    found.extend(_canary_problems(app, index, stack))
     for key in sorted(set(app.env) & set(app.generated_secrets)):
         add(("env", key), "is also listed in generatedSecrets; one source per variable", app.env[key])
     names = [a.name for a in stack.apps]
@@ -512,16 +577,55 @@ def _budget_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str
     return []
 
 
+def _canary_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str]:
+    canary = app.canary
+    if canary is None:
+        return []
+    loc: tuple[str | int, ...] = ("apps", index, "canary")
+    shown = _show(canary.model_dump(by_alias=True))
+    if app.ingress is None:
+        return [
+            f"{key_path(loc)}: needs the app's ingress block: traffic is split where it enters, at the "
+            f"ingress or the gateway, got {shown}"
+        ]
+    found = [
+        f"{key_path((*loc, 'image'))}: {p}, got {_show(canary.image)}"
+        for p in _image_problems(canary.image, stack.rules, stack.environment)
+    ]
+    if stack.exposure_of(app) == "ingress" and stack.ingress is not None:
+        profile = profile_for(stack.ingress.class_name, stack.ingress.controller)
+        if profile is not None and profile.canary_annotations is None:
+            found.append(
+                f"{key_path(loc)}: {profile.name} has no weighted canary mechanism; controllers that have "
+                f"one: {', '.join(canary_controllers())}; or set exposure: gateway, got {shown}"
+            )
+    return found
+
+
+def _exposure_key(app: AppConfig, index: int) -> str:
+    """Where the app's exposure was chosen: its own key, else the stack default."""
+    return key_path(("apps", index, "exposure")) if app.exposure is not None else key_path(("exposure",))
+
+
 def _ingress_problems(ingress: AppIngressConfig, index: int, stack: StackConfig) -> list[str]:
     loc: tuple[str | int, ...] = ("apps", index, "ingress")
-    if stack.ingress is None:
+    app = stack.apps[index]
+    if stack.exposure_of(app) == "gateway":
+        if stack.gateway is None:
+            return [
+                f"{_exposure_key(app, index)}: needs the stack-wide hastack:gateway "
+                f"(name, namespace, sectionName), got {_show('gateway')}"
+            ]
+        profile: Profile | None = GATEWAY_PROFILES_BY_NAME[stack.gateway.implementation]
+    elif stack.ingress is None:
         return [f"{key_path(loc)}: needs the stack-wide hastack:ingress (className and tls), got nothing"]
-    profile = profile_for(stack.ingress.class_name, stack.ingress.controller)
+    else:
+        profile = profile_for(stack.ingress.class_name, stack.ingress.controller)
     if profile is None:
         return []  # reported once, on hastack:ingress
     limit = None
     if ingress.rate_limit is not None:
-        limit = RateLimit(ingress.rate_limit.rps, ingress.rate_limit.burst, ingress.rate_limit.connections)
+        limit = ingress.rate_limit.as_rate_limit()
         if limit.burst is not None and limit.burst < limit.rps:
             return [
                 f"{key_path((*loc, 'rateLimit', 'burst'))}: must be at least rps ({limit.rps}), "
@@ -582,11 +686,21 @@ def _stack_ingress_problems(stack: StackConfig) -> list[str]:
     return found
 
 
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+def _stack_gateway_problems(stack: StackConfig) -> list[str]:
+    gateway = stack.gateway
+    if gateway is None:
+        return []
+    if gateway.redirect_section_name == gateway.section_name:
+        return [
+            f"{key_path(('gateway', 'redirectSectionName'))}: must name the plain-HTTP listener, not the "
+            f"HTTPS one in sectionName ({gateway.section_name}), or every request would be redirected "
+            f"forever, got {_show(gateway.redirect_section_name)}"
+        ]
+    return []
 
 
 def _stack_problems(stack: StackConfig) -> list[str]:
-    found = _stack_ingress_problems(stack)
+    found = _stack_ingress_problems(stack) + _stack_gateway_problems(stack)
     seen: dict[str, int] = {}
     routes: dict[tuple[str, str], str] = {}
     for index, app in enumerate(stack.apps):
@@ -605,7 +719,7 @@ def _stack_problems(stack: StackConfig) -> list[str]:
                         f"{key_path(('apps', index, 'ingress', 'hosts'))}: {host}{path} is already routed to "
                         f"{owner}, got {_show(host)}"
                     )
-    return found
+    return list(dict.fromkeys(found))  # a stack-wide default shared by several apps is reported once
 
 
 def check(stack: StackConfig, source: str) -> None:
@@ -625,7 +739,7 @@ def validate(raw: Mapping[str, Any], source: str) -> StackConfig:
     return stack
 
 
-_OBJECT_KEYS = ("ingress", "apps")
+_OBJECT_KEYS = ("ingress", "gateway", "apps")
 
 
 def raw_from_engine(config: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:

@@ -1,17 +1,22 @@
-"""Ingress controller profiles: the only place that knows controller-specific annotations.
+"""Ingress controller and Gateway API implementation profiles: the only place that knows
+controller-specific annotations and policy resources.
 
 Each profile maps hastack's controller-neutral settings (load-balancing algorithm, rate limits,
-HTTPS redirect) to one controller family's annotations, and says what that family cannot do so
-that config validation can refuse it with the list of what it can.
+HTTPS redirect, canary weight) to one implementation's annotations or policy spec, and says what
+it cannot do so that config validation can refuse it with the list of what it can.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 LOAD_BALANCING_ALGORITHMS = ("round-robin", "least-connections", "ewma", "consistent-hash")
 """Every algorithm name the config accepts; a profile supports a subset."""
+
+CANARY_WEIGHT_TOTAL = 100
+"""Canary weights are percentages: the canary gets `weight`, the stable release the rest."""
 
 
 @dataclass(frozen=True)
@@ -31,20 +36,16 @@ class Problem:
     message: str
 
 
-@dataclass(frozen=True)
-class ControllerProfile:
-    """What one ingress controller family can do, and the annotations that ask it to."""
+@dataclass(frozen=True, kw_only=True)
+class Profile:
+    """What one implementation (ingress controller or Gateway) can do with hastack's neutral settings."""
 
     name: str
-    class_names: tuple[str, ...]
-    default_namespace: str
-    load_balancing: Mapping[str, Mapping[str, str]]
-    redirect_annotations: Mapping[str, str]
-    rate_limit_annotations: Callable[[RateLimit], dict[str, str]]
+    load_balancing: Mapping[str, Mapping[str, Any]]
     rate_limit_problems: Callable[[RateLimit], list[Problem]] = field(default=lambda _limit: [])
 
     def problems(self, algorithm: str, rate_limit: RateLimit | None) -> list[Problem]:
-        """Everything in the requested settings this controller cannot do, with what it can."""
+        """Everything in the requested settings this implementation cannot do, with what it can."""
         found: list[Problem] = []
         if algorithm not in self.load_balancing:
             supported = ", ".join(self.load_balancing)
@@ -56,6 +57,19 @@ class ControllerProfile:
         if rate_limit is not None:
             found.extend(self.rate_limit_problems(rate_limit))
         return found
+
+
+@dataclass(frozen=True, kw_only=True)
+class ControllerProfile(Profile):
+    """What one ingress controller family can do, and the annotations that ask it to."""
+
+    class_names: tuple[str, ...]
+    default_namespace: str
+    load_balancing: Mapping[str, Mapping[str, str]]
+    redirect_annotations: Mapping[str, str]
+    rate_limit_annotations: Callable[[RateLimit], dict[str, str]]
+    canary_annotations: Callable[[int], dict[str, str]] | None = None
+    """Annotations that make a second Ingress a weighted canary of the first; None: no such mechanism."""
 
     def ingress_annotations(self, algorithm: str, rate_limit: RateLimit | None) -> dict[str, str]:
         """The annotations for a validated combination (call `problems` first)."""
@@ -89,6 +103,15 @@ def _nginx_rate_limit_problems(limit: RateLimit) -> list[Problem]:
             )
         ]
     return []
+
+
+def _nginx_canary(weight: int) -> dict[str, str]:
+    """ingress-nginx sends `weight` of every 100 requests for the same host and path to this Ingress."""
+    return {
+        _NGINX + "canary": "true",
+        _NGINX + "canary-weight": str(weight),
+        _NGINX + "canary-weight-total": str(CANARY_WEIGHT_TOTAL),
+    }
 
 
 _HAPROXY = "haproxy.org/"
@@ -127,6 +150,7 @@ PROFILES: tuple[ControllerProfile, ...] = (
         redirect_annotations={_NGINX + "ssl-redirect": "true", _NGINX + "force-ssl-redirect": "true"},
         rate_limit_annotations=_nginx_rate_limit,
         rate_limit_problems=_nginx_rate_limit_problems,
+        canary_annotations=_nginx_canary,
     ),
     ControllerProfile(
         name="haproxy",
@@ -151,3 +175,98 @@ def profile_for(class_name: str, controller: str | None = None) -> ControllerPro
     if controller is not None:
         return PROFILES_BY_NAME.get(controller)
     return next((p for p in PROFILES if class_name in p.class_names), None)
+
+
+def canary_controllers() -> list[str]:
+    """`ingress-nginx (class nginx)` for each controller profile that has a weighted canary."""
+    return [
+        f"{p.name} (class {', '.join(p.class_names)})" for p in PROFILES if p.canary_annotations is not None
+    ]
+
+
+# ---- Gateway API implementations ---------------------------------------------------------------
+
+GATEWAY_API_GROUP = "gateway.networking.k8s.io"
+GATEWAY_API_VERSION = f"{GATEWAY_API_GROUP}/v1"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GatewayProfile(Profile):
+    """A Gateway API implementation: Gateway API has no standard for balancing or rate limits, so
+    each implementation attaches its own policy resource to the HTTPRoute.
+    """
+
+    default_proxy_namespace: str
+    """Where the implementation runs its data-plane proxies (the NetworkPolicy admits them)."""
+    policy_api_version: str
+    policy_kind: str
+    rate_limit_spec: Callable[[RateLimit], dict[str, Any]]
+
+    def traffic_policy_spec(
+        self, algorithm: str, rate_limit: RateLimit | None, route_name: object
+    ) -> dict[str, Any]:
+        """The policy spec for a validated combination (call `problems` first), attached to one route."""
+        spec: dict[str, Any] = {
+            "targetRefs": [{"group": GATEWAY_API_GROUP, "kind": "HTTPRoute", "name": route_name}],
+            "loadBalancer": dict(self.load_balancing[algorithm]),
+        }
+        if rate_limit is not None:
+            spec["rateLimit"] = self.rate_limit_spec(rate_limit)
+        return spec
+
+
+def _envoy_rate_limit(limit: RateLimit) -> dict[str, Any]:
+    """Local (per Envoy replica) limit with one bucket per client address, IPv4 and IPv6."""
+    return {
+        "type": "Local",
+        "local": {
+            "rules": [
+                {
+                    "clientSelectors": [{"sourceCIDR": {"type": "Distinct", "value": cidr}}],
+                    "limit": {"requests": limit.rps, "unit": "Second"},
+                }
+                for cidr in ("0.0.0.0/0", "::/0")
+            ]
+        },
+    }
+
+
+def _envoy_rate_limit_problems(limit: RateLimit) -> list[Problem]:
+    found = []
+    if limit.burst is not None:
+        found.append(
+            Problem(
+                "rateLimit.burst",
+                "envoy-gateway's local rate limit refills rps tokens each second and has no separate "
+                "burst; remove burst",
+            )
+        )
+    if limit.connections is not None:
+        found.append(
+            Problem(
+                "rateLimit.connections",
+                "envoy-gateway's BackendTrafficPolicy has no per-client connection limit; remove connections",
+            )
+        )
+    return found
+
+
+GATEWAY_PROFILES: tuple[GatewayProfile, ...] = (
+    GatewayProfile(
+        name="envoy-gateway",
+        default_proxy_namespace="envoy-gateway-system",
+        policy_api_version="gateway.envoyproxy.io/v1alpha1",
+        policy_kind="BackendTrafficPolicy",
+        load_balancing={
+            "round-robin": {"type": "RoundRobin"},
+            "least-connections": {"type": "LeastRequest"},
+            "consistent-hash": {"type": "ConsistentHash", "consistentHash": {"type": "SourceIP"}},
+        },
+        rate_limit_spec=_envoy_rate_limit,
+        rate_limit_problems=_envoy_rate_limit_problems,
+    ),
+)
+
+GATEWAY_PROFILES_BY_NAME: dict[str, GatewayProfile] = {profile.name: profile for profile in GATEWAY_PROFILES}
+GATEWAY_IMPLEMENTATIONS = tuple(GATEWAY_PROFILES_BY_NAME)
+"""Every implementation name the config accepts."""

@@ -8,29 +8,35 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import AppConfig, IngressConfig
-from components.controllers import RateLimit, profile_for
-from components.labels import common_labels, selector_labels
+from components.controllers import profile_for
+from components.labels import Track, common_labels, instance_name, selector_labels
 from components.tls import TlsBinding
 from components.workload import PORT_NAME
 
 SERVICE_PORT = 80
 
 
-def service_spec(app: AppConfig) -> dict[str, Any]:
+def service_spec(app: AppConfig, track: Track = "stable") -> dict[str, Any]:
     """ClusterIP only: the Ingress is the one public entry; targetPort by name follows the container."""
     return {
         "type": "ClusterIP",
-        "selector": selector_labels(app),
+        "selector": selector_labels(app, track),
         "ports": [{"name": PORT_NAME, "port": SERVICE_PORT, "targetPort": PORT_NAME, "protocol": "TCP"}],
     }
 
 
-def service(app: AppConfig, namespace: pulumi.Input[str], parent: pulumi.Resource) -> k8s.core.v1.Service:
-    """Named after the app (not auto-named): its DNS name is the app's discovery address."""
+def service(
+    app: AppConfig, namespace: pulumi.Input[str], parent: pulumi.Resource, track: Track = "stable"
+) -> k8s.core.v1.Service:
+    """Named after the app (not auto-named): its DNS name is the app's discovery address.
+
+    The canary's Service is `<app>-canary`: only the ingress or gateway splits traffic between them.
+    """
+    name = instance_name(app, track)
     return k8s.core.v1.Service(
-        app.name,
-        metadata={"name": app.name, "namespace": namespace, "labels": common_labels(app)},
-        spec=service_spec(app),
+        name,
+        metadata={"name": name, "namespace": namespace, "labels": common_labels(app, track)},
+        spec=service_spec(app, track),
         opts=pulumi.ResourceOptions(parent=parent),
     )
 
@@ -45,7 +51,7 @@ def ingress_annotations(app: AppConfig, stack_ingress: IngressConfig) -> dict[st
     profile = profile_for(stack_ingress.class_name, stack_ingress.controller)
     assert profile is not None  # guaranteed by config validation
     limit = app.ingress.rate_limit
-    rate_limit = RateLimit(limit.rps, limit.burst, limit.connections) if limit is not None else None
+    rate_limit = limit.as_rate_limit() if limit is not None else None
     return profile.ingress_annotations(app.ingress.load_balancing, rate_limit)
 
 
@@ -62,6 +68,19 @@ def ingress_spec(
     }
 
 
+def canary_ingress_annotations(app: AppConfig, stack_ingress: IngressConfig) -> dict[str, str]:
+    """The controller's canary annotations for the app's weight (config validation ensures it has them).
+
+    No certificate annotation: the stable Ingress already asks for the shared TLS secret, and a
+    second request for it would make cert-manager fight over one Certificate.
+    """
+    assert app.canary is not None
+    profile = profile_for(stack_ingress.class_name, stack_ingress.controller)
+    assert profile is not None  # guaranteed by config validation
+    assert profile.canary_annotations is not None
+    return profile.canary_annotations(app.canary.weight)
+
+
 def ingress(
     app: AppConfig,
     stack_ingress: IngressConfig,
@@ -69,11 +88,16 @@ def ingress(
     service_name: pulumi.Input[str],
     namespace: pulumi.Input[str],
     parent: pulumi.Resource,
+    track: Track = "stable",
 ) -> k8s.networking.v1.Ingress:
-    annotations = {**ingress_annotations(app, stack_ingress), **tls.annotations}
+    """The stable Ingress, or for the canary track the controller's weighted twin of it."""
+    if track == "stable":
+        annotations = {**ingress_annotations(app, stack_ingress), **tls.annotations}
+    else:
+        annotations = canary_ingress_annotations(app, stack_ingress)
     return k8s.networking.v1.Ingress(
-        app.name,
-        metadata={"namespace": namespace, "labels": common_labels(app), "annotations": annotations},
+        instance_name(app, track),
+        metadata={"namespace": namespace, "labels": common_labels(app, track), "annotations": annotations},
         spec=ingress_spec(app, stack_ingress.class_name, tls, service_name),
         opts=pulumi.ResourceOptions(parent=parent),
     )

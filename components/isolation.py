@@ -8,8 +8,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import AppConfig, StackConfig
-from components.controllers import profile_for
-from components.labels import PART_OF, common_labels, selector_labels
+from components.controllers import GATEWAY_PROFILES_BY_NAME, profile_for
+from components.labels import PART_OF, app_labels, common_labels
 
 PSA_LEVEL = "restricted"
 DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
@@ -76,15 +76,40 @@ def controller_namespace(stack: StackConfig) -> str | None:
     return profile.default_namespace if profile else None
 
 
+def gateway_proxy_namespace(stack: StackConfig) -> str | None:
+    """Where the Gateway's proxies run: configured, else the implementation's usual namespace."""
+    if stack.gateway is None:
+        return None
+    return (
+        stack.gateway.proxy_namespace
+        or GATEWAY_PROFILES_BY_NAME[stack.gateway.implementation].default_proxy_namespace
+    )
+
+
+def entry_namespace(app: AppConfig, stack: StackConfig) -> str | None:
+    """Where the app's public traffic comes from: the ingress controller's or the Gateway proxies'
+    namespace, by the app's exposure; None for an app that is not exposed.
+    """
+    exposure = stack.exposure_of(app)
+    if exposure == "ingress":
+        return controller_namespace(stack)
+    if exposure == "gateway":
+        return gateway_proxy_namespace(stack)
+    return None
+
+
 def network_policy_spec(app: AppConfig, stack: StackConfig) -> dict[str, Any]:
-    """Ingress from the controller (if exposed) and from allowFrom apps; egress to DNS and callees."""
+    """Ingress from the controller (if exposed) and from allowFrom apps; egress to DNS and callees.
+
+    Selectors name the app only (not the instance), so a canary gets exactly the stable pods' rules.
+    """
     port = [{"protocol": "TCP", "port": app.port}]
     peers: list[dict[str, Any]] = []
-    controller_ns = controller_namespace(stack)
-    if app.ingress is not None and controller_ns is not None:
-        peers.append({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": controller_ns}}})
+    source_ns = entry_namespace(app, stack)
+    if source_ns is not None:
+        peers.append({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": source_ns}}})
     by_name = {a.name: a for a in stack.apps}
-    peers.extend({"podSelector": {"matchLabels": selector_labels(by_name[n])}} for n in app.allow_from)
+    peers.extend({"podSelector": {"matchLabels": app_labels(by_name[n])}} for n in app.allow_from)
     ingress_rules = [{"from": peers, "ports": port}] if peers else []
     egress_rules: list[dict[str, Any]] = [
         {
@@ -101,12 +126,12 @@ def network_policy_spec(app: AppConfig, stack: StackConfig) -> dict[str, Any]:
         if app.name in callee.allow_from:
             egress_rules.append(
                 {
-                    "to": [{"podSelector": {"matchLabels": selector_labels(callee)}}],
+                    "to": [{"podSelector": {"matchLabels": app_labels(callee)}}],
                     "ports": [{"protocol": "TCP", "port": callee.port}],
                 }
             )
     return {
-        "podSelector": {"matchLabels": selector_labels(app)},
+        "podSelector": {"matchLabels": app_labels(app)},
         "policyTypes": ["Ingress", "Egress"],
         "ingress": ingress_rules,
         "egress": egress_rules,

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from components.config import AppConfig
+
+Track = Literal["stable", "canary"]
+"""Which release of an app a resource belongs to: the stable one, or the canary beside it."""
 
 PART_OF = "hastack"
 CHECKSUM_ANNOTATION = "hastack.dev/config-checksum"
@@ -13,23 +17,37 @@ CHECKSUM_ANNOTATION = "hastack.dev/config-checksum"
 _TAG_OR_DIGEST = re.compile(r"(?::([\w][\w.-]{0,127})|@sha256:([0-9a-f]{12}))")
 
 
-def selector_labels(app: AppConfig) -> dict[str, str]:
-    """The immutable selector: never a version, so a new image never forces a replacement."""
-    return {"app.kubernetes.io/name": app.name, "app.kubernetes.io/instance": app.name}
+def instance_name(app: AppConfig, track: Track = "stable") -> str:
+    """The stable release keeps the app's name; the canary is its own instance, `<app>-canary`."""
+    return app.name if track == "stable" else f"{app.name}-canary"
 
 
-def common_labels(app: AppConfig) -> dict[str, str]:
+def app_labels(app: AppConfig) -> dict[str, str]:
+    """Every pod of the app, stable and canary alike (for NetworkPolicies, which must not care)."""
+    return {"app.kubernetes.io/name": app.name}
+
+
+def selector_labels(app: AppConfig, track: Track = "stable") -> dict[str, str]:
+    """The immutable selector: never a version, so a new image never forces a replacement.
+
+    The instance label tells the tracks apart, so the stable Service, PDB and spread never select
+    canary pods.
+    """
+    return {**app_labels(app), "app.kubernetes.io/instance": instance_name(app, track)}
+
+
+def common_labels(app: AppConfig, track: Track = "stable") -> dict[str, str]:
     """Selector labels plus descriptive ones for every object of the app."""
     return {
-        **selector_labels(app),
+        **selector_labels(app, track),
         "app.kubernetes.io/part-of": PART_OF,
         "app.kubernetes.io/managed-by": "pulumi",
     }
 
 
-def pod_labels(app: AppConfig) -> dict[str, str]:
+def pod_labels(app: AppConfig, track: Track = "stable") -> dict[str, str]:
     """Common labels plus the version, which may change on every release (pods only)."""
-    labels = common_labels(app)
+    labels = common_labels(app, track)
     version = image_version(app.image)
     if version:
         labels["app.kubernetes.io/version"] = version

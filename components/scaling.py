@@ -8,7 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import AppConfig, AutoscalingConfig
-from components.labels import common_labels, selector_labels
+from components.labels import Track, common_labels, instance_name, selector_labels
 
 SCALE_DOWN_STABILIZATION_SECONDS = 300
 """Five minutes of lower load before shrinking, so a brief dip does not shed capacity."""
@@ -49,23 +49,27 @@ def hpa_spec(autoscaling: AutoscalingConfig, deployment_name: pulumi.Input[str])
 
 
 def autoscaler(
-    app: AppConfig, deployment_name: pulumi.Input[str], namespace: pulumi.Input[str], parent: pulumi.Resource
+    app: AppConfig,
+    deployment_name: pulumi.Input[str],
+    namespace: pulumi.Input[str],
+    parent: pulumi.Resource,
+    track: Track = "stable",
 ) -> k8s.autoscaling.v2.HorizontalPodAutoscaler | None:
     if app.autoscaling is None:
         return None
     return k8s.autoscaling.v2.HorizontalPodAutoscaler(
-        app.name,
-        metadata={"namespace": namespace, "labels": common_labels(app)},
+        instance_name(app, track),
+        metadata={"namespace": namespace, "labels": common_labels(app, track)},
         spec=hpa_spec(app.autoscaling, deployment_name),
         opts=pulumi.ResourceOptions(parent=parent),
     )
 
 
-def pdb_spec(app: AppConfig) -> dict[str, Any]:
-    """Selects exactly the app's pods; unhealthy pods may always be evicted so drains never wedge."""
+def pdb_spec(app: AppConfig, track: Track = "stable") -> dict[str, Any]:
+    """Selects exactly the track's pods (one PDB per pod); unhealthy pods may always be evicted."""
     budget = app.disruption_budget
     spec: dict[str, Any] = {
-        "selector": {"matchLabels": selector_labels(app)},
+        "selector": {"matchLabels": selector_labels(app, track)},
         "unhealthyPodEvictionPolicy": "AlwaysAllow",
     }
     if budget.max_unavailable is not None:
@@ -76,11 +80,11 @@ def pdb_spec(app: AppConfig) -> dict[str, Any]:
 
 
 def disruption_budget(
-    app: AppConfig, namespace: pulumi.Input[str], parent: pulumi.Resource
+    app: AppConfig, namespace: pulumi.Input[str], parent: pulumi.Resource, track: Track = "stable"
 ) -> k8s.policy.v1.PodDisruptionBudget:
     return k8s.policy.v1.PodDisruptionBudget(
-        app.name,
-        metadata={"namespace": namespace, "labels": common_labels(app)},
-        spec=pdb_spec(app),
+        instance_name(app, track),
+        metadata={"namespace": namespace, "labels": common_labels(app, track)},
+        spec=pdb_spec(app, track),
         opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -8,7 +8,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import AppConfig, EnvironmentRules, ProbeConfig
-from components.labels import CHECKSUM_ANNOTATION, common_labels, pod_labels, selector_labels
+from components.labels import (
+    CHECKSUM_ANNOTATION,
+    Track,
+    common_labels,
+    instance_name,
+    pod_labels,
+    selector_labels,
+)
 
 PORT_NAME = "http"
 TMP_VOLUME = "tmp"
@@ -42,13 +49,13 @@ def startup_probe(app: AppConfig) -> dict[str, Any]:
     }
 
 
-def topology_spread(app: AppConfig, rules: EnvironmentRules) -> list[dict[str, Any]]:
+def topology_spread(app: AppConfig, rules: EnvironmentRules, track: Track = "stable") -> list[dict[str, Any]]:
     """Hostname spread everywhere (soft); zone spread per environment (hard in prod).
 
     `matchLabelKeys: [pod-template-hash]` spreads each ReplicaSet on its own, so a rolling update
     is not blocked by the skew of the old pods.
     """
-    selector = {"matchLabels": selector_labels(app)}
+    selector = {"matchLabels": selector_labels(app, track)}
     constraints = []
     if rules.zone_spread is not None:
         constraints.append(
@@ -129,24 +136,31 @@ def deployment_spec(
     config_map_name: pulumi.Input[str],
     secret_name: pulumi.Input[str] | None,
     config_checksum: pulumi.Input[str],
+    track: Track = "stable",
 ) -> dict[str, Any]:
-    """The Deployment spec; `replicas` is left out when an HPA owns the count."""
+    """The Deployment spec; `replicas` is left out when an HPA owns the count.
+
+    A canary gets the very same spec (probes, security, spread, rollout) under its own selector.
+    """
     main = {k: v for k, v in container(app, config_map_name, secret_name).items() if v is not None}
     spec: dict[str, Any] = {
-        "selector": {"matchLabels": selector_labels(app)},
+        "selector": {"matchLabels": selector_labels(app, track)},
         "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "25%"}},
         "minReadySeconds": 5,
         "revisionHistoryLimit": 5,
         "progressDeadlineSeconds": 600,
         "template": {
-            "metadata": {"labels": pod_labels(app), "annotations": {CHECKSUM_ANNOTATION: config_checksum}},
+            "metadata": {
+                "labels": pod_labels(app, track),
+                "annotations": {CHECKSUM_ANNOTATION: config_checksum},
+            },
             "spec": {
                 "serviceAccountName": service_account_name,
                 "automountServiceAccountToken": False,
                 "enableServiceLinks": False,
                 "securityContext": pod_security_context(app),
                 "terminationGracePeriodSeconds": app.shutdown.termination_grace_period_seconds,
-                "topologySpreadConstraints": topology_spread(app, rules),
+                "topologySpreadConstraints": topology_spread(app, rules, track),
                 "containers": [main],
                 "volumes": [{"name": TMP_VOLUME, "emptyDir": {"sizeLimit": TMP_SIZE_LIMIT}}],
             },
@@ -162,12 +176,13 @@ def deployment(
     rules: EnvironmentRules,
     namespace: pulumi.Input[str],
     parent: pulumi.Resource,
+    track: Track = "stable",
     **template_inputs: Any,
 ) -> k8s.apps.v1.Deployment:
     """Auto-named, so a forced replacement creates the new Deployment before deleting the old."""
     return k8s.apps.v1.Deployment(
-        app.name,
-        metadata={"namespace": namespace, "labels": common_labels(app)},
-        spec=deployment_spec(app, rules, **template_inputs),
+        instance_name(app, track),
+        metadata={"namespace": namespace, "labels": common_labels(app, track)},
+        spec=deployment_spec(app, rules, track=track, **template_inputs),
         opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -411,7 +411,10 @@ def host_covered(host: str, tls_hosts: Iterable[str]) -> bool:
 
 
 def check_ingress_tls(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[Finding]:
-    """Every host is served over TLS with a certificate secret the stack provides (or is told about)."""
+    """Every host is served over TLS with a certificate secret the stack provides (or is told about).
+
+    A secret another Ingress of the namespace asks cert-manager for counts as provided.
+    """
     index = build_index(objs)
     secrets: set[tuple[str, str]] = set()
     unknown_secret = False
@@ -423,6 +426,14 @@ def check_ingress_tls(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iter
     for certificate in index.of_kind("Certificate", "cert-manager.io"):
         try:
             secrets.add((certificate.namespace, str(known(certificate.spec.get("secretName")))))
+        except UnknownValueError:
+            unknown_secret = True
+    for requester in index.of_kind("Ingress", "networking.k8s.io"):
+        try:  # cert-manager makes the secrets an annotated Ingress asks for; a canary twin may share them
+            annotations = as_dict(requester.metadata.get("annotations"))
+            if any(annotations.get(a) for a in CERT_MANAGER_ANNOTATIONS):
+                for entry in as_list(requester.spec.get("tls")):
+                    secrets.add((requester.namespace, str(known(as_dict(entry).get("secretName")))))
         except UnknownValueError:
             unknown_secret = True
     external = [str(s) for s in cfg["externalSecrets"]]

@@ -42,25 +42,13 @@ def test_caller_gets_egress_to_callee_and_callee_admits_caller() -> None:
     web, api = stack.apps
     web_egress = network_policy_spec(web, stack)["egress"]
     assert {
-        "to": [
-            {
-                "podSelector": {
-                    "matchLabels": {"app.kubernetes.io/name": "api", "app.kubernetes.io/instance": "api"}
-                }
-            }
-        ],
+        "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}}}],
         "ports": [{"protocol": "TCP", "port": 9090}],
     } in web_egress
     api_ingress = network_policy_spec(api, stack)["ingress"]
     assert api_ingress == [
         {
-            "from": [
-                {
-                    "podSelector": {
-                        "matchLabels": {"app.kubernetes.io/name": "web", "app.kubernetes.io/instance": "web"}
-                    }
-                }
-            ],
+            "from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "web"}}}],
             "ports": [{"protocol": "TCP", "port": 9090}],
         }
     ]

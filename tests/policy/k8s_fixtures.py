@@ -33,6 +33,8 @@ TOKENS = {
     "Secret": "kubernetes:core/v1:Secret",
     "ConfigMap": "kubernetes:core/v1:ConfigMap",
     "Certificate": "kubernetes:cert-manager.io/v1:Certificate",
+    "Gateway": "kubernetes:gateway.networking.k8s.io/v1:Gateway",
+    "HTTPRoute": "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
 }
 DIGEST = "sha256:" + "ab" * 32
 
@@ -60,8 +62,8 @@ def make(kind: str, name: str, props: dict[str, Any], *, pulumi_name: str | None
     return K8sObject(type=token, urn=urn, name=pulumi_name or name, props=floats(body))
 
 
-def pod_spec(app: str = "web", port: int = 8080) -> dict[str, Any]:
-    labels = {"app.kubernetes.io/name": app, "app.kubernetes.io/instance": app}
+def pod_spec(app: str = "web", port: int = 8080, instance: str | None = None) -> dict[str, Any]:
+    labels = {"app.kubernetes.io/name": app, "app.kubernetes.io/instance": instance or app}
     probe = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 5}
     return {
         "automountServiceAccountToken": False,
@@ -103,27 +105,33 @@ def pod_spec(app: str = "web", port: int = 8080) -> dict[str, Any]:
     }
 
 
-def good_app(app: str = "web", namespace: str = "shop", *, hpa: bool = True) -> list[K8sObject]:
-    """Deployment + Service + Ingress + HPA + PDB + allow NetworkPolicy for one app."""
-    labels = {"app.kubernetes.io/name": app, "app.kubernetes.io/instance": app}
+def good_app(
+    app: str = "web", namespace: str = "shop", *, hpa: bool = True, instance: str | None = None
+) -> list[K8sObject]:
+    """Deployment + Service + Ingress + HPA + PDB + allow NetworkPolicy for one app.
+
+    `instance` (e.g. `web-canary`) names a second release of the app: its own labels and names.
+    """
+    release = instance or app
+    labels = {"app.kubernetes.io/name": app, "app.kubernetes.io/instance": release}
     meta = {"namespace": namespace, "labels": labels}
     deployment_spec: dict[str, Any] = {
         "selector": {"matchLabels": labels},
         "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "25%"}},
-        "template": {"metadata": {"labels": labels}, "spec": pod_spec(app)},
+        "template": {"metadata": {"labels": labels}, "spec": pod_spec(app, instance=release)},
     }
     if not hpa:
         deployment_spec["replicas"] = 3
     objs = [
         make(
             "Deployment",
-            f"{app}-1a2b3c4d",
+            f"{release}-1a2b3c4d",
             {"metadata": dict(meta), "spec": deployment_spec},
-            pulumi_name=app,
+            pulumi_name=release,
         ),
         make(
             "Service",
-            app,
+            release,
             {
                 "metadata": dict(meta),
                 "spec": {"selector": labels, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
@@ -131,7 +139,7 @@ def good_app(app: str = "web", namespace: str = "shop", *, hpa: bool = True) -> 
         ),
         make(
             "Ingress",
-            app,
+            release,
             {
                 "metadata": {**meta, "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt"}},
                 "spec": {
@@ -145,7 +153,7 @@ def good_app(app: str = "web", namespace: str = "shop", *, hpa: bool = True) -> 
                                     {
                                         "path": "/",
                                         "pathType": "Prefix",
-                                        "backend": {"service": {"name": app, "port": {"name": "http"}}},
+                                        "backend": {"service": {"name": release, "port": {"name": "http"}}},
                                     }
                                 ]
                             },
@@ -156,7 +164,7 @@ def good_app(app: str = "web", namespace: str = "shop", *, hpa: bool = True) -> 
         ),
         make(
             "PodDisruptionBudget",
-            app,
+            release,
             {
                 "metadata": dict(meta),
                 "spec": {
@@ -168,7 +176,7 @@ def good_app(app: str = "web", namespace: str = "shop", *, hpa: bool = True) -> 
         ),
         make(
             "NetworkPolicy",
-            f"{app}-allow",
+            f"{release}-allow",
             {
                 "metadata": dict(meta),
                 "spec": {
@@ -183,14 +191,14 @@ def good_app(app: str = "web", namespace: str = "shop", *, hpa: bool = True) -> 
         objs.append(
             make(
                 "HorizontalPodAutoscaler",
-                app,
+                release,
                 {
                     "metadata": dict(meta),
                     "spec": {
                         "scaleTargetRef": {
                             "apiVersion": "apps/v1",
                             "kind": "Deployment",
-                            "name": f"{app}-1a2b3c4d",
+                            "name": f"{release}-1a2b3c4d",
                         },
                         "minReplicas": 3,
                         "maxReplicas": 10,

@@ -365,7 +365,9 @@ def test_failing_fixture_reports_the_rule(case: tuple[str, str, str, Change, lis
 
 
 def test_every_rule_has_a_failing_fixture() -> None:
-    covered = {case[0] for case in FAILING} | {"no-bare-pods"}
+    from tests.policy.test_policy_traffic import TRAFFIC_FAILING
+
+    covered = {case[0] for case in FAILING + TRAFFIC_FAILING} | {"no-bare-pods"}
     assert covered == set(RULES_BY_ID)
 
 

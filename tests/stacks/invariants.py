@@ -78,6 +78,20 @@ def violations(manifests: list[Manifest]) -> list[str]:
                     found.append(
                         f"Ingress {name} backend port {backend['port']} not on Service {backend['name']}"
                     )
+    for route in _of_kind(manifests, "HTTPRoute"):
+        name = route["metadata"]["name"]
+        for rule in route["spec"]["rules"]:
+            refs = rule.get("backendRefs", [])
+            if not refs and not any(f["type"] == "RequestRedirect" for f in rule.get("filters", [])):
+                found.append(f"HTTPRoute {name} has a rule that neither serves nor redirects")
+            for ref in refs:
+                target = services.get(ref["name"])
+                if target is None or ref["port"] not in {p["port"] for p in target["spec"]["ports"]}:
+                    found.append(
+                        f"HTTPRoute {name} backend {ref['name']}:{ref['port']} is not a Service port"
+                    )
+            if len(refs) > 1 and sum(ref["weight"] for ref in refs) != 100:
+                found.append(f"HTTPRoute {name} weights do not add up to 100")
     pdbs = _of_kind(manifests, "PodDisruptionBudget")
     for deployment in deployments:
         name = deployment["metadata"]["name"]

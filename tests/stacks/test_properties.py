@@ -89,8 +89,12 @@ def test_invariant_checker_catches_broken_stacks() -> None:
     good = [m for items in render_groups(_program_run("prod")).values() for m in items]
     assert violations(good) == []
 
+    dev = [m for items in render_groups(_program_run("dev")).values() for m in items]
+    assert violations(dev) == []
+
     def broken(kind: str, change: Any) -> list[str]:
-        manifests = copy.deepcopy(good)
+        """Breaks the first `kind` object of prod, or of dev for kinds prod has none of (Ingress)."""
+        manifests = copy.deepcopy(good if any(m["kind"] == kind for m in good) else dev)
         change(next(m for m in manifests if m["kind"] == kind))
         return violations(manifests)
 
@@ -113,3 +117,17 @@ def test_invariant_checker_catches_broken_stacks() -> None:
             lambda i: i["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"].update(name="nope"),
         )
     )
+    weighted = [
+        m for m in good if m["kind"] == "HTTPRoute" and len(m["spec"]["rules"][0].get("backendRefs", [])) > 1
+    ]
+    assert weighted, "prod splits web between stable and canary"
+
+    def split(change: Any) -> list[str]:
+        manifests = copy.deepcopy(good)
+        route = next(m for m in manifests if m["metadata"]["name"] == weighted[0]["metadata"]["name"])
+        change(route["spec"]["rules"][0])
+        return violations(manifests)
+
+    assert any("weights do not add up" in v for v in split(lambda r: r["backendRefs"][1].update(weight=50)))
+    assert any("is not a Service port" in v for v in split(lambda r: r["backendRefs"][1].update(port=8080)))
+    assert any("neither serves nor redirects" in v for v in split(lambda r: r.pop("backendRefs")))

@@ -13,6 +13,7 @@ import yaml
 from hastack_tools.mockrun import MockRun, strip_secrets
 from hastack_tools.render import main as render_main
 from hastack_tools.render import render_groups
+from tests.stacks import crd_schema
 from tests.stacks.invariants import violations
 
 KUBERNETES_VERSIONS = ("1.31.0", "1.32.0", "1.33.0", "1.34.0")
@@ -29,7 +30,17 @@ def test_stack_satisfies_ha_invariants(program_run: MockRun) -> None:
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
 def test_every_manifest_validates_strictly(program_run: MockRun, version: str) -> None:
     for item in manifests_of(program_run):
-        kubernetes_validate.validate(item, version, strict=True)
+        if not crd_schema.is_custom_resource(item):
+            kubernetes_validate.validate(item, version, strict=True)
+
+
+def test_every_custom_resource_validates_against_its_crd(program_run: MockRun) -> None:
+    known = {"v1", "apps/v1", "policy/v1", "autoscaling/v2", "networking.k8s.io/v1"}
+    for item in manifests_of(program_run):
+        if crd_schema.is_custom_resource(item):
+            crd_schema.validate(item)
+        else:
+            assert item["apiVersion"] in known, f"{item['kind']} has no schema to validate against"
 
 
 def test_schema_validation_would_catch_a_typo() -> None:
@@ -120,11 +131,31 @@ def test_prod_is_pinned_spread_over_zones_and_autoscaled() -> None:
     hpas = [m for m in manifests if m["kind"] == "HorizontalPodAutoscaler"]
     assert len(hpas) == len(deployments)
     assert all(h["spec"]["minReplicas"] >= 3 for h in hpas)
-    ingresses = [m for m in manifests if m["kind"] == "Ingress"]
-    assert all(
-        i["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt-prod"
-        for i in ingresses
-    )
+    (ingress,) = [m for m in manifests if m["kind"] == "Ingress"]
+    assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt-prod"
+    assert ingress["spec"]["rules"][0]["host"] == "api.shop.example.com"
+
+
+def test_prod_runs_a_small_canary_on_the_gateway_path() -> None:
+    from tests.conftest import _program_run
+
+    manifests = manifests_of(_program_run("prod"))
+    routes = [m for m in manifests if m["kind"] == "HTTPRoute"]
+    weighted = [r for r in routes if len(r["spec"]["rules"][0].get("backendRefs", [])) > 1]
+    assert len(weighted) == 1
+    refs = weighted[0]["spec"]["rules"][0]["backendRefs"]
+    assert [(r["name"], r["weight"]) for r in refs] == [("web", 95), ("web-canary", 5)]
+    assert all(r["spec"]["parentRefs"][0]["namespace"] == "gateway-system" for r in routes)
+    redirects = [r for r in routes if "backendRefs" not in r["spec"]["rules"][0]]
+    assert len(redirects) == 1 and all(r["spec"]["parentRefs"][0]["sectionName"] == "http" for r in redirects)
+    canary = [
+        m
+        for m in manifests
+        if m["kind"] == "Deployment" and m["metadata"]["labels"]["app.kubernetes.io/instance"] == "web-canary"
+    ]
+    assert len(canary) == 1 and "@sha256:" in canary[0]["spec"]["template"]["spec"]["containers"][0]["image"]
+    policies = [m for m in manifests if m["kind"] == "BackendTrafficPolicy"]
+    assert [p["spec"]["loadBalancer"]["type"] for p in policies] == ["LeastRequest"]
 
 
 def test_dev_uses_self_signed_tls_and_two_replicas() -> None:
@@ -132,4 +163,6 @@ def test_dev_uses_self_signed_tls_and_two_replicas() -> None:
 
     manifests = manifests_of(_program_run("dev"))
     assert all(m["spec"]["replicas"] == 2 for m in manifests if m["kind"] == "Deployment")
+    assert [m for m in manifests if m["kind"] == "HTTPRoute"] == []
+    assert len([m for m in manifests if m["kind"] == "Ingress"]) == 1
     assert [m for m in manifests if m["kind"] == "Secret" and m["type"] == "kubernetes.io/tls"]

@@ -1,0 +1,100 @@
+"""A compliant stack with weighted traffic: the good stack plus a canary release of web (its own
+Deployment, Service, PDB, HPA, NetworkPolicy), an ingress-nginx canary Ingress for it, and the
+Gateway API path (a Gateway with HTTPS and HTTP listeners, a weighted HTTPRoute, a redirect route).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from policy.rules.base import K8sObject
+from tests.policy.k8s_fixtures import edit, good_app, good_stack, make
+
+NGINX = "nginx.ingress.kubernetes.io/"
+GATEWAY_REF = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "public"}
+
+
+def _as_nginx_canary(props: dict[str, Any]) -> None:
+    props["metadata"]["annotations"] = {
+        NGINX + "canary": "true",
+        NGINX + "canary-weight": "5",
+        NGINX + "canary-weight-total": "100",
+    }
+
+
+def gateway(namespace: str = "shop") -> K8sObject:
+    return make(
+        "Gateway",
+        "public",
+        {
+            "metadata": {"namespace": namespace},
+            "spec": {
+                "gatewayClassName": "eg",
+                "listeners": [
+                    {
+                        "name": "https",
+                        "protocol": "HTTPS",
+                        "port": 443,
+                        "hostname": "*.example.com",
+                        "tls": {"mode": "Terminate", "certificateRefs": [{"name": "wildcard-tls"}]},
+                    },
+                    {"name": "http", "protocol": "HTTP", "port": 80},
+                ],
+            },
+        },
+    )
+
+
+def routes(namespace: str = "shop") -> list[K8sObject]:
+    """The weighted route of web (95 stable, 5 canary) and its HTTP→HTTPS redirect route."""
+    return [
+        make(
+            "HTTPRoute",
+            "web-route",
+            {
+                "metadata": {"namespace": namespace},
+                "spec": {
+                    "parentRefs": [{**GATEWAY_REF, "sectionName": "https"}],
+                    "hostnames": ["web.example.com"],
+                    "rules": [
+                        {
+                            "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                            "backendRefs": [
+                                {"kind": "Service", "name": "web", "port": 80, "weight": 95},
+                                {"kind": "Service", "name": "web-canary", "port": 80, "weight": 5},
+                            ],
+                        }
+                    ],
+                },
+            },
+            pulumi_name="web",
+        ),
+        make(
+            "HTTPRoute",
+            "web-redirect",
+            {
+                "metadata": {"namespace": namespace},
+                "spec": {
+                    "parentRefs": [{**GATEWAY_REF, "sectionName": "http"}],
+                    "hostnames": ["web.example.com"],
+                    "rules": [
+                        {
+                            "filters": [
+                                {
+                                    "type": "RequestRedirect",
+                                    "requestRedirect": {"scheme": "https", "statusCode": 301},
+                                }
+                            ]
+                        }
+                    ],
+                },
+            },
+        ),
+    ]
+
+
+def traffic_stack(namespace: str = "shop") -> list[K8sObject]:
+    canary = edit(
+        good_app("web", namespace, instance="web-canary"), "Ingress", _as_nginx_canary, "web-canary"
+    )
+    return [*good_stack(namespace), *canary, gateway(namespace), *routes(namespace)]
