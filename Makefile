@@ -11,7 +11,10 @@ OUT ?= build/render/$(STACK)
 PROGRAM ?= .
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv test lint typecheck pytest render policy docs bench up down preview toolchain
+TARGET ?= render
+ENGINE := $(PY) -m hastack_tools.engine
+
+.PHONY: help venv test lint typecheck pytest render policy docs bench up down preview refresh toolchain backup restore
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -50,3 +53,24 @@ docs: venv ## regenerate policy/README.md from the rule metadata
 
 bench: $(VENV)/.bench-installed ## benchmarks (time and peak memory) beside their named peers
 	$(PY) -m benchmarks.run
+
+toolchain: ## build the Pulumi CLI, language host and providers from Go modules (cached outside the repo)
+	bash toolchain/build.sh
+
+up: venv toolchain ## STACK=<s> [TARGET=render|kubeconfig]: pulumi up through the real engine, with the policy pack
+	$(ENGINE) up --stack $(STACK) --target $(TARGET)
+
+preview: venv toolchain ## STACK=<s> [PROGRAM=<dir>]: pulumi preview --policy-pack policy --policy-pack-config policy/config/<env>.json
+	$(ENGINE) preview --program $(PROGRAM) --stack $(STACK) --target $(TARGET)
+
+refresh: venv toolchain ## STACK=<s>: pulumi refresh
+	$(ENGINE) refresh --stack $(STACK) --target $(TARGET)
+
+down: venv toolchain ## STACK=<s>: pulumi destroy
+	$(ENGINE) destroy --stack $(STACK) --target $(TARGET)
+
+backup: venv toolchain ## STACK=<s>: pulumi stack export to a versioned, encrypted S3 bucket (HASTACK_BACKUP_BUCKET, HASTACK_BACKUP_ENDPOINT)
+	source toolchain/env.sh && PULUMI_BACKEND_URL=$${PULUMI_BACKEND_URL:-file://$$HASTACK_CACHE/state} $(PY) -m hastack_tools.state_backup backup --stack $(STACK)
+
+restore: venv toolchain ## STACK=<s> [VERSION=<id>]: pulumi stack import of a backup (default: the newest)
+	source toolchain/env.sh && PULUMI_BACKEND_URL=$${PULUMI_BACKEND_URL:-file://$$HASTACK_CACHE/state} $(PY) -m hastack_tools.state_backup restore --stack $(STACK) $(if $(VERSION),--version $(VERSION),)

@@ -40,8 +40,9 @@ floor of a Deployment an HPA owns. Values unknown during `pulumi preview` never 
 | with the Pulumi CLI | `pulumi preview --policy-pack policy --policy-pack-config policy/config/prod.json` |
 | in CI | `.github/workflows/pull-request.yml` runs both per stack; see the project README |
 
-The pack is a Python policy pack: the CLI runs it in `policy/venv`, created with
-`python -m venv policy/venv && policy/venv/bin/pip install -r policy/requirements.txt`.
+The pack is a Python policy pack: the CLI runs it with the project's `.venv` (`PulumiPolicy.yaml`:
+`virtualenv: ../.venv`), which `make venv` fills from `requirements-dev.txt` (it includes
+`policy/requirements.txt`).
 
 The offline gate (`python -m hastack_tools.gate --program <dir> [--stack <s>] [--policy-config <file>]`)
 runs the program under Pulumi's mocks with `Pulumi.<stack>.yaml`, starts this pack exactly as the

@@ -1,0 +1,207 @@
+"""`make up|preview|down|refresh`: the real Pulumi engine (built by `make toolchain`) on a stack.
+
+Where it deploys: `--target kubeconfig` uses the ambient kubeconfig (a real cluster);
+`--target render` (the embedded default when no cluster is configured) uses the kubernetes
+provider's `renderYamlToDirectory` mode, so the engine and every provider run for real and the
+manifests land in `<cache>/render/<project>/<stack>` instead of a cluster. Secret data in those
+files is redacted after each run.
+
+The repo's stack files stay untouched: the engine reads a generated copy
+(`--config-file`) that adds the target's settings and the stack's passphrase salt. The backend is
+`PULUMI_BACKEND_URL` when set, else a local file backend in the cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hastack_tools.gate import choose_config, default_stack
+from hastack_tools.mockrun import read_project
+
+REPO = Path(__file__).resolve().parent.parent
+REDACTED_B64 = base64.b64encode(b"<redacted>").decode()
+COMMANDS = ("up", "preview", "destroy", "refresh")
+
+
+class EngineError(RuntimeError):
+    """The engine could not be run; the message says what to do."""
+
+
+def toolchain_env(repo: Path = REPO) -> dict[str, str]:
+    """The environment `source toolchain/env.sh` produces (PATH, PULUMI_HOME, offline settings)."""
+    script = f"source {repo / 'toolchain' / 'env.sh'} >/dev/null && env -0"
+    done = subprocess.run(["bash", "-c", script], capture_output=True, check=True)
+    env = dict(item.split("=", 1) for item in done.stdout.decode().split("\0") if "=" in item)
+    if env.get("HASTACK_TOOLCHAIN_OK") != "1":
+        raise EngineError("the Pulumi toolchain is not built: run `make toolchain` (bash toolchain/build.sh)")
+    return env
+
+
+@dataclass(frozen=True)
+class StackWorkspace:
+    """Where one stack's generated config lives, outside the repo."""
+
+    project: str
+    stack: str
+    cache: Path
+
+    @property
+    def folder(self) -> Path:
+        return self.cache / "stacks" / self.project / self.stack
+
+    @property
+    def config_file(self) -> Path:
+        return self.folder / f"Pulumi.{self.stack}.yaml"
+
+    @property
+    def render_dir(self) -> Path:
+        return self.cache / "render" / self.project / self.stack
+
+
+def backend_url(env: Mapping[str, str], cache: Path) -> str:
+    if env.get("PULUMI_BACKEND_URL"):
+        return env["PULUMI_BACKEND_URL"]
+    state = cache / "state"
+    state.mkdir(parents=True, exist_ok=True)
+    return f"file://{state}"
+
+
+def pulumi(args: Sequence[str], env: Mapping[str, str], cwd: Path, *, check: bool = True) -> int:
+    """Runs the CLI with its output streaming to ours."""
+    print(f"$ pulumi {' '.join(args)}", flush=True)
+    code = subprocess.run(["pulumi", *args], env=dict(env), cwd=cwd, check=False).returncode
+    if check and code != 0:
+        raise EngineError(f"pulumi {args[0]} failed with exit code {code}")
+    return code
+
+
+def stack_exists(workspace: StackWorkspace, env: Mapping[str, str]) -> bool:
+    done = subprocess.run(
+        ["pulumi", "stack", "ls", "--json"],
+        env=dict(env),
+        cwd=workspace.folder,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return False
+    names = {str(entry.get("name", "")).rsplit("/", 1)[-1] for entry in json.loads(done.stdout or "[]")}
+    return workspace.stack in names
+
+
+def prepare_stack(
+    program: Path, workspace: StackWorkspace, env: Mapping[str, str], extra: Mapping[str, Any]
+) -> None:
+    """Creates the stack once (passphrase secrets), then writes the generated config file.
+
+    `pulumi stack init` writes its salt into the stack file of the folder it runs in, so it runs in
+    the workspace folder (with a copy of Pulumi.yaml), never in the repo.
+    """
+    workspace.folder.mkdir(parents=True, exist_ok=True)
+    (workspace.folder / "Pulumi.yaml").write_text((program / "Pulumi.yaml").read_text())
+    previous = yaml.safe_load(workspace.config_file.read_text()) if workspace.config_file.exists() else {}
+    if not stack_exists(workspace, env):
+        workspace.config_file.unlink(missing_ok=True)
+        pulumi(["stack", "init", workspace.stack, "--secrets-provider", "passphrase"], env, workspace.folder)
+        previous = yaml.safe_load(workspace.config_file.read_text()) or {}
+    source = program / f"Pulumi.{workspace.stack}.yaml"
+    stack_file = yaml.safe_load(source.read_text()) if source.exists() else {}
+    generated: dict[str, Any] = {"config": {**(stack_file.get("config") or {}), **extra}}
+    for key in ("encryptionsalt", "secretsprovider", "encryptedkey"):
+        if key in (previous or {}):
+            generated[key] = previous[key]
+    header = f"# Generated by hastack_tools.engine from {source}; edit that file instead.\n"
+    workspace.config_file.write_text(header + yaml.safe_dump(generated, sort_keys=False))
+
+
+def redact_rendered_secrets(folder: Path) -> int:
+    """The provider writes Secret data as it would send it; the files keep only the keys."""
+    redacted = 0
+    for path in folder.rglob("*.yaml"):
+        documents = list(yaml.safe_load_all(path.read_text()))
+        changed = False
+        for document in documents:
+            if isinstance(document, dict) and document.get("kind") == "Secret":
+                for key in ("data", "stringData"):
+                    if isinstance(document.get(key), dict):
+                        document[key] = dict.fromkeys(
+                            document[key], REDACTED_B64 if key == "data" else "<redacted>"
+                        )
+                        changed = True
+        if changed:
+            path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
+            path.chmod(0o600)
+            redacted += 1
+    return redacted
+
+
+def run(
+    command: str,
+    program: Path,
+    stack: str,
+    target: str,
+    extra_args: Sequence[str] = (),
+    *,
+    workdir: Path | None = None,
+    env_overrides: Mapping[str, str] | None = None,
+) -> int:
+    """One engine command; `workdir` (default: the cache) holds the state, generated config and renders."""
+    program = program.resolve()
+    env = {**toolchain_env(), **(env_overrides or {})}
+    cache = workdir or Path(env["HASTACK_CACHE"])
+    project = str(read_project(program)["name"])
+    workspace = StackWorkspace(project, stack, cache)
+    env["PULUMI_BACKEND_URL"] = backend_url(env, cache)
+    extra: dict[str, Any] = {}
+    if target == "render":
+        extra["kubernetes:renderYamlToDirectory"] = str(workspace.render_dir)
+    prepare_stack(program, workspace, env, extra)
+    args = [command, "--stack", stack, "--config-file", str(workspace.config_file), "--non-interactive"]
+    if command in {"up", "destroy", "refresh"}:
+        args.append("--yes")
+    if command in {"up", "preview"}:
+        policy_config = choose_config(program, stack, None, REPO / "policy")
+        args += ["--policy-pack", str(REPO / "policy"), "--policy-pack-config", str(policy_config)]
+    code = pulumi([*args, *extra_args], env, program, check=False)
+    if target == "render" and workspace.render_dir.exists():
+        count = redact_rendered_secrets(workspace.render_dir)
+        print(f"rendered manifests: {workspace.render_dir} ({count} Secret file(s) redacted)")
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("command", choices=COMMANDS)
+    parser.add_argument("--program", type=Path, default=REPO)
+    parser.add_argument("--stack")
+    parser.add_argument(
+        "--target",
+        choices=["render", "kubeconfig"],
+        default=os.environ.get("HASTACK_TARGET", "render"),
+        help="render: the provider renderYamlToDirectory mode (no cluster); kubeconfig: the current cluster",
+    )
+    args, extra = parser.parse_known_args(argv)
+    stack = args.stack or default_stack(args.program.resolve())
+    try:
+        return run(args.command, args.program, stack, args.target, extra)
+    except (EngineError, subprocess.CalledProcessError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""The real Pulumi engine, providers and policy pack: up/destroy in render mode, preview gates,
+the S3 backend with its lock, and state backup/restore through the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from hastack_tools import engine, state_backup
+from hastack_tools.render import render_groups
+from tests.conftest import REPO, _program_run
+from tests.integration.conftest import AWS_TEST_ENV, pulumi_cli
+
+pytestmark = pytest.mark.integration
+
+AUTO_SUFFIX = re.compile(r"-[0-9a-f]{8}\b")
+CHECKSUM = "hastack.dev/config-checksum"
+
+
+def comparable(manifest: dict[str, Any]) -> str:
+    """A manifest with what legitimately differs between two runs taken out: auto-name suffixes,
+    secret values (keys kept), the checksum over them and the provider's auto-name marker."""
+    item = json.loads(json.dumps(manifest))
+    metadata = item.setdefault("metadata", {})
+    annotations = metadata.get("annotations") or {}
+    annotations.pop("pulumi.com/autonamed", None)
+    if annotations:
+        metadata["annotations"] = annotations
+    else:
+        metadata.pop("annotations", None)
+    if item.get("kind") == "Secret":
+        keys = sorted({*(item.pop("data", None) or {}), *(item.pop("stringData", None) or {})})
+        item["secretKeys"] = keys
+    template = item.get("spec", {}).get("template", {}).get("metadata", {})
+    if CHECKSUM in (template.get("annotations") or {}):
+        template["annotations"][CHECKSUM] = "<checksum>"
+    return AUTO_SUFFIX.sub("-<auto>", json.dumps(item, sort_keys=True))
+
+
+def rendered_by_engine(folder: Path) -> list[str]:
+    documents = [
+        d for path in sorted(folder.rglob("*.yaml")) for d in yaml.safe_load_all(path.read_text()) if d
+    ]
+    return sorted(comparable(d) for d in documents)
+
+
+def test_up_renders_what_make_render_renders_then_destroy_removes_it(
+    engine_env: dict[str, str], tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    assert engine.run("up", REPO, "dev", "render", workdir=tmp_path) == 0
+    output = capfd.readouterr().out
+    assert "27 created" in output
+    render_dir = engine.StackWorkspace("hastack", "dev", tmp_path).render_dir
+    from_engine = rendered_by_engine(render_dir)
+    from_mocks = sorted(comparable(m) for items in render_groups(_program_run("dev")).values() for m in items)
+    assert from_engine == from_mocks
+    secret_files = list(render_dir.rglob("*secret*.yaml"))
+    assert secret_files
+    for path in secret_files:
+        for value in (yaml.safe_load(path.read_text()).get("data") or {}).values():
+            assert value == engine.REDACTED_B64
+    # a second up changes nothing (no perpetual diff)
+    assert engine.run("preview", REPO, "dev", "render", ["--expect-no-changes"], workdir=tmp_path) == 0
+    assert engine.run("destroy", REPO, "dev", "render", workdir=tmp_path) == 0
+    assert list(render_dir.rglob("*.yaml")) == []
+    assert "27 deleted" in capfd.readouterr().out
+
+
+def test_preview_gates_with_the_policy_pack(
+    engine_env: dict[str, str], tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    assert engine.run("preview", REPO, "prod", "render", workdir=tmp_path) == 0
+    assert "hastack-ha" in capfd.readouterr().out
+    code = engine.run("preview", REPO / "tests" / "programs" / "bad_ha", "ci", "render", workdir=tmp_path)
+    output = capfd.readouterr().out
+    assert code != 0
+    for rule in ("image-pinned", "probes-present", "rolling-update-keeps-capacity", "min-replicas"):
+        assert f"[mandatory] [severity: high]  {rule}" in output
+    assert "preview failed" in output
+
+
+def s3_backend(endpoint: str, bucket: str) -> str:
+    return f"s3://{bucket}?endpoint={endpoint.removeprefix('http://')}&disableSSL=true&s3ForcePathStyle=true&region=us-east-1"
+
+
+def test_s3_backend_keeps_state_in_the_bucket_and_locks_the_stack(
+    engine_env: dict[str, str],
+    s3_endpoint: str,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for key, value in AWS_TEST_ENV.items():
+        monkeypatch.setenv(key, value)
+    client = state_backup.s3_client(s3_endpoint)
+    client.create_bucket(Bucket="hastack-state")
+    env = {**AWS_TEST_ENV, "PULUMI_BACKEND_URL": s3_backend(s3_endpoint, "hastack-state")}
+    program = tmp_path / "slow_app"
+    program.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (program / name).write_text((REPO / "tests" / "programs" / "slow_app" / name).read_text())
+    (program / "Pulumi.ci.yaml").write_text("config:\n  slow-app:sleepSeconds: 12\n")
+    results: list[int] = []
+    first = threading.Thread(
+        target=lambda: results.append(
+            engine.run("up", program, "ci", "render", workdir=tmp_path, env_overrides=env)
+        )
+    )
+    first.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        keys = [o["Key"] for o in client.list_objects_v2(Bucket="hastack-state").get("Contents", [])]
+        if any("/locks/" in key for key in keys):
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail(f"no lock object appeared in the bucket: {keys}")
+    second = engine.run("up", program, "ci", "render", workdir=tmp_path, env_overrides=env)
+    first.join(timeout=180)
+    output = capfd.readouterr()
+    assert second != 0
+    assert "currently locked" in output.out + output.err
+    assert results == [0]
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket="hastack-state").get("Contents", [])]
+    assert any(key.startswith(".pulumi/stacks/slow-app/ci.json") for key in keys), keys
+    assert not any("/locks/" in key for key in keys), "the lock is released after the update"
+
+
+def test_backup_and_restore_through_the_cli(
+    engine_env: dict[str, str], s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in AWS_TEST_ENV.items():
+        monkeypatch.setenv(key, value)
+    assert engine.run("up", REPO, "dev", "render", workdir=tmp_path) == 0
+    env = {**engine_env, **AWS_TEST_ENV, "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}"}
+    workspace = engine.StackWorkspace("hastack", "dev", tmp_path)
+    exported = pulumi_cli(env, "stack", "export", "--stack", "dev", cwd=workspace.folder)
+    assert exported.returncode == 0, exported.stderr
+    original = json.loads(exported.stdout)["deployment"]["resources"]
+    assert len(original) > 27
+    assert '"ciphertext"' in exported.stdout, "secrets stay encrypted in the export"
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    client = state_backup.s3_client(s3_endpoint)
+    state_backup.create_bucket(client, "backups")
+    args = ["--program", str(REPO), "--bucket", "backups", "--endpoint", s3_endpoint, "--stack", "dev"]
+    monkeypatch.chdir(workspace.folder)
+    assert state_backup.main(["backup", *args]) == 0
+    (first,) = state_backup.versions(client, "backups", "hastack", "dev")
+    body = state_backup.download(client, "backups", "hastack", "dev")
+    assert json.loads(body)["deployment"]["resources"] == original
+    # destroy, back up the empty state, then restore the first version
+    assert engine.run("destroy", REPO, "dev", "render", workdir=tmp_path) == 0
+    assert state_backup.main(["backup", *args]) == 0
+    assert state_backup.main(["restore", *args, "--version", first["VersionId"]]) == 0
+    restored = json.loads(pulumi_cli(env, "stack", "export", "--stack", "dev", cwd=workspace.folder).stdout)
+    assert [r["urn"] for r in restored["deployment"]["resources"]] == [r["urn"] for r in original]
