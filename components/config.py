@@ -220,6 +220,9 @@ class IngressConfig(Model):
     controller: str | None = None
     controller_namespace: NamespaceName | None = None
     tls: TlsConfig
+    await_load_balancer: bool = True
+    """False only where no controller publishes a load-balancer status (a local control plane):
+    Pulumi would otherwise wait for it until its timeout."""
 
 
 class ProbeConfig(Model):

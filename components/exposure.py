@@ -14,6 +14,8 @@ from components.tls import TlsBinding
 from components.workload import PORT_NAME
 
 SERVICE_PORT = 80
+SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
+"""Tells pulumi-kubernetes not to wait for the Ingress's load-balancer status."""
 
 
 def service_spec(app: AppConfig, track: Track = "stable") -> dict[str, Any]:
@@ -95,6 +97,8 @@ def ingress(
         annotations = {**ingress_annotations(app, stack_ingress), **tls.annotations}
     else:
         annotations = canary_ingress_annotations(app, stack_ingress)
+    if not stack_ingress.await_load_balancer:
+        annotations[SKIP_AWAIT_ANNOTATION] = "true"
     return k8s.networking.v1.Ingress(
         instance_name(app, track),
         metadata={"namespace": namespace, "labels": common_labels(app, track), "annotations": annotations},

@@ -76,3 +76,11 @@ def test_app_without_ingress_gets_no_ingress() -> None:
     run = run_config(raw)
     assert objects(run, "Ingress") == []
     assert len(objects(run, "Service")) == 1
+
+
+def test_ingress_await_is_skipped_only_when_asked() -> None:
+    raw = minimal_config()
+    assert "pulumi.com/skipAwait" not in objects(run_config(raw), "Ingress")[0]["metadata"]["annotations"]
+    raw["ingress"]["awaitLoadBalancer"] = False
+    (ingress,) = objects(run_config(raw), "Ingress")
+    assert ingress["metadata"]["annotations"]["pulumi.com/skipAwait"] == "true"
