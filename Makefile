@@ -11,10 +11,9 @@ OUT ?= build/render/$(STACK)
 PROGRAM ?= .
 export PYTHONDONTWRITEBYTECODE := 1
 
-TARGET ?= render
-ENGINE := $(PY) -m hastack_tools.engine
+ENGINE := $(PY) -m hastack_tools.engine $(if $(TARGET),--target $(TARGET),)
 
-.PHONY: help venv test lint typecheck pytest render policy docs bench up down preview refresh toolchain backup restore
+.PHONY: help venv test lint typecheck pytest render policy docs bench up down preview refresh toolchain backup restore cluster cluster-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -57,20 +56,26 @@ bench: $(VENV)/.bench-installed ## benchmarks (time and peak memory) beside thei
 toolchain: ## build the Pulumi CLI, language host and providers from Go modules (cached outside the repo)
 	bash toolchain/build.sh
 
-up: venv toolchain ## STACK=<s> [TARGET=render|kubeconfig]: pulumi up through the real engine, with the policy pack
-	$(ENGINE) up --stack $(STACK) --target $(TARGET)
+up: venv toolchain ## STACK=<s> [TARGET=local|kubeconfig|render]: pulumi up through the real engine and the policy pack
+	$(ENGINE) up --stack $(STACK)
 
 preview: venv toolchain ## STACK=<s> [PROGRAM=<dir>]: pulumi preview --policy-pack policy --policy-pack-config policy/config/<env>.json
-	$(ENGINE) preview --program $(PROGRAM) --stack $(STACK) --target $(TARGET)
+	$(ENGINE) preview --program $(PROGRAM) --stack $(STACK)
 
 refresh: venv toolchain ## STACK=<s>: pulumi refresh
-	$(ENGINE) refresh --stack $(STACK) --target $(TARGET)
+	$(ENGINE) refresh --stack $(STACK)
 
 down: venv toolchain ## STACK=<s>: pulumi destroy
-	$(ENGINE) destroy --stack $(STACK) --target $(TARGET)
+	$(ENGINE) destroy --stack $(STACK)
 
 backup: venv toolchain ## STACK=<s>: pulumi stack export to a versioned, encrypted S3 bucket (HASTACK_BACKUP_BUCKET, HASTACK_BACKUP_ENDPOINT)
 	source toolchain/env.sh && PULUMI_BACKEND_URL=$${PULUMI_BACKEND_URL:-file://$$HASTACK_CACHE/state} $(PY) -m hastack_tools.state_backup backup --stack $(STACK)
 
 restore: venv toolchain ## STACK=<s> [VERSION=<id>]: pulumi stack import of a backup (default: the newest)
 	source toolchain/env.sh && PULUMI_BACKEND_URL=$${PULUMI_BACKEND_URL:-file://$$HASTACK_CACHE/state} $(PY) -m hastack_tools.state_backup restore --stack $(STACK) $(if $(VERSION),--version $(VERSION),)
+
+cluster: ## start the local control plane on loopback (builds it first if needed); see cluster/README.md
+	bash cluster/up.sh
+
+cluster-down: ## stop the local control plane and remove its state (binaries stay cached)
+	bash cluster/down.sh

@@ -1,10 +1,13 @@
 """`make up|preview|down|refresh`: the real Pulumi engine (built by `make toolchain`) on a stack.
 
-Where it deploys: `--target kubeconfig` uses the ambient kubeconfig (a real cluster);
-`--target render` (the embedded default when no cluster is configured) uses the kubernetes
-provider's `renderYamlToDirectory` mode, so the engine and every provider run for real and the
-manifests land in `<cache>/render/<project>/<stack>` instead of a cluster. Secret data in those
-files is redacted after each run.
+Where it deploys (`--target`, default: `kubeconfig` when KUBECONFIG is set, else `local`):
+- `local`: the local control plane (cluster/up.sh: kube-apiserver, controller-manager, scheduler,
+  etcd and kwok nodes on loopback), started if it is not running; Ingress status awaits are
+  skipped there, since no ingress controller publishes one;
+- `kubeconfig`: the cluster of the ambient kubeconfig;
+- `render`: the kubernetes provider's `renderYamlToDirectory` mode, so the engine and every
+  provider run for real and the manifests land in `<cache>/render/<project>/<stack>` instead of a
+  cluster. Secret data in those files is redacted after each run.
 
 The repo's stack files stay untouched: the engine reads a generated copy
 (`--config-file`) that adds the target's settings and the stack's passphrase salt. The backend is
@@ -147,6 +150,31 @@ def redact_rendered_secrets(folder: Path) -> int:
     return redacted
 
 
+def start_local_cluster(env: Mapping[str, str]) -> str:
+    """Starts (or finds running) the local control plane; returns its kubeconfig path."""
+    done = subprocess.run(["bash", str(REPO / "cluster" / "up.sh")], env=dict(env), check=False)
+    if done.returncode != 0:
+        raise EngineError("the local control plane did not start (cluster/up.sh); see its output above")
+    kubeconfig = Path(env["HASTACK_CACHE"]) / "cluster" / "run" / "kubeconfig"
+    if not kubeconfig.exists():
+        raise EngineError(f"cluster/up.sh left no kubeconfig at {kubeconfig}")
+    return str(kubeconfig)
+
+
+def local_cluster_config(program: Path, stack: str) -> dict[str, Any]:
+    """Nothing on the local control plane publishes Ingress status: don't wait for it."""
+    source = program / f"Pulumi.{stack}.yaml"
+    config = (yaml.safe_load(source.read_text()) or {}).get("config", {}) if source.exists() else {}
+    ingress = config.get("hastack:ingress")
+    if not isinstance(ingress, dict):
+        return {}
+    return {"hastack:ingress": {**ingress, "awaitLoadBalancer": False}}
+
+
+def default_target(env: Mapping[str, str]) -> str:
+    return "kubeconfig" if env.get("KUBECONFIG") else "local"
+
+
 def run(
     command: str,
     program: Path,
@@ -167,6 +195,9 @@ def run(
     extra: dict[str, Any] = {}
     if target == "render":
         extra["kubernetes:renderYamlToDirectory"] = str(workspace.render_dir)
+    elif target == "local":
+        env["KUBECONFIG"] = start_local_cluster(env)
+        extra.update(local_cluster_config(program, stack))
     prepare_stack(program, workspace, env, extra)
     args = [command, "--stack", stack, "--config-file", str(workspace.config_file), "--non-interactive"]
     if command in {"up", "destroy", "refresh"}:
@@ -190,9 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stack")
     parser.add_argument(
         "--target",
-        choices=["render", "kubeconfig"],
-        default=os.environ.get("HASTACK_TARGET", "render"),
-        help="render: the provider renderYamlToDirectory mode (no cluster); kubeconfig: the current cluster",
+        choices=["local", "kubeconfig", "render"],
+        default=os.environ.get("HASTACK_TARGET") or default_target(os.environ),
+        help="local: the local control plane; kubeconfig: the current cluster; render: manifests only",
     )
     args, extra = parser.parse_known_args(argv)
     stack = args.stack or default_stack(args.program.resolve())

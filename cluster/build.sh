@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Builds the local control plane's binaries from Go modules into
+#   ${HASTACK_CACHE:-$HOME/.cache/hastack}/cluster/<version-key>/bin
+# and reuses them when they are all present (pass --force to rebuild).
+#
+#   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl  k8s.io/kubernetes (wrapper/)
+#   etcd                                     go.etcd.io/etcd/server/v3 (wrapper/cmd/etcd, same module graph)
+#   kwok                                     sigs.k8s.io/kwok/cmd/kwok@KWOK_VERSION (go install)
+#
+# Everything is built with CGO_ENABLED=0, -trimpath and stripped symbols. Only our wrapper
+# go.mod/go.sum and this script live in the repo; sources stay in the Go module cache.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=versions.sh
+. "$here/versions.sh"
+
+force=0
+[[ ${1-} == --force ]] && force=1
+
+BINS=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok)
+have_all() {
+	local b
+	for b in "${BINS[@]}"; do [[ -x $CLUSTER_BIN/$b ]] || return 1; done
+	[[ -s $CLUSTER_BIN/../share/kwok-stages.yaml ]]
+}
+
+if (( !force )) && have_all; then
+	echo "build: reusing $CLUSTER_BIN"
+	exit 0
+fi
+
+command -v go >/dev/null || { echo "build: no 'go' on PATH: cannot build the control plane" >&2; exit 3; }
+
+mkdir -p "$CLUSTER_BIN"
+exec 9>"$CLUSTER_BIN/../.build.lock"
+flock 9
+if (( !force )) && have_all; then echo "build: reusing $CLUSTER_BIN (built meanwhile)"; exit 0; fi
+
+export CGO_ENABLED=0 GOFLAGS="-buildvcs=false"
+tmp="$CLUSTER_BIN/../.tmp"
+rm -rf "$tmp" && mkdir -p "$tmp"
+times="$CLUSTER_BIN/../build-times.txt"
+: > "$times"
+
+minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
+build_date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+kv=()
+for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
+	kv+=("-X" "$pkg.gitVersion=$K8S_VERSION" "-X" "$pkg.gitMajor=1" "-X" "$pkg.gitMinor=$minor"
+		"-X" "$pkg.gitTreeState=clean" "-X" "$pkg.buildDate=$build_date")
+done
+ldflags="-s -w ${kv[*]}"
+
+step() { # name, command...
+	local name=$1 t0 t1; shift
+	echo "build: $name ..."
+	t0=$(date +%s)
+	"$@"
+	t1=$(date +%s)
+	echo "$name $((t1 - t0))s" | tee -a "$times"
+}
+
+# One `go build` for the four Kubernetes commands and etcd: shared packages compile once.
+if (( force )) || ! [[ -x $CLUSTER_BIN/kube-apiserver && -x $CLUSTER_BIN/kube-controller-manager &&
+	-x $CLUSTER_BIN/kube-scheduler && -x $CLUSTER_BIN/kubectl && -x $CLUSTER_BIN/etcd ]]; then
+	(
+		cd "$here/wrapper"
+		step "kubernetes-$K8S_VERSION+etcd" go build -mod=readonly -p 2 -trimpath -ldflags "$ldflags" -o "$tmp/" \
+			k8s.io/kubernetes/cmd/kube-apiserver \
+			k8s.io/kubernetes/cmd/kube-controller-manager \
+			k8s.io/kubernetes/cmd/kube-scheduler \
+			k8s.io/kubernetes/cmd/kubectl \
+			./cmd/etcd
+	)
+	for b in kube-apiserver kube-controller-manager kube-scheduler kubectl etcd; do mv -f "$tmp/$b" "$CLUSTER_BIN/$b"; done
+fi
+
+if (( force )) || ! [[ -x $CLUSTER_BIN/kwok ]]; then
+	# kwok's go.mod has no replace directives, so `go install pkg@version` builds it with its own
+	# (checksum-verified) go.sum; it needs Go >= 1.26.
+	(
+		cd "$tmp"
+		export GOBIN="$tmp"
+		step "kwok-$KWOK_VERSION" go install -p 2 -trimpath \
+			-ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}" \
+			"sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+	)
+	mv -f "$tmp/kwok" "$CLUSTER_BIN/kwok"
+fi
+# kwok needs Stage configs; use the defaults kwokctl uses (node initialise, node heartbeat with
+# lease, pod ready/complete/delete), copied from the kwok module (not committed to our repo).
+share="$CLUSTER_BIN/../share"
+if (( force )) || ! [[ -s $share/kwok-stages.yaml ]]; then
+	kdir=$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
+	mkdir -p "$share"
+	for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+		pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+		echo "---"
+		cat "$kdir/kustomize/stage/$f"
+	done > "$tmp/kwok-stages.yaml"
+	mv -f "$tmp/kwok-stages.yaml" "$share/kwok-stages.yaml"
+fi
+rm -rf "$tmp"
+echo "build: done in $CLUSTER_BIN"
+ls -l "$CLUSTER_BIN"

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Stops the local control plane started by cluster/up.sh and removes its state
+# (${HASTACK_CACHE:-$HOME/.cache/hastack}/cluster/run). Built binaries are kept.
+# Only processes whose pid is recorded in run/pids and whose executable is the component's
+# binary are signalled.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=versions.sh
+. "$here/versions.sh"
+RUN=$CLUSTER_RUN
+
+if [[ ${HASTACK_CLUSTER_LOCK_HELD:-0} != 1 ]]; then # up.sh calls us with its lock held
+	mkdir -p "$HASTACK_CACHE/cluster"
+	exec 8>"$HASTACK_CACHE/cluster/.run.lock"
+	flock -w 60 8 || echo "cluster: $HASTACK_CACHE/cluster/.run.lock still held after 60s: stopping anyway" >&2
+fi
+
+if [[ ! -d $RUN ]]; then
+	echo "cluster: not running (no $RUN)" >&2
+	exit 0
+fi
+
+ours() { # component -> pid if it still runs that component's binary
+	local f=$RUN/pids/$1 pid exe
+	[[ -f $f ]] || return 1
+	pid=$(<"$f")
+	exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+	exe=${exe% (deleted)}
+	[[ $exe == */$1 ]] && echo "$pid"
+}
+
+stop() { # components stopped together: SIGTERM, wait up to 10s, then SIGKILL
+	local c pid pids=()
+	for c in "$@"; do
+		pid=$(ours "$c") || continue
+		kill -TERM "$pid" 2>/dev/null && pids+=("$pid:$c")
+	done
+	for _ in $(seq 1 50); do
+		local left=()
+		for p in "${pids[@]}"; do kill -0 "${p%%:*}" 2>/dev/null && left+=("$p"); done
+		pids=("${left[@]}")
+		((${#pids[@]} == 0)) && return 0
+		sleep 0.2
+	done
+	for p in "${pids[@]}"; do
+		echo "cluster: ${p#*:} (${p%%:*}) ignored SIGTERM for 10s: SIGKILL" >&2
+		kill -KILL "${p%%:*}" 2>/dev/null || true
+	done
+}
+
+# reverse start order: the clients first (together), then the API server, storage last
+stop kwok kube-scheduler kube-controller-manager
+stop kube-apiserver
+stop etcd
+rm -rf "$RUN"
+echo "cluster: stopped, state removed" >&2

@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# Starts the local control plane on loopback (idempotent: does nothing if it is already up).
+#
+#   etcd (http, 127.0.0.1) -> kube-apiserver (https, 127.0.0.1, client-cert + RBAC)
+#   -> kube-controller-manager, kube-scheduler -> kwok (fakes nodes and pod status)
+#
+# State lives in ${HASTACK_CACHE:-$HOME/.cache/hastack}/cluster/run: pki/, logs/, pids/, etcd
+# data and the admin kubeconfig (run/kubeconfig). Three kwok nodes, one per zone
+# (topology.kubernetes.io/zone zone-a/b/c). CRDs from cluster/crds/ are installed.
+# `cluster/down.sh` stops everything and removes the state.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=versions.sh
+. "$here/versions.sh"
+t_start=$(date +%s.%N)
+
+RUN=$CLUSTER_RUN
+KUBECONFIG_FILE=$RUN/kubeconfig
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+READY_TIMEOUT=${HASTACK_CLUSTER_TIMEOUT:-120}
+
+log() { echo "cluster: $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+alive() { # component -> 0 if its recorded pid runs our binary
+	local f=$RUN/pids/$1 pid exe
+	[[ -f $f ]] || return 1
+	pid=$(<"$f")
+	exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+	exe=${exe% (deleted)}
+	[[ $exe == */$1 ]]
+}
+
+all_alive() { local c; for c in "${COMPONENTS[@]}"; do alive "$c" || return 1; done; }
+
+kc() { "$CLUSTER_BIN/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
+
+# one up/down at a time (parallel test sessions share the run directory)
+mkdir -p "$HASTACK_CACHE/cluster"
+exec 8>"$HASTACK_CACHE/cluster/.run.lock"
+flock -w 900 8 || die "another cluster/up.sh or down.sh holds $HASTACK_CACHE/cluster/.run.lock"
+export HASTACK_CLUSTER_LOCK_HELD=1
+
+if [[ -f $RUN/ready ]] && [[ $(<"$RUN/key") == "$CLUSTER_KEY" ]] && all_alive &&
+	kc get --raw=/readyz >/dev/null 2>&1; then
+	log "already running ($(kc config view -o jsonpath='{.clusters[0].cluster.server}')); KUBECONFIG=$KUBECONFIG_FILE"
+	exit 0
+fi
+if [[ -d $RUN ]]; then
+	log "stale or partial state in $RUN: stopping it first"
+	"$here/down.sh"
+fi
+
+"$here/build.sh" >&2 || { rc=$?; log "ERROR: build failed (exit $rc): see the output above"; exit "$rc"; }
+t_built=$(date +%s.%N)
+
+# On any failure from here on, stop what was started (HASTACK_CLUSTER_KEEP_ON_FAILURE=1 keeps
+# the processes and run/ for inspection).
+started_ok=0
+on_exit() {
+	if ((started_ok == 0)); then
+		if [[ ${HASTACK_CLUSTER_KEEP_ON_FAILURE:-0} == 1 ]]; then
+			log "start-up failed: state kept in $RUN (logs in $RUN/logs); stop it with cluster/down.sh"
+		else
+			[[ -d $RUN/logs ]] && cp -r "$RUN/logs" "$HASTACK_CACHE/cluster/last-failed-logs" 2>/dev/null
+			log "start-up failed: stopping; component logs copied to $HASTACK_CACHE/cluster/last-failed-logs"
+			"$here/down.sh" >&2 || true
+		fi
+	fi
+}
+trap on_exit EXIT
+rm -rf "$HASTACK_CACHE/cluster/last-failed-logs"
+mkdir -p "$RUN"/{pki,logs,pids,etcd}
+chmod 700 "$RUN/etcd"
+chmod 700 "$RUN"
+echo "$CLUSTER_KEY" > "$RUN/key"
+
+# ---------------------------------------------------------------- ports (free, loopback)
+read -r ETCD_PORT ETCD_PEER_PORT API_PORT < <(python3 - <<'EOF'
+import socket
+socks = []
+for _ in range(3):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+print(*(s.getsockname()[1] for s in socks))
+EOF
+)
+echo "ETCD_PORT=$ETCD_PORT ETCD_PEER_PORT=$ETCD_PEER_PORT API_PORT=$API_PORT" > "$RUN/ports"
+SERVER=https://127.0.0.1:$API_PORT
+
+# ---------------------------------------------------------------- PKI (openssl)
+pki=$RUN/pki
+(
+	cd "$pki"
+	umask 077
+	ecparam() { openssl ecparam -name prime256v1 -genkey -noout -out "$1" 2>/dev/null; }
+	days=3650
+	ecparam ca.key
+	openssl req -x509 -new -key ca.key -sha256 -days $days -subj "/CN=hastack-local-ca" \
+		-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+		-out ca.crt 2>/dev/null
+	sign() { # name, subject, extensions
+		ecparam "$1.key"
+		openssl req -new -key "$1.key" -subj "$2" -out "$1.csr" 2>/dev/null
+		printf '%b\n' "$3" > "$1.ext"
+		openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -sha256 -days $days \
+			-extfile "$1.ext" -out "$1.crt" 2>/dev/null
+		rm -f "$1.csr" "$1.ext"
+	}
+	client="basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth"
+	sign apiserver "/CN=kube-apiserver" \
+		"basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+	sign admin "/O=system:masters/CN=hastack-admin" "$client"
+	sign controller-manager "/CN=system:kube-controller-manager" "$client"
+	sign scheduler "/CN=system:kube-scheduler" "$client"
+	sign kwok "/O=system:masters/CN=kwok" "$client"
+	# service-account token signing key pair
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out sa.key 2>/dev/null
+	openssl pkey -in sa.key -pubout -out sa.pub 2>/dev/null
+)
+
+write_kubeconfig() { # file, user (cert/key basename in pki)
+	cat > "$1" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: hastack-local
+  cluster:
+    server: $SERVER
+    certificate-authority-data: $(base64 -w0 "$pki/ca.crt")
+users:
+- name: $2
+  user:
+    client-certificate-data: $(base64 -w0 "$pki/$2.crt")
+    client-key-data: $(base64 -w0 "$pki/$2.key")
+contexts:
+- name: hastack-local
+  context: {cluster: hastack-local, user: $2}
+current-context: hastack-local
+EOF
+	chmod 600 "$1"
+}
+write_kubeconfig "$KUBECONFIG_FILE" admin
+write_kubeconfig "$RUN/controller-manager.kubeconfig" controller-manager
+write_kubeconfig "$RUN/scheduler.kubeconfig" scheduler
+write_kubeconfig "$RUN/kwok.kubeconfig" kwok
+
+# ---------------------------------------------------------------- processes
+start() { # component, args...
+	local name=$1; shift
+	# 8>&-: the daemons must not inherit (and so hold) the up/down lock
+	setsid "$CLUSTER_BIN/$name" "$@" >"$RUN/logs/$name.log" 2>&1 </dev/null 8>&- &
+	echo $! > "$RUN/pids/$name"
+}
+wait_for() { # description, timeout seconds, component whose death aborts, command...
+	local what=$1 timeout=$2 comp=$3 deadline; shift 3
+	deadline=$(($(date +%s) + timeout))
+	until "$@" >/dev/null 2>&1; do
+		if [[ -n $comp ]] && ! alive "$comp"; then
+			log "$comp exited; last lines of $RUN/logs/$comp.log:"
+			tail -n 25 "$RUN/logs/$comp.log" >&2
+			die "$comp failed to start"
+		fi
+		if (($(date +%s) > deadline)); then
+			log "timed out after ${timeout}s waiting for $what"
+			[[ -n $comp ]] && tail -n 25 "$RUN/logs/$comp.log" >&2
+			die "timed out waiting for $what"
+		fi
+		sleep 0.2
+	done
+}
+
+start etcd --name=hastack --data-dir="$RUN/etcd" \
+	--listen-client-urls="http://127.0.0.1:$ETCD_PORT" --advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \
+	--listen-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
+	--initial-advertise-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
+	--initial-cluster="hastack=http://127.0.0.1:$ETCD_PEER_PORT" \
+	--unsafe-no-fsync=true --log-level=warn --quota-backend-bytes=$((2 * 1024 * 1024 * 1024))
+wait_for "etcd health" 30 etcd curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
+t_etcd=$(date +%s.%N)
+
+start kube-apiserver --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
+	--bind-address=127.0.0.1 --secure-port="$API_PORT" --advertise-address=127.0.0.1 \
+	--endpoint-reconciler-type=none \
+	--tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
+	--client-ca-file="$pki/ca.crt" --authorization-mode=RBAC --anonymous-auth=false \
+	--service-account-issuer=https://kubernetes.default.svc.cluster.local \
+	--service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
+	--service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true \
+	--profiling=false --v=1
+wait_for "kube-apiserver /readyz" 90 kube-apiserver kc get --raw=/readyz
+t_api=$(date +%s.%N)
+
+start kube-controller-manager --kubeconfig="$RUN/controller-manager.kubeconfig" \
+	--authentication-kubeconfig="$RUN/controller-manager.kubeconfig" \
+	--authorization-kubeconfig="$RUN/controller-manager.kubeconfig" \
+	--leader-elect=false --secure-port=0 --use-service-account-credentials=true \
+	--service-account-private-key-file="$pki/sa.key" --root-ca-file="$pki/ca.crt" \
+	--cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
+	--profiling=false --v=1
+start kube-scheduler --kubeconfig="$RUN/scheduler.kubeconfig" \
+	--authentication-kubeconfig="$RUN/scheduler.kubeconfig" \
+	--authorization-kubeconfig="$RUN/scheduler.kubeconfig" \
+	--leader-elect=false --secure-port=0 --profiling=false --v=1
+# kwok's Stage configs (node initialise + lease heartbeat, pod ready/complete/delete) are the
+# ones kwokctl uses by default; build.sh copies them from the kwok module next to the binary.
+start kwok --kubeconfig="$RUN/kwok.kubeconfig" --config="$CLUSTER_BIN/../share/kwok-stages.yaml" \
+	--manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+	--node-lease-duration-seconds=40 --cidr=10.244.0.1/16 --node-ip=10.200.0.1 --node-port=0
+
+# ---------------------------------------------------------------- nodes, CRDs
+nodes=""
+for z in a b c; do
+	nodes+="---
+apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-node-$z
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: \"0\"
+  labels:
+    type: kwok
+    kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+    kubernetes.io/hostname: kwok-node-$z
+    topology.kubernetes.io/zone: zone-$z
+    topology.kubernetes.io/region: local
+status:
+  allocatable: {cpu: \"32\", memory: 256Gi, pods: \"110\"}
+  capacity: {cpu: \"32\", memory: 256Gi, pods: \"110\"}
+"
+done
+wait_for "RBAC bootstrap (admin can create nodes)" 60 kube-apiserver kc auth can-i create nodes
+kc apply -f - >/dev/null <<<"$nodes" || die "could not create the nodes"
+if compgen -G "$here/crds/*.yaml" >/dev/null; then
+	kc apply -f "$here/crds/" >/dev/null || die "could not install the CRDs from $here/crds"
+fi
+
+nodes_ready() {
+	[[ $(kc get nodes -l type=kwok -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c '^True$') == 3 ]]
+}
+wait_for "3 nodes Ready" "$READY_TIMEOUT" kwok nodes_ready
+t_nodes=$(date +%s.%N)
+wait_for "ServiceAccount default/default" "$READY_TIMEOUT" kube-controller-manager kc -n default get serviceaccount default
+if compgen -G "$here/crds/*.yaml" >/dev/null; then
+	kc wait --for=condition=Established --timeout="${READY_TIMEOUT}s" -f "$here/crds/" >/dev/null ||
+		die "CRDs not Established"
+fi
+all_alive || die "a component exited during start-up: see $RUN/logs"
+started_ok=1
+date -u +%Y-%m-%dT%H:%M:%SZ > "$RUN/ready"
+
+t_end=$(date +%s.%N)
+rss=$(for c in "${COMPONENTS[@]}"; do ps -o rss= -p "$(<"$RUN/pids/$c")"; done | awk '{s+=$1} END {printf "%.0f", s/1024}')
+printf 'cluster: up at %s in %.1fs (%.1fs after the build check); RSS %s MiB; KUBECONFIG=%s\n' \
+	"$SERVER" "$(awk "BEGIN{print $t_end - $t_start}")" "$(awk "BEGIN{print $t_end - $t_built}")" "$rss" "$KUBECONFIG_FILE" >&2
+secs() { awk "BEGIN{printf \"%.1f\", $2 - $1}"; }
+log "phases: etcd healthy $(secs "$t_built" "$t_etcd")s, apiserver ready +$(secs "$t_etcd" "$t_api")s," \
+	"nodes Ready +$(secs "$t_api" "$t_nodes")s, default SA + CRDs Established +$(secs "$t_nodes" "$t_end")s"
+echo "  source $here/env.sh   # exports KUBECONFIG and puts kubectl on PATH" >&2
