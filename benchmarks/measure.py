@@ -6,6 +6,11 @@ import os
 from pathlib import Path
 
 
+def high_water_mib(pid: int) -> float:
+    """One process's peak RSS (VmHWM), in MiB."""
+    return _high_water_kib(pid) / 1024
+
+
 def _high_water_kib(pid: int | str) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
+import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -97,3 +98,21 @@ def objects(run: MockRun, kind: str) -> list[dict[str, Any]]:
     from hastack_tools.render import is_kubernetes_object, manifest
 
     return [manifest(r) for r in run.resources if is_kubernetes_object(r) and r.inputs.get("kind") == kind]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on a loopback port: state backend and backup bucket for the tests."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

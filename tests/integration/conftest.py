@@ -7,14 +7,12 @@ own error, never as passed.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from hastack_tools.engine import EngineError, toolchain_env
 from tests.conftest import REPO
-from tests.tools.test_state_backup import free_port
 
 BUILD_TIMEOUT_SECONDS = 60 * 60
 
@@ -35,18 +33,6 @@ def engine_env() -> dict[str, str]:
         return toolchain_env()
     except EngineError as error:
         pytest.skip(str(error))
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """moto's S3 server on a loopback port, for the S3 state backend and the backups."""
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 AWS_TEST_ENV = {

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from hastack_tools.state_backup import (
     BackupError,
@@ -20,28 +17,14 @@ from hastack_tools.state_backup import (
     upload,
     versions,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+from tests.conftest import free_port
 
 
 @pytest.fixture
-def client(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+def client(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    return s3_client(endpoint)
+    return s3_client(s3_endpoint)
 
 
 def export_of(project: str, stack: str, serial: int) -> bytes:
