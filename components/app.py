@@ -38,7 +38,7 @@ class HighlyAvailableApp(pulumi.ComponentResource):
         source = f"HighlyAvailableApp({app.name})"
         if app not in stack.apps:
             raise ConfigError(source, [f"app {app.name!r} is not one of the stack config's apps"])
-        check(stack, source)
+        check(stack, source, focus=app)
 
         account = isolation.service_account(app, namespace, self)
         environment = secrets.app_environment(app, namespace, self)

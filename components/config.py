@@ -702,7 +702,8 @@ def _stack_gateway_problems(stack: StackConfig) -> list[str]:
     return []
 
 
-def _stack_problems(stack: StackConfig) -> list[str]:
+def _stack_problems(stack: StackConfig, focus: AppConfig | None = None) -> list[str]:
+    """Stack-wide rules, plus the per-app rules of every app (or only of `focus`)."""
     found = _stack_ingress_problems(stack) + _stack_gateway_problems(stack)
     seen: dict[str, int] = {}
     routes: dict[tuple[str, str], str] = {}
@@ -713,7 +714,8 @@ def _stack_problems(stack: StackConfig) -> list[str]:
                 f"(also apps[{seen[app.name]}]), got {_show(app.name)}"
             )
         seen.setdefault(app.name, index)
-        found.extend(_app_problems(app, index, stack))
+        if focus is None or app == focus:
+            found.extend(_app_problems(app, index, stack))
         for host in app.ingress.hosts if app.ingress else []:
             for path in app.ingress.paths if app.ingress else []:
                 owner = routes.setdefault((host, path), app.name)
@@ -725,9 +727,12 @@ def _stack_problems(stack: StackConfig) -> list[str]:
     return list(dict.fromkeys(found))  # a stack-wide default shared by several apps is reported once
 
 
-def check(stack: StackConfig, source: str) -> None:
-    """The environment and cross-field rules, for models built from files or in code."""
-    problems = _stack_problems(stack)
+def check(stack: StackConfig, source: str, focus: AppConfig | None = None) -> None:
+    """The environment and cross-field rules, for models built from files or in code.
+
+    A component passes its own app as `focus`, so N apps cost N app checks, not N².
+    """
+    problems = _stack_problems(stack, focus)
     if problems:
         raise ConfigError(source, problems)
 
