@@ -83,6 +83,12 @@ def main() -> int:
         print("policy benchmark: benchmarks/policy_bench.py not present")
     else:
         results["policy"] = policy_bench.main([])
+    try:
+        from benchmarks import engine_bench
+    except ImportError:
+        print("engine benchmark: benchmarks/engine_bench.py not present")
+    else:
+        results["engine"] = engine_bench.main([])
     out = REPO / "build" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")

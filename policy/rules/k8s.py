@@ -77,8 +77,24 @@ def container_name(container: Mapping[str, Any]) -> str:
 
 
 def replicas(obj: K8sObject) -> int | None:
-    """spec.replicas when set (None when absent); unknown raises."""
-    return as_int(obj.spec.get("replicas")) if "replicas" in obj.spec else None
+    """spec.replicas as the program sets it (None when absent); unknown raises.
+
+    After `up`, and in a preview of existing resources, stack rules see the live object, whose
+    spec.replicas the API server defaulted (1, then the HPA's count). When server-side Apply
+    managers are recorded, the field counts as set only if one of them (the provider's) owns it.
+    """
+    if "replicas" not in obj.spec:
+        return None
+    appliers = [
+        entry
+        for entry in as_list(obj.metadata.get("managedFields"))
+        if isinstance(entry, dict) and entry.get("operation") == "Apply" and not entry.get("subresource")
+    ]
+    if appliers and not any(
+        "f:replicas" in as_dict(dig(entry, "fieldsV1", "f:spec", default={})) for entry in appliers
+    ):
+        return None
+    return as_int(obj.spec.get("replicas"))
 
 
 # ---- selectors ---------------------------------------------------------------------------------

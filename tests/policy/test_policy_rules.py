@@ -399,3 +399,39 @@ def test_dev_is_laxer_than_prod() -> None:
     assert violations("min-replicas", two, PROD)
     assert {k for k, v in PROD.items() if v["enforcementLevel"] != "mandatory"} == set()
     assert any(v["enforcementLevel"] == "advisory" for v in DEV.values())
+
+
+def _live(replicas: int, owner: str) -> Change:
+    """The Deployment as the engine shows it after `up`: spec.replicas filled in by the cluster, and
+    managedFields saying whether the provider's server-side Apply (or only the HPA) owns it."""
+
+    def change(props: dict[str, Any]) -> None:
+        props["spec"]["replicas"] = replicas
+        applied: dict[str, Any] = {"f:spec": {"f:template": {}}}
+        scale: dict[str, Any] = {"f:spec": {"f:replicas": {}}}
+        if owner == "apply":
+            applied["f:spec"]["f:replicas"] = {}
+        props["metadata"]["managedFields"] = [
+            {"manager": "pulumi-kubernetes-1a2b3c4d", "operation": "Apply", "fieldsV1": applied},
+            {
+                "manager": "kube-controller-manager",
+                "operation": "Update",
+                "subresource": "scale",
+                "fieldsV1": scale,
+            },
+        ]
+
+    return change
+
+
+def test_hpa_target_judges_the_applied_replicas_of_a_live_deployment() -> None:
+    """After `up` the stack rules see outputs: a replica count the API server defaulted and the HPA
+    raised is not the program's; one the provider applied still is."""
+    defaulted = edit(good_stack(), "Deployment", _live(3, owner="hpa"))
+    assert violations("hpa-target-exists", defaulted) == []
+    assert violations("min-replicas", defaulted) == []
+    applied = edit(good_stack(), "Deployment", _live(3, owner="apply"))
+    assert violations("hpa-target-exists", applied) == [
+        "Deployment shop/web-1a2b3c4d sets spec.replicas 3 but HorizontalPodAutoscaler shop/web owns its "
+        "replica count: remove spec.replicas (the two fight on every apply)"
+    ]
