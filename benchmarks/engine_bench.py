@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import statistics
 import subprocess
@@ -26,8 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,24 +35,6 @@ from hastack_tools import engine
 
 REPO = Path(__file__).resolve().parents[1]
 COMMAND_TIMES = ("preview", "up_create", "up_image")
-
-
-@contextmanager
-def _fds_to(path: Path) -> Iterator[None]:
-    """The CLI's output goes to a log, not to the benchmark's report."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with path.open("ab") as sink:
-        os.dup2(sink.fileno(), 1)
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
 
 
 def cluster_running() -> bool:
@@ -132,8 +112,8 @@ def change_images(program: Path, stack: str, run: int) -> None:
 
 def timed(command: str, program: Path, stack: str, workdir: Path, log: Path) -> float:
     start = time.monotonic()
-    with _fds_to(log):
-        code = engine.run(command, program, stack, "local", workdir=workdir)
+    with log.open("ab") as sink:
+        code = engine.run(command, program, stack, "local", workdir=workdir, log=sink)
     elapsed = time.monotonic() - start
     if code != 0:
         raise engine.EngineError(f"pulumi {command} of {stack} failed ({code}); see {log}")
@@ -171,8 +151,8 @@ def bench_stack(stack: str, repeat: int) -> dict[str, Any]:
                 timed("destroy", program, stack, workdir, log)
         except engine.EngineError:
             print(log.read_text(errors="replace")[-4000:], file=sys.stderr)
-            with _fds_to(log):
-                engine.run("destroy", program, stack, "local", workdir=workdir)
+            with log.open("ab") as sink:
+                engine.run("destroy", program, stack, "local", workdir=workdir, log=sink)
             raise
     result: dict[str, Any] = {f"{key}_s": round(statistics.median(v), 2) for key, v in times.items()}
     result["runs_s"] = {key: [round(t, 2) for t in v] for key, v in times.items()}

@@ -25,7 +25,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -80,13 +80,30 @@ def backend_url(env: Mapping[str, str], cache: Path) -> str:
     return f"file://{state}"
 
 
-def pulumi(args: Sequence[str], env: Mapping[str, str], cwd: Path, *, check: bool = True) -> int:
-    """Runs the CLI with its output streaming to ours."""
-    print(f"$ pulumi {' '.join(args)}", flush=True)
-    code = subprocess.run(["pulumi", *args], env=dict(env), cwd=cwd, check=False).returncode
+def pulumi(
+    args: Sequence[str],
+    env: Mapping[str, str],
+    cwd: Path,
+    *,
+    check: bool = True,
+    log: IO[bytes] | None = None,
+) -> int:
+    """Runs the CLI with its output streaming to ours, or to `log`."""
+    announce(f"$ pulumi {' '.join(args)}", log)
+    code = subprocess.run(
+        ["pulumi", *args], env=dict(env), cwd=cwd, check=False, stdout=log, stderr=log
+    ).returncode
     if check and code != 0:
         raise EngineError(f"pulumi {args[0]} failed with exit code {code}")
     return code
+
+
+def announce(line: str, log: IO[bytes] | None) -> None:
+    if log is None:
+        print(line, flush=True)
+    else:
+        log.write(line.encode() + b"\n")
+        log.flush()
 
 
 def stack_exists(workspace: StackWorkspace, env: Mapping[str, str]) -> bool:
@@ -105,7 +122,11 @@ def stack_exists(workspace: StackWorkspace, env: Mapping[str, str]) -> bool:
 
 
 def prepare_stack(
-    program: Path, workspace: StackWorkspace, env: Mapping[str, str], extra: Mapping[str, Any]
+    program: Path,
+    workspace: StackWorkspace,
+    env: Mapping[str, str],
+    extra: Mapping[str, Any],
+    log: IO[bytes] | None = None,
 ) -> None:
     """Creates the stack once (passphrase secrets), then writes the generated config file.
 
@@ -117,7 +138,12 @@ def prepare_stack(
     previous = yaml.safe_load(workspace.config_file.read_text()) if workspace.config_file.exists() else {}
     if not stack_exists(workspace, env):
         workspace.config_file.unlink(missing_ok=True)
-        pulumi(["stack", "init", workspace.stack, "--secrets-provider", "passphrase"], env, workspace.folder)
+        pulumi(
+            ["stack", "init", workspace.stack, "--secrets-provider", "passphrase"],
+            env,
+            workspace.folder,
+            log=log,
+        )
         previous = yaml.safe_load(workspace.config_file.read_text()) or {}
     source = program / f"Pulumi.{workspace.stack}.yaml"
     stack_file = yaml.safe_load(source.read_text()) if source.exists() else {}
@@ -150,9 +176,11 @@ def redact_rendered_secrets(folder: Path) -> int:
     return redacted
 
 
-def start_local_cluster(env: Mapping[str, str]) -> str:
+def start_local_cluster(env: Mapping[str, str], log: IO[bytes] | None = None) -> str:
     """Starts (or finds running) the local control plane; returns its kubeconfig path."""
-    done = subprocess.run(["bash", str(REPO / "cluster" / "up.sh")], env=dict(env), check=False)
+    done = subprocess.run(
+        ["bash", str(REPO / "cluster" / "up.sh")], env=dict(env), check=False, stdout=log, stderr=log
+    )
     if done.returncode != 0:
         raise EngineError("the local control plane did not start (cluster/up.sh); see its output above")
     kubeconfig = Path(env["HASTACK_CACHE"]) / "cluster" / "run" / "kubeconfig"
@@ -184,8 +212,12 @@ def run(
     *,
     workdir: Path | None = None,
     env_overrides: Mapping[str, str] | None = None,
+    log: IO[bytes] | None = None,
 ) -> int:
-    """One engine command; `workdir` (default: the cache) holds the state, generated config and renders."""
+    """One engine command; `workdir` (default: the cache) holds the state, generated config and renders.
+
+    The CLI's output streams to ours, or into `log` (tests and benchmarks keep it out of their reports).
+    """
     program = program.resolve()
     env = {**toolchain_env(), **(env_overrides or {})}
     cache = workdir or Path(env["HASTACK_CACHE"])
@@ -196,19 +228,19 @@ def run(
     if target == "render":
         extra["kubernetes:renderYamlToDirectory"] = str(workspace.render_dir)
     elif target == "local":
-        env["KUBECONFIG"] = start_local_cluster(env)
+        env["KUBECONFIG"] = start_local_cluster(env, log)
         extra.update(local_cluster_config(program, stack))
-    prepare_stack(program, workspace, env, extra)
+    prepare_stack(program, workspace, env, extra, log)
     args = [command, "--stack", stack, "--config-file", str(workspace.config_file), "--non-interactive"]
     if command in {"up", "destroy", "refresh"}:
         args.append("--yes")
     if command in {"up", "preview"}:
         policy_config = choose_config(program, stack, None, REPO / "policy")
         args += ["--policy-pack", str(REPO / "policy"), "--policy-pack-config", str(policy_config)]
-    code = pulumi([*args, *extra_args], env, program, check=False)
+    code = pulumi([*args, *extra_args], env, program, check=False, log=log)
     if target == "render" and workspace.render_dir.exists():
         count = redact_rendered_secrets(workspace.render_dir)
-        print(f"rendered manifests: {workspace.render_dir} ({count} Secret file(s) redacted)")
+        announce(f"rendered manifests: {workspace.render_dir} ({count} Secret file(s) redacted)", log)
     return code
 
 

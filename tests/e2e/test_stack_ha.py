@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,8 +84,10 @@ class Deployed:
     def engine(self, command: str, extra: tuple[str, ...] = ()) -> tuple[int, str]:
         """Runs the real CLI through hastack_tools.engine; returns (exit code, its output)."""
         log = self.workdir / f"{command}-{time.monotonic_ns()}.log"
-        with _fds_to(log):
-            code = engine.run(command, self.program, self.stack, "local", extra, workdir=self.workdir)
+        with log.open("wb") as sink:
+            code = engine.run(
+                command, self.program, self.stack, "local", extra, workdir=self.workdir, log=sink
+            )
         return code, log.read_text(errors="replace")
 
     def kubectl_json(self, *args: str) -> Any:
@@ -110,24 +109,6 @@ class Deployed:
             if "canary" in app:
                 floors[f"{app['name']}-canary"] = floor
         return floors
-
-
-@contextmanager
-def _fds_to(path: Path) -> Iterator[None]:
-    """Sends fds 1 and 2 (the pulumi CLI's and up.sh's output) to `path`, whatever pytest captures."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with path.open("wb") as sink:
-        os.dup2(sink.fileno(), 1)
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
 
 
 def _tail(output: str, lines: int = 60) -> str:
