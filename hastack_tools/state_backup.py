@@ -49,7 +49,8 @@ def s3_client(endpoint: str | None) -> Any:
     config = botocore.config.Config(
         s3={"addressing_style": "path"}, retries={"max_attempts": 2}, connect_timeout=5, read_timeout=30
     )
-    return boto3.client(
+    # A session of its own: credentials are read now, not cached from an earlier client.
+    return boto3.session.Session().client(
         "s3", endpoint_url=endpoint, config=config, region_name=os.environ.get("AWS_REGION", "us-east-1")
     )
 
@@ -69,6 +70,11 @@ def _check_bucket(client: Any, bucket: str) -> None:
         versioning = client.get_bucket_versioning(Bucket=bucket)
     except botocore.exceptions.EndpointConnectionError as error:
         raise BackupError(f"S3 endpoint unreachable for bucket {bucket}: {error}") from None
+    except botocore.exceptions.NoCredentialsError:
+        raise BackupError(
+            f"no S3 credentials for bucket {bucket}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+            "(or AWS_PROFILE)"
+        ) from None
     except botocore.exceptions.ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code in {"NoSuchBucket", "404"}:

@@ -111,3 +111,13 @@ def test_unreachable_endpoint_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) 
 def test_stack_identity_reads_the_root_stack_urn() -> None:
     assert stack_identity(json.loads(export_of("hastack", "prod", 1))) == ("hastack", "prod")
     assert stack_identity({"deployment": {"resources": []}}) is None
+
+
+def test_missing_credentials_are_a_clear_error(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(BackupError, match="no S3 credentials for bucket any"):
+        upload(s3_client(s3_endpoint), "any", export_of("hastack", "dev", 1), "hastack", "dev")
