@@ -46,20 +46,6 @@ def cluster_running() -> bool:
     return subprocess.run(["bash", "-c", script], capture_output=True, check=False).returncode == 0
 
 
-def program_copy(stack: str, root: Path, suffix: str) -> Path:
-    """The repo's program with a copy of the stack file deploying into `<namespace>-<suffix>`."""
-    program = root / "program"
-    program.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py"):
-        (program / name).write_text((REPO / name).read_text())
-    for name in ("components", ".venv"):
-        (program / name).symlink_to(REPO / name, target_is_directory=True)
-    stack_file = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())
-    stack_file["config"]["hastack:namespace"] += f"-{suffix}"
-    (program / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(stack_file, sort_keys=False))
-    return program
-
-
 def kubectl_json(*args: str) -> Any:
     script = (
         f'. "{REPO}/cluster/versions.sh" && '
@@ -134,7 +120,7 @@ def bench_stack(stack: str, repeat: int) -> dict[str, Any]:
     times: dict[str, list[float]] = {key: [] for key in COMMAND_TIMES}
     with tempfile.TemporaryDirectory(prefix=f"engine-bench-{stack}-") as tmp:
         root = Path(tmp)
-        program = program_copy(stack, root, f"bench-{uuid.uuid4().hex[:6]}")
+        program, _ = engine.program_copy(root, stack, f"bench-{uuid.uuid4().hex[:6]}")
         workdir = root / "work"
         workdir.mkdir()
         log = root / "engine.log"

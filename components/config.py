@@ -24,6 +24,7 @@ from components.controllers import (
     GATEWAY_IMPLEMENTATIONS,
     GATEWAY_PROFILES_BY_NAME,
     LOAD_BALANCING_ALGORITHMS,
+    PROFILES,
     Profile,
     RateLimit,
     canary_controllers,
@@ -654,8 +655,6 @@ def _stack_ingress_problems(stack: StackConfig) -> list[str]:
         return []
     found: list[str] = []
     if profile_for(ingress.class_name, ingress.controller) is None:
-        from components.controllers import PROFILES
-
         if ingress.controller is not None:
             known = ", ".join(p.name for p in PROFILES)
             found.append(

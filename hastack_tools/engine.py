@@ -72,6 +72,25 @@ class StackWorkspace:
         return self.cache / "render" / self.project / self.stack
 
 
+def program_copy(root: Path, stack: str, namespace_suffix: str) -> tuple[Path, str]:
+    """This program in `root/program`, its stack file deploying into `<namespace>-<suffix>`.
+
+    Tests and benchmarks run the real code side by side with a `make up` of the same stack; the
+    copy's own namespace keeps them apart. Returns the program folder and the namespace.
+    """
+    program = root / "program"
+    program.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (program / name).write_text((REPO / name).read_text())
+    for name in ("components", ".venv"):
+        (program / name).symlink_to(REPO / name, target_is_directory=True)
+    stack_file = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())
+    namespace = f"{stack_file['config']['hastack:namespace']}-{namespace_suffix}"
+    stack_file["config"]["hastack:namespace"] = namespace
+    (program / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(stack_file, sort_keys=False))
+    return program, namespace
+
+
 def backend_url(env: Mapping[str, str], cache: Path) -> str:
     if env.get("PULUMI_BACKEND_URL"):
         return env["PULUMI_BACKEND_URL"]

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
@@ -308,7 +307,6 @@ __all__ = [
     "RecordedResource",
     "engine_config",
     "is_secret",
-    "pulumi",
     "read_project",
     "run_function",
     "run_program",

@@ -102,8 +102,8 @@ def render_groups(run: MockRun) -> dict[str, list[dict[str, Any]]]:
     return {name: sorted(items, key=_sort_key) for name, items in sorted(groups.items())}
 
 
-def write(run: MockRun, out: Path) -> list[Path]:
-    """Writes `<out>/<group>.yaml` and `<out>/outputs.json`; returns the files written."""
+def write(run: MockRun, out: Path) -> tuple[list[Path], int]:
+    """Writes `<out>/<group>.yaml` and `<out>/outputs.json`; returns the files and the manifest count."""
     out.mkdir(parents=True, exist_ok=True)
     if (out / MARKER).exists():
         for stale in [*out.glob("*.yaml"), out / "outputs.json"]:
@@ -112,14 +112,15 @@ def write(run: MockRun, out: Path) -> list[Path]:
         raise FileExistsError(f"{out}: not empty and not a previous render; choose an empty folder")
     (out / MARKER).write_text("written by hastack_tools.render\n")
     written = []
-    for name, items in render_groups(run).items():
+    groups = render_groups(run)
+    for name, items in groups.items():
         path = out / f"{name}.yaml"
         path.write_text(yaml.safe_dump_all(items, sort_keys=False, default_flow_style=False))
         written.append(path)
     outputs = out / "outputs.json"
     outputs.write_text(json.dumps(integral(strip_secrets(run.outputs)), indent=2, sort_keys=True) + "\n")
     written.append(outputs)
-    return written
+    return written, sum(len(items) for items in groups.values())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,8 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    files = write(run, args.out)
-    count = sum(len(items) for items in render_groups(run).values())
+    files, count = write(run, args.out)
     print(f"rendered {count} manifests of stack {args.stack} into {len(files) - 1} files under {args.out}")
     return 0
 

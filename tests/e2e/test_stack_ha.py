@@ -31,7 +31,6 @@ import yaml
 from hastack_tools import engine
 from tests.e2e.conftest import FIGURES
 from tests.e2e.kube import (
-    REPO,
     Cluster,
     DeploymentWatcher,
     evict,
@@ -115,21 +114,6 @@ def _tail(output: str, lines: int = 60) -> str:
     return "\n".join(output.splitlines()[-lines:])
 
 
-def _program_copy(stack: str, root: Path) -> tuple[Path, str]:
-    """A program dir running the repo's code with a copy of the stack file in a unique namespace."""
-    program = root / "program"
-    program.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py"):
-        (program / name).write_text((REPO / name).read_text())
-    for name in ("components", ".venv"):
-        (program / name).symlink_to(REPO / name, target_is_directory=True)
-    stack_file = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())
-    namespace = f"{stack_file['config']['hastack:namespace']}-e2e-{uuid.uuid4().hex[:6]}"
-    stack_file["config"]["hastack:namespace"] = namespace
-    (program / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(stack_file, sort_keys=False))
-    return program, namespace
-
-
 @pytest.fixture(scope="module", params=["dev", "prod"])
 def deployed(
     request: pytest.FixtureRequest,
@@ -140,7 +124,7 @@ def deployed(
     """`pulumi up` of the stack, once; destroyed at the end if the destroy test did not run."""
     stack = str(request.param)
     root = tmp_path_factory.mktemp(f"stack-{stack}")
-    program, namespace = _program_copy(stack, root)
+    program, namespace = engine.program_copy(root, stack, f"e2e-{uuid.uuid4().hex[:6]}")
     workdir = root / "work"
     workdir.mkdir()
     d = Deployed(stack, cluster, program, workdir, namespace)
@@ -467,8 +451,12 @@ def test_pdb_allows_one_eviction_and_refuses_the_next(deployed: Deployed) -> Non
 def test_draining_a_node_keeps_every_app_at_its_floor(deployed: Deployed) -> None:
     """Cordon the node holding the most of our pods and evict them like `kubectl drain` (a refused
     eviction is retried every 5 s) while a watcher samples every Deployment: Ready replicas (what the
-    Service routes to) never drop below the PDB's desiredHealthy, available replicas never below the
-    environment's disruption floor, and the node ends up with none of our pods."""
+    Service routes to) never drop below the PDB's desiredHealthy nor the environment's disruption
+    floor, and the node ends up with none of our pods.
+
+    "Available" (Ready for minReadySeconds) is recorded, not asserted: the disruption controller
+    counts a replacement as healthy as soon as it is Ready, so a drain may evict the next pod while
+    the replacement still serves inside its minReadySeconds (seen here: available 0, ready 2)."""
     wait_until("the PDBs to allow a disruption at full health", lambda: _budgets_settled(deployed))
     desired = {k: int(p["status"]["desiredHealthy"]) for k, p in _pdbs(deployed).items()}
     pods = live_pods(deployed.cluster, deployed.namespace, PART_OF)

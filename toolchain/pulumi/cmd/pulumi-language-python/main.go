@@ -272,19 +272,16 @@ func (h *pythonHost) GetRequiredPackages(ctx context.Context,
 	return &pulumirpc.GetRequiredPackagesResponse{Packages: deps}, nil
 }
 
+// GetRequiredPlugins is the older form of GetRequiredPackages: the same packages, as plugins.
 func (h *pythonHost) GetRequiredPlugins(ctx context.Context,
 	req *pulumirpc.GetRequiredPluginsRequest,
 ) (*pulumirpc.GetRequiredPluginsResponse, error) {
-	py, err := resolvePython(req.GetInfo(), os.Environ())
-	if err != nil {
-		return nil, err
-	}
-	deps, err := requiredPackages(ctx, py)
+	packages, err := h.GetRequiredPackages(ctx, &pulumirpc.GetRequiredPackagesRequest{Info: req.GetInfo()})
 	if err != nil {
 		return nil, err
 	}
 	var plugins []*pulumirpc.PluginDependency
-	for _, d := range deps {
+	for _, d := range packages.GetPackages() {
 		plugins = append(plugins, &pulumirpc.PluginDependency{
 			Name: d.Name, Kind: d.Kind, Version: d.Version, Server: d.Server,
 		})
