@@ -18,9 +18,10 @@ ENGINE := $(PY) -m hastack_tools.engine $(if $(TARGET),--target $(TARGET),)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt constraints.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
 venv: $(VENV)/.installed ## create .venv with the pinned dependencies

@@ -2,8 +2,8 @@
 
 import pulumi
 
-from components import HighlyAvailableApp, IsolatedNamespace
-from components.config import load
+from hastack import HighlyAvailableApp, IsolatedNamespace
+from hastack.config import load
 
 stack = load()
 namespace = IsolatedNamespace(stack.namespace, stack)

@@ -82,8 +82,8 @@ def program_copy(root: Path, stack: str, namespace_suffix: str) -> tuple[Path, s
     program.mkdir()
     for name in ("Pulumi.yaml", "__main__.py"):
         (program / name).write_text((REPO / name).read_text())
-    for name in ("components", ".venv"):
-        (program / name).symlink_to(REPO / name, target_is_directory=True)
+    # hastack itself is installed (editable) in .venv: the program needs nothing else.
+    (program / ".venv").symlink_to(REPO / ".venv", target_is_directory=True)
     stack_file = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())
     namespace = f"{stack_file['config']['hastack:namespace']}-{namespace_suffix}"
     stack_file["config"]["hastack:namespace"] = namespace

@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--program", type=Path, default=Path("."))
     args = parser.parse_args(argv)
-    from components.config import ConfigError
+    from hastack.config import ConfigError
 
     try:
         run = run_program(args.program, args.stack)

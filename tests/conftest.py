@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from components.config import StackConfig, validate  # noqa: E402
+from hastack.config import StackConfig, validate  # noqa: E402
 from hastack_tools.mockrun import MockRun, run_program  # noqa: E402
 
 

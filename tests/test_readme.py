@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from components.config import Model, StackConfig, _unwrap_model, allowed_keys
+from hastack.config import Model, StackConfig, _unwrap_model, allowed_keys
 from tests.conftest import REPO
 
 

@@ -90,7 +90,9 @@ build_python_host() {
     (cd "$TC_DIR/pulumi" && go build -p "$GO_P" -trimpath \
         -ldflags "-s -w -X main.version=$HASTACK_PYTHON_HOST_VERSION" \
         -o "$BIN/pulumi-language-python.tmp" ./cmd/pulumi-language-python)
-    # The program runner script ships in the sdk/v3 module (not in the PyPI wheel).
+    # The program runner script ships in the sdk/v3 module (not in the PyPI wheel). `go list -m`
+    # answers only for a module already in the module cache: download it first.
+    (cd "$TC_DIR/pulumi" && go mod download github.com/pulumi/pulumi/sdk/v3)
     sdkdir=$(cd "$TC_DIR/pulumi" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
     [[ -n "$sdkdir" && -f "$sdkdir/python/cmd/pulumi-language-python-exec" ]] \
         || die "pulumi-language-python-exec not found in sdk/v3 ($sdkdir)"
@@ -118,6 +120,8 @@ build_kubernetes() {
     pinned=$(cd "$TC_DIR/kubernetes" && go list -m -f '{{.Version}}' "$K8S_MOD")
     [[ "$pinned" == "$HASTACK_K8S_PROVIDER_MODULE_VERSION" ]] \
         || die "toolchain/kubernetes/go.mod pins $K8S_MOD $pinned, versions.sh says $HASTACK_K8S_PROVIDER_MODULE_VERSION"
+    # The build reads the provider's source: download it (`go list -m` only sees the cache).
+    (cd "$TC_DIR/kubernetes" && go mod download "$K8S_MOD")
     src=$(cd "$TC_DIR/kubernetes" && go list -m -f '{{.Dir}}' "$K8S_MOD")
     [[ -n "$src" && -d "$src/cmd/pulumi-resource-kubernetes" ]] \
         || die "module $K8S_MOD not in the module cache"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from components import HighlyAvailableApp
-from components.config import AppConfig, ConfigError, StackConfig
+from hastack import HighlyAvailableApp
+from hastack.config import AppConfig, ConfigError, StackConfig
 from hastack_tools.mockrun import run_function
 from tests.conftest import minimal_config, parsed, run_config
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from components.canary import releases, traffic_split
-from components.labels import selector_labels
+from hastack.canary import releases, traffic_split
+from hastack.labels import selector_labels
 from tests.conftest import minimal_config, objects, parsed, run_config
 
 CANARY_IMAGE = "ghcr.io/acme/web:1.1.0"
@@ -74,7 +74,8 @@ def test_canary_deployment_gets_the_same_ha_and_security_defaults() -> None:
     ] == ("web-canary")
     services = objects(run, "Service")
     assert by_instance(services, "web-canary")["metadata"]["name"] == "web-canary"
-    (policy,) = objects(run, "NetworkPolicy")[1:]  # the first is the namespace's default deny
+    # The namespace's default deny selects every pod (empty podSelector); the app's policy is the other.
+    (policy,) = [p for p in objects(run, "NetworkPolicy") if p["spec"]["podSelector"]]
     assert policy["spec"]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "web"}}
 
 

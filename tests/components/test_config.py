@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.config import (
+from hastack.config import (
     ConfigError,
     DisruptionBudgetConfig,
     load,
@@ -353,7 +353,7 @@ def test_parse_quantity(text: str, expected: str) -> None:
 def test_allowed_disruptions_round_like_kubernetes(
     budget: dict[str, Any], replicas: int, allowed: int
 ) -> None:
-    from components.config import allowed_disruptions
+    from hastack.config import allowed_disruptions
 
     assert allowed_disruptions(DisruptionBudgetConfig.model_validate(budget), replicas) == allowed
 

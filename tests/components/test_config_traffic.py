@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, validate
+from hastack.config import ConfigError, validate
 from tests.conftest import minimal_config, parsed
 
 CANARY_DIGEST = "ghcr.io/acme/web@sha256:" + "b" * 64

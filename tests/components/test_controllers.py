@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.controllers import LOAD_BALANCING_ALGORITHMS, PROFILES, RateLimit, profile_for
+from hastack.controllers import LOAD_BALANCING_ALGORITHMS, PROFILES, RateLimit, profile_for
 
 
 def test_profiles_are_found_by_class_or_name() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from components.exposure import ingress_spec, public_urls, service_dns_name, service_spec
-from components.tls import TlsBinding
+from hastack.exposure import ingress_spec, public_urls, service_dns_name, service_spec
+from hastack.tls import TlsBinding
 from tests.conftest import minimal_config, objects, parsed, run_config
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from components.controllers import GATEWAY_PROFILES_BY_NAME, RateLimit
-from components.gateway import http_route_spec, redirect_route_spec
-from components.isolation import network_policy_spec
+from hastack.controllers import GATEWAY_PROFILES_BY_NAME, RateLimit
+from hastack.gateway import http_route_spec, redirect_route_spec
+from hastack.isolation import network_policy_spec
 from tests.conftest import minimal_config, objects, parsed, run_config
 from tests.stacks import crd_schema
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.isolation import controller_namespace, namespace_labels, network_policy_spec
+from hastack.isolation import controller_namespace, namespace_labels, network_policy_spec
 from tests.conftest import minimal_config, objects, parsed, run_config
 
 

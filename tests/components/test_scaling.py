@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from components.config import allowed_disruptions
-from components.scaling import hpa_spec, pdb_spec
+from hastack.config import allowed_disruptions
+from hastack.scaling import hpa_spec, pdb_spec
 from tests.conftest import minimal_config, parsed
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.workload import deployment_spec
+from hastack.workload import deployment_spec
 from tests.conftest import minimal_config, parsed
 
 

@@ -96,7 +96,6 @@ def test_render_reports_config_errors_with_exit_2(tmp_path: Path, capsys: pytest
     repo = Path(__file__).resolve().parents[2]
     for name in ("Pulumi.yaml", "__main__.py"):
         (program / name).write_text((repo / name).read_text())
-    (program / "components").symlink_to(repo / "components")
     (program / "Pulumi.bad.yaml").write_text(
         yaml.safe_dump(
             {

@@ -12,11 +12,11 @@ from typing import Any
 import pulumi
 from pulumi_kubernetes.apiextensions import CustomResource
 
-from components.canary import traffic_split
-from components.config import AppConfig, GatewayConfig
-from components.controllers import GATEWAY_API_GROUP, GATEWAY_API_VERSION, GATEWAY_PROFILES_BY_NAME
-from components.exposure import SERVICE_PORT
-from components.labels import Track, common_labels
+from hastack.canary import traffic_split
+from hastack.config import AppConfig, GatewayConfig
+from hastack.controllers import GATEWAY_API_GROUP, GATEWAY_API_VERSION, GATEWAY_PROFILES_BY_NAME
+from hastack.exposure import SERVICE_PORT
+from hastack.labels import Track, common_labels
 
 REDIRECT_STATUS = 301
 """Permanent: browsers and crawlers remember to use HTTPS."""

@@ -10,8 +10,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.config import AppConfig
-from components.labels import common_labels
+from hastack.config import AppConfig
+from hastack.labels import common_labels
 
 SECRET_LENGTH = 32
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from components.config import AppConfig
+from hastack.config import AppConfig
 
 Track = Literal["stable", "canary"]
 """Which release of an app a resource belongs to: the stable one, or the canary beside it."""

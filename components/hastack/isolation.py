@@ -7,9 +7,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import AppConfig, StackConfig
-from components.controllers import GATEWAY_PROFILES_BY_NAME, profile_for
-from components.labels import PART_OF, app_labels, common_labels
+from hastack.config import AppConfig, StackConfig
+from hastack.controllers import GATEWAY_PROFILES_BY_NAME, profile_for
+from hastack.labels import PART_OF, app_labels, common_labels
 
 PSA_LEVEL = "restricted"
 DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]

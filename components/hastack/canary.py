@@ -6,9 +6,9 @@ Promotion is a config change: set the app's `image` to the canary's and drop (or
 
 from __future__ import annotations
 
-from components.config import AppConfig
-from components.controllers import CANARY_WEIGHT_TOTAL
-from components.labels import Track
+from hastack.config import AppConfig
+from hastack.controllers import CANARY_WEIGHT_TOTAL
+from hastack.labels import Track
 
 
 def canary_release(app: AppConfig) -> AppConfig:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pulumi
 
-from components import canary, exposure, gateway, isolation, scaling, secrets, tls, workload
-from components.config import AppConfig, ConfigError, StackConfig, check
-from components.labels import Track
+from hastack import canary, exposure, gateway, isolation, scaling, secrets, tls, workload
+from hastack.config import AppConfig, ConfigError, StackConfig, check
+from hastack.labels import Track
 
 
 def _track_key(key: str, track: Track) -> str:

@@ -7,11 +7,11 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import AppConfig, IngressConfig
-from components.controllers import profile_for
-from components.labels import Track, common_labels, instance_name, selector_labels
-from components.tls import TlsBinding
-from components.workload import PORT_NAME
+from hastack.config import AppConfig, IngressConfig
+from hastack.controllers import profile_for
+from hastack.labels import Track, common_labels, instance_name, selector_labels
+from hastack.tls import TlsBinding
+from hastack.workload import PORT_NAME
 
 SERVICE_PORT = 80
 SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"

@@ -20,7 +20,7 @@ import pulumi
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from components.controllers import (
+from hastack.controllers import (
     GATEWAY_IMPLEMENTATIONS,
     GATEWAY_PROFILES_BY_NAME,
     LOAD_BALANCING_ALGORITHMS,

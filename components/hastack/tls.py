@@ -8,8 +8,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
-from components.config import AppConfig, TlsConfig
-from components.labels import common_labels
+from hastack.config import AppConfig, TlsConfig
+from hastack.labels import common_labels
 
 CERT_MANAGER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
 SELF_SIGNED_VALIDITY_HOURS = 24 * 90

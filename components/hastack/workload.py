@@ -7,8 +7,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import AppConfig, EnvironmentRules, ProbeConfig
-from components.labels import (
+from hastack.config import AppConfig, EnvironmentRules, ProbeConfig
+from hastack.labels import (
     CHECKSUM_ANNOTATION,
     Track,
     common_labels,
