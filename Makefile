@@ -13,7 +13,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 ENGINE := $(PY) -m hastack_tools.engine $(if $(TARGET),--target $(TARGET),)
 
-.PHONY: help venv test lint typecheck pytest render policy docs bench up down preview refresh toolchain backup restore cluster cluster-down
+.PHONY: help venv doctor test lint typecheck pytest render policy docs bench up down preview refresh toolchain backup restore cluster cluster-build cluster-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -25,6 +25,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.tx
 	touch $@
 
 venv: $(VENV)/.installed ## create .venv with the pinned dependencies
+
+doctor: ## what this machine has (Go, Python, disk, caches) and what `make up` will do next, with times
+	@$(PYTHON) -m hastack_tools.doctor --stack $(STACK)
 
 test: venv lint typecheck pytest ## the whole suite: ruff, mypy, pytest (README's test command)
 
@@ -74,6 +77,9 @@ backup: venv toolchain ## STACK=<s>: pulumi stack export to a versioned, encrypt
 
 restore: venv toolchain ## STACK=<s> [VERSION=<id>]: pulumi stack import of a backup (default: the newest)
 	source toolchain/env.sh && PULUMI_BACKEND_URL=$${PULUMI_BACKEND_URL:-file://$$HASTACK_CACHE/state} $(PY) -m hastack_tools.state_backup restore --stack $(STACK) $(if $(VERSION),--version $(VERSION),)
+
+cluster-build: ## build the local control plane's binaries from Go modules (cached outside the repo)
+	bash cluster/build.sh
 
 cluster: ## start the local control plane on loopback (builds it first if needed); see cluster/README.md
 	bash cluster/up.sh

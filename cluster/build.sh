@@ -51,13 +51,15 @@ for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
 done
 ldflags="-s -w ${kv[*]}"
 
+# Three steps, each one line when it starts and ends (one a minute while it runs); the go
+# commands' own output goes to the log, whose tail is shown when a step fails.
+# shellcheck source=../toolchain/progress.sh
+. "$here/../toolchain/progress.sh"
+progress_init cluster 3 "$HASTACK_CACHE/logs/cluster-build.log"
 step() { # name, command...
-	local name=$1 t0 t1; shift
-	echo "build: $name ..."
-	t0=$(date +%s)
-	"$@"
-	t1=$(date +%s)
-	echo "$name $((t1 - t0))s" | tee -a "$times"
+	local name=$1 t0=$SECONDS
+	progress_step "$@"
+	echo "$name $((SECONDS - t0))s" >>"$times"
 }
 
 # One `go build` for the four Kubernetes commands and etcd: shared packages compile once.
@@ -73,6 +75,8 @@ if (( force )) || ! [[ -x $CLUSTER_BIN/kube-apiserver && -x $CLUSTER_BIN/kube-co
 			./cmd/etcd
 	)
 	for b in kube-apiserver kube-controller-manager kube-scheduler kubectl etcd; do mv -f "$tmp/$b" "$CLUSTER_BIN/$b"; done
+else
+	progress_reuse "kubernetes-$K8S_VERSION+etcd" "present, reused"
 fi
 
 if (( force )) || ! [[ -x $CLUSTER_BIN/kwok ]]; then
@@ -86,12 +90,16 @@ if (( force )) || ! [[ -x $CLUSTER_BIN/kwok ]]; then
 			"sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
 	)
 	mv -f "$tmp/kwok" "$CLUSTER_BIN/kwok"
+else
+	progress_reuse "kwok-$KWOK_VERSION" "present, reused"
 fi
 # kwok needs Stage configs; use the defaults kwokctl uses (node initialise, node heartbeat with
 # lease, pod ready/complete/delete), copied from the kwok module (not committed to our repo).
 share="$CLUSTER_BIN/../share"
-if (( force )) || ! [[ -s $share/kwok-stages.yaml ]]; then
+kwok_stages() { # the module's own files: download it first (`go mod download` prints its Dir)
+	local kdir f
 	kdir=$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
+	[[ -n $kdir && -d $kdir/kustomize/stage ]] || { echo "kwok $KWOK_VERSION: no kustomize/stage in '$kdir'" >&2; return 1; }
 	mkdir -p "$share"
 	for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
 		pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
@@ -99,7 +107,12 @@ if (( force )) || ! [[ -s $share/kwok-stages.yaml ]]; then
 		cat "$kdir/kustomize/stage/$f"
 	done > "$tmp/kwok-stages.yaml"
 	mv -f "$tmp/kwok-stages.yaml" "$share/kwok-stages.yaml"
+}
+if (( force )) || ! [[ -s $share/kwok-stages.yaml ]]; then
+	step "kwok stages" kwok_stages
+else
+	progress_reuse "kwok stages" "present, reused"
 fi
 rm -rf "$tmp"
-echo "build: done in $CLUSTER_BIN"
-ls -l "$CLUSTER_BIN"
+progress_say "control plane binaries ready in $CLUSTER_BIN"
+ls -l "$CLUSTER_BIN" >&2

@@ -19,6 +19,20 @@ if str(REPO) not in sys.path:
 
 from hastack.config import StackConfig, validate  # noqa: E402
 from hastack_tools.mockrun import MockRun, run_program  # noqa: E402
+from tests.prerequisites import PREREQUISITE_ABSENT  # noqa: E402
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line naming the absent prerequisite, so a skipped tier is never read as a passed one."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        if PREREQUISITE_ABSENT in reason:
+            text = reason.split(PREREQUISITE_ABSENT, 1)[1].strip()
+            reasons[text] = reasons.get(text, 0) + 1
+    for text, count in reasons.items():
+        line = f"NOT RUN: {count} tests skipped, {PREREQUISITE_ABSENT} {text}"
+        terminalreporter.write_line(line, yellow=True)
 
 
 def stack_file_config(stack: str) -> dict[str, Any]:

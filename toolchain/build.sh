@@ -53,18 +53,16 @@ fi
 
 log "version key: $KEY"
 log "bin:         $BIN"
-T_ALL=$(date +%s)
 
-# step NAME CMD...: runs CMD, printing the time it took.
-step() {
-    local name=$1 t0 t1
-    shift
-    t0=$(date +%s.%N)
-    CURRENT="building $name"
-    log "$name: building"
-    "$@"
-    t1=$(date +%s.%N)
-    log "$name: done in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s"
+# Four steps; each prints one line when it starts and ends (and one a minute while it runs); the
+# go commands' own output goes to the log, whose tail is shown when a step fails.
+# shellcheck source=toolchain/progress.sh
+source "$TC_DIR/progress.sh"
+mkdir -p "$HASTACK_CACHE/logs"
+progress_init toolchain 4 "$HASTACK_CACHE/logs/toolchain-build.log"
+step() { # NAME CMD...
+    CURRENT="building $1"
+    progress_step "$@"
 }
 
 size_of() { du -h "$1" | cut -f1; }
@@ -78,7 +76,7 @@ build_pulumi() {
     mv -f "$BIN/pulumi.tmp" "$BIN/pulumi"
 }
 if [[ -x "$BIN/pulumi" ]]; then
-    log "pulumi: present (v$HASTACK_PULUMI_VERSION, $(size_of "$BIN/pulumi")), reused"
+    progress_reuse "pulumi v$HASTACK_PULUMI_VERSION" "present ($(size_of "$BIN/pulumi")), reused"
 else
     step "pulumi v$HASTACK_PULUMI_VERSION" build_pulumi
     log "pulumi: $("$BIN/pulumi" version), $(size_of "$BIN/pulumi")"
@@ -107,7 +105,7 @@ HOST_STAMP=$( (cat "$TC_DIR/pulumi/cmd/pulumi-language-python/"*.go; echo "$HAST
 if [[ -x "$BIN/pulumi-language-python" && -x "$BIN/pulumi-language-python-exec" \
     && -x "$BIN/pulumi-resource-pulumi-python" \
     && "$(cat "$BIN/.pulumi-language-python.stamp" 2>/dev/null)" == "$HOST_STAMP" ]]; then
-    log "pulumi-language-python: present ($HASTACK_PYTHON_HOST_VERSION, $(size_of "$BIN/pulumi-language-python")), reused"
+    progress_reuse "pulumi-language-python $HASTACK_PYTHON_HOST_VERSION" "present ($(size_of "$BIN/pulumi-language-python")), reused"
 else
     step "pulumi-language-python $HASTACK_PYTHON_HOST_VERSION" build_python_host
     log "pulumi-language-python: $(size_of "$BIN/pulumi-language-python")"
@@ -141,7 +139,7 @@ build_kubernetes() {
     mv -f "$BIN/pulumi-resource-kubernetes.tmp" "$BIN/pulumi-resource-kubernetes"
 }
 if [[ -x "$BIN/pulumi-resource-kubernetes" ]]; then
-    log "pulumi-resource-kubernetes: present ($HASTACK_K8S_PROVIDER_VERSION, $(size_of "$BIN/pulumi-resource-kubernetes")), reused"
+    progress_reuse "pulumi-resource-kubernetes $HASTACK_K8S_PROVIDER_VERSION" "present ($(size_of "$BIN/pulumi-resource-kubernetes")), reused"
 else
     step "pulumi-resource-kubernetes $HASTACK_K8S_PROVIDER_VERSION" build_kubernetes
     log "pulumi-resource-kubernetes: $(size_of "$BIN/pulumi-resource-kubernetes")"
@@ -173,13 +171,14 @@ install_plugin() { # KIND NAME VERSION BINARY
     log "plugin cache: installing $1 $2 $3 from $4"
     PULUMI_SKIP_UPDATE_CHECK=true "$BIN/pulumi" plugin install "$1" "$2" "$3" -f "$4" --reinstall >/dev/null
 }
-CURRENT="installing the kubernetes provider into the plugin cache"
-install_plugin resource kubernetes "$HASTACK_K8S_PROVIDER_VERSION" "$BIN/pulumi-resource-kubernetes"
-K8S_SDK_VERSION=$(sdk_plugin_version kubernetes)
-if [[ -n "$K8S_SDK_VERSION" && "$K8S_SDK_VERSION" != "$HASTACK_K8S_PROVIDER_VERSION" ]]; then
-    log "plugin cache: the pulumi-kubernetes Python SDK asks for $K8S_SDK_VERSION; serving it with the $HASTACK_K8S_PROVIDER_VERSION build"
-    install_plugin resource kubernetes "$K8S_SDK_VERSION" "$BIN/pulumi-resource-kubernetes"
-fi
+install_kubernetes_plugin() {
+    install_plugin resource kubernetes "$HASTACK_K8S_PROVIDER_VERSION" "$BIN/pulumi-resource-kubernetes"
+    K8S_SDK_VERSION=$(sdk_plugin_version kubernetes)
+    if [[ -n "$K8S_SDK_VERSION" && "$K8S_SDK_VERSION" != "$HASTACK_K8S_PROVIDER_VERSION" ]]; then
+        log "plugin cache: the pulumi-kubernetes Python SDK asks for $K8S_SDK_VERSION; serving it with the $HASTACK_K8S_PROVIDER_VERSION build"
+        install_plugin resource kubernetes "$K8S_SDK_VERSION" "$BIN/pulumi-resource-kubernetes"
+    fi
+}
 
 # ---------------------------------------------------------------- random, tls (optional)
 # Bridged Terraform providers. Probed once per version key; the result is kept in
@@ -222,9 +221,11 @@ LAUNCHER
     mv -f "$launcher.tmp" "$launcher"
     install_plugin resource "$1" "$2" "$launcher"
 }
-CURRENT="installing the local random/tls providers"
-install_local_provider random "$HASTACK_RANDOM_PROVIDER_VERSION"
-install_local_provider tls "$HASTACK_TLS_PROVIDER_VERSION"
-log "random $HASTACK_RANDOM_PROVIDER_VERSION, tls $HASTACK_TLS_PROVIDER_VERSION: local stand-ins installed (hastack_tools/local_providers.py)"
+fill_plugin_cache() {
+    install_kubernetes_plugin
+    install_local_provider random "$HASTACK_RANDOM_PROVIDER_VERSION"
+    install_local_provider tls "$HASTACK_TLS_PROVIDER_VERSION"
+}
+step "plugin cache (kubernetes; random $HASTACK_RANDOM_PROVIDER_VERSION and tls $HASTACK_TLS_PROVIDER_VERSION: local stand-ins, hastack_tools/local_providers.py)" fill_plugin_cache
 
-log "toolchain ready in $(( $(date +%s) - T_ALL )) s: source toolchain/env.sh"
+progress_say "toolchain ready: source toolchain/env.sh"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,11 +19,11 @@ import pytest
 
 from tests.e2e.kube import CLUSTER_DIR, Cluster, cluster_vars, is_running
 from tests.integration.conftest import engine_env
+from tests.prerequisites import build_failed, require_go
 
 __all__ = ["FIGURES", "engine_env"]
 
 UP_TIMEOUT_S = 3600  # a cold build of the binaries takes about half an hour on 2 cores
-NO_GO_EXIT = 3  # cluster/build.sh: no Go toolchain, so nothing can be built on this machine
 
 
 FIGURES: dict[str, Any] = {}
@@ -60,10 +59,8 @@ def cluster() -> Iterator[Cluster]:
         FIGURES["cluster"] = {"started_by_session": False}
         yield c  # someone else's: leave it running
         return
-    if shutil.which("go") is None and not (c.bin_dir / "kube-apiserver").is_file():
-        pytest.skip(
-            f"cannot build the local control plane: no Go toolchain on PATH and no binaries in {c.bin_dir}"
-        )
+    if not (c.bin_dir / "kube-apiserver").is_file():
+        require_go("the local control plane")
     start = time.monotonic()
     proc = subprocess.run(
         ["bash", str(CLUSTER_DIR / "up.sh")],
@@ -73,11 +70,9 @@ def cluster() -> Iterator[Cluster]:
         timeout=UP_TIMEOUT_S,
         env=os.environ,
     )
-    if proc.returncode == NO_GO_EXIT:
-        pytest.skip(f"cannot build the local control plane on this machine: {proc.stderr.strip()[-500:]}")
     if proc.returncode != 0:
         subprocess.run(["bash", str(CLUSTER_DIR / "down.sh")], check=False, capture_output=True)
-        pytest.fail(f"cluster/up.sh failed ({proc.returncode}):\n{proc.stderr[-4000:]}", pytrace=False)
+        build_failed("the local control plane (cluster/up.sh)", proc.returncode, proc.stderr)
     FIGURES["cluster"] = {"started_by_session": True, "up_sh_s": round(time.monotonic() - start, 1)}
     try:
         yield c

@@ -1,0 +1,265 @@
+"""`make doctor`: what this machine has, and what `make up` will do next and how long it takes.
+
+A new user learns before waiting half an hour whether the build can succeed here (Go, Python,
+disk) and which pieces are cached. Standard library only: it runs before `.venv` exists.
+Exit 0 when `make up` can proceed (building what is missing), 1 when a prerequisite is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MIN_PYTHON = (3, 11)
+MIN_FREE_GIB = 12.0
+"""A cold build fills about 8 GiB (Go module cache ≈ 2.5, Go build cache ≈ 4, binaries ≈ 1.2)."""
+
+# Durations measured on this project's reference machine (2 shared cores); README "Measured".
+ESTIMATES_MIN: dict[str, tuple[int, int]] = {
+    "venv": (1, 3),
+    "toolchain-cold": (14, 25),
+    "toolchain-warm-gocache": (3, 6),
+    "cluster-cold": (6, 12),
+    "cluster-warm-gocache": (1, 3),
+    "cluster-start": (0, 1),
+    "up": (0, 1),
+}
+
+
+@dataclass
+class Check:
+    """One line of the report: what was looked at, what was found, whether it blocks `make up`."""
+
+    name: str
+    found: str
+    ok: bool = True
+    blocking: bool = False
+
+
+@dataclass
+class Report:
+    checks: list[Check] = field(default_factory=list)
+    plan: list[str] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return any(c.blocking and not c.ok for c in self.checks)
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """'go1.26.8' / 'v20.20.2' / '3.11.7' -> (1, 26, 8); () when no version is in the text."""
+    match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", text)
+    return tuple(int(part) for part in match.groups() if part is not None) if match else ()
+
+
+def required_go(repo: Path = REPO) -> tuple[int, ...]:
+    """The highest `go` directive of the wrapper modules the builds use: the Go they need."""
+    versions = [
+        version_tuple(line)
+        for mod in [*sorted((repo / "toolchain").glob("*/go.mod")), repo / "cluster" / "wrapper" / "go.mod"]
+        if mod.is_file()
+        for line in mod.read_text().splitlines()
+        if line.startswith("go ")
+    ]
+    return max(versions, default=())
+
+
+def dotted(version: Sequence[int]) -> str:
+    return ".".join(map(str, version))
+
+
+def command_output(args: Sequence[str], env: Mapping[str, str] | None = None) -> str | None:
+    """stdout of a short command, or None when it is missing or fails."""
+    if shutil.which(args[0]) is None:
+        return None
+    try:
+        done = subprocess.run(
+            list(args), capture_output=True, text=True, timeout=60, check=False, env=dict(env or os.environ)
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def bash_value(script: str, repo: Path = REPO) -> str:
+    """A value computed by the repo's own version files (one source for keys and paths)."""
+    done = subprocess.run(["bash", "-c", script], cwd=repo, capture_output=True, text=True, check=False)
+    return done.stdout.strip()
+
+
+def directory_bytes(path: Path) -> int:
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+    return total
+
+
+def gib(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB"
+
+
+def existing_parent(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def estimate(key: str) -> str:
+    low, high = ESTIMATES_MIN[key]
+    return "< 1 min" if high <= 1 else f"about {low} to {high} min"
+
+
+def diagnose(env: Mapping[str, str], repo: Path = REPO, stack: str = "dev") -> Report:
+    report = Report()
+    add = report.checks.append
+
+    py = sys.version_info
+    add(
+        Check(
+            "python",
+            f"{py.major}.{py.minor}.{py.micro} ({sys.executable}); needs >= {dotted(MIN_PYTHON)}",
+            ok=(py.major, py.minor) >= MIN_PYTHON,
+            blocking=True,
+        )
+    )
+
+    need_go = required_go(repo)
+    go_text = command_output(["go", "env", "GOVERSION"], env)
+    have_go = version_tuple(go_text or "")
+    go_ok = bool(have_go) and have_go >= need_go
+    add(
+        Check(
+            "go",
+            f"{go_text or 'not on PATH'}; the builds need >= {dotted(need_go)} (the wrapper modules' go.mod)"
+            + ("" if go_ok or not have_go else "; or set GOTOOLCHAIN to a newer go the module proxy serves"),
+            ok=go_ok,
+            blocking=True,
+        )
+    )
+
+    node = command_output(["node", "--version"], env)
+    add(
+        Check(
+            "node", f"{node or 'not on PATH'} (only `make bench` needs it: cdk8s-plus runs on jsii)", ok=True
+        )
+    )
+
+    venv = repo / ".venv" / ".installed"
+    add(Check("venv", f"{repo / '.venv'}: {'installed' if venv.exists() else 'missing'}", ok=True))
+
+    cache = Path(env.get("HASTACK_CACHE") or Path(env.get("HOME", "~")).expanduser() / ".cache" / "hastack")
+    key_script = (
+        f"export HASTACK_CACHE={cache}; source toolchain/versions.sh; hastack_toolchain_key toolchain"
+    )
+    key = bash_value(key_script, repo) if go_text else ""
+    toolchain_bin = cache / "toolchain" / key / "bin"
+    toolchain_ready = bool(key) and all(
+        (toolchain_bin / b).is_file()
+        for b in ("pulumi", "pulumi-language-python", "pulumi-resource-kubernetes")
+    )
+    add(
+        Check(
+            "toolchain",
+            f"{toolchain_bin if key else cache / 'toolchain'}: "
+            + ("built" if toolchain_ready else "not built"),
+            ok=True,
+        )
+    )
+
+    cluster_bin = Path(
+        bash_value(f"export HASTACK_CACHE={cache}; source cluster/versions.sh; echo $CLUSTER_BIN", repo)
+    )
+    cluster_ready = all(
+        (cluster_bin / b).is_file()
+        for b in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "etcd", "kwok")
+    )
+    running = (cluster_bin.parent.parent / "run" / "ready").is_file()
+    add(
+        Check(
+            "control plane",
+            f"{cluster_bin}: {'built' if cluster_ready else 'not built'}" + (", running" if running else ""),
+            ok=True,
+        )
+    )
+
+    gomodcache = Path(command_output(["go", "env", "GOMODCACHE"], env) or cache / "gomod")
+    gocache = Path(command_output(["go", "env", "GOCACHE"], env) or cache / "gobuild")
+    gocache_bytes = directory_bytes(gocache) if gocache.is_dir() else 0
+    warm_gocache = gocache_bytes > 2 * 2**30
+    add(
+        Check(
+            "go caches",
+            f"module cache {gomodcache} ({'present' if gomodcache.is_dir() else 'empty'}), "
+            f"build cache {gocache} ({gib(gocache_bytes)}: {'warm' if warm_gocache else 'cold'})",
+            ok=True,
+        )
+    )
+
+    needs_build = not (toolchain_ready and cluster_ready)
+    free = shutil.disk_usage(existing_parent(cache)).free
+    add(
+        Check(
+            "disk",
+            f"{gib(free)} free under {existing_parent(cache)}"
+            + (f"; a cold build needs about {MIN_FREE_GIB:.0f} GiB" if needs_build else ""),
+            ok=free >= MIN_FREE_GIB * 2**30 or not needs_build,
+            blocking=True,
+        )
+    )
+
+    warmth = "warm-gocache" if warm_gocache else "cold"
+    if not venv.exists():
+        report.plan.append(f"create .venv with the pinned Python packages ({estimate('venv')})")
+    if not toolchain_ready:
+        report.plan.append(
+            f"build the Pulumi toolchain into {cache / 'toolchain'} ({estimate('toolchain-' + warmth)})"
+        )
+    kubeconfig = env.get("KUBECONFIG")
+    if kubeconfig:
+        report.plan.append(f"deploy into the cluster of KUBECONFIG={kubeconfig}")
+    else:
+        if not cluster_ready:
+            report.plan.append(f"build the local control plane ({estimate('cluster-' + warmth)})")
+        if not running:
+            report.plan.append(f"start the local control plane on loopback ({estimate('cluster-start')})")
+    report.plan.append(f"`pulumi up` of the {stack} stack with the policy pack ({estimate('up')})")
+    return report
+
+
+def render(report: Report) -> str:
+    width = max(len(c.name) for c in report.checks)
+    lines = ["hastack doctor"]
+    for check in report.checks:
+        mark = "ok " if check.ok else ("NO " if check.blocking else "-- ")
+        lines.append(f"  {mark} {check.name:<{width}}  {check.found}")
+    if report.blocked:
+        lines.append("make up cannot succeed here until the lines marked NO are fixed.")
+    else:
+        lines.append("make up will:")
+        lines.extend(f"  {n}. {step}" for n, step in enumerate(report.plan, 1))
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make doctor", description=__doc__)
+    parser.add_argument("--stack", default="dev", help="the stack `make up` would deploy")
+    args = parser.parse_args(argv)
+    report = diagnose(os.environ, stack=args.stack)
+    print(render(report))
+    return 1 if report.blocked else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""When a piece the tests need is a failure and when it is a skip.
+
+A piece this machine can build (Go is on PATH, or the run is CI, which must have Go) that fails
+to build is a test failure carrying the build's error. Only an absent prerequisite, no Go at all
+outside CI, skips; the run's summary then says so in one line (see tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import NoReturn
+
+import pytest
+
+PREREQUISITE_ABSENT = "prerequisite absent:"
+"""Prefix of the skip reason of every test skipped for a missing prerequisite."""
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def go_available() -> bool:
+    return shutil.which("go") is not None
+
+
+def require_go(what: str) -> None:
+    """Skips (outside CI) or fails (in CI) when Go is absent: `what` cannot be built then."""
+    if go_available():
+        return
+    reason = f"no `go` on PATH, so {what} cannot be built on this machine (install Go >= 1.26.6)"
+    if in_ci():
+        pytest.fail(f"CI must be able to build {what}: {reason}", pytrace=False)
+    pytest.skip(f"{PREREQUISITE_ABSENT} {reason}")
+
+
+def build_failed(what: str, returncode: int, output: str) -> NoReturn:
+    """A build that could run and failed is a failure, never a skip."""
+    tail = "\n".join(output.strip().splitlines()[-40:])
+    pytest.fail(f"{what} failed (exit {returncode}) on a machine that can build it:\n{tail}", pytrace=False)

@@ -1,0 +1,80 @@
+"""`make doctor`: prerequisites found or missing, and the plan `make up` would follow."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hastack_tools import doctor
+from tests.prerequisites import require_go
+
+
+def test_version_tuple_reads_the_usual_spellings() -> None:
+    assert doctor.version_tuple("go1.26.8") == (1, 26, 8)
+    assert doctor.version_tuple("v20.20.2") == (20, 20, 2)
+    assert doctor.version_tuple("go 1.24") == (1, 24)
+    assert doctor.version_tuple("none") == ()
+
+
+def test_required_go_is_the_highest_go_directive(tmp_path: Path) -> None:
+    for folder, line in (
+        ("toolchain/a", "go 1.24.7"),
+        ("toolchain/b", "go 1.26.6"),
+        ("cluster/wrapper", "go 1.25"),
+    ):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "go.mod").write_text(f"module x\n\n{line}\n")
+    assert doctor.required_go(tmp_path) == (1, 26, 6)
+
+
+def test_the_repo_needs_the_go_its_wrapper_modules_name() -> None:
+    assert doctor.required_go() >= (1, 26)
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ, "HASTACK_CACHE": str(tmp_path / "cache"), **extra}
+
+
+def test_no_go_blocks_make_up(tmp_path: Path) -> None:
+    env = _env(tmp_path, PATH=str(tmp_path))  # nothing on PATH
+    report = doctor.diagnose(env)
+    go = next(c for c in report.checks if c.name == "go")
+    assert not go.ok
+    assert "not on PATH" in go.found
+    assert report.blocked
+    assert "cannot succeed" in doctor.render(report)
+
+
+def test_an_empty_cache_plans_both_builds(tmp_path: Path) -> None:
+    require_go("the doctor's build plan")
+    env = _env(tmp_path)
+    env.pop("KUBECONFIG", None)
+    report = doctor.diagnose(env, stack="prod")
+    assert not report.blocked
+    plan = "\n".join(report.plan)
+    assert "build the Pulumi toolchain" in plan
+    assert "build the local control plane" in plan
+    assert "start the local control plane" in plan
+    assert report.plan[-1].startswith("`pulumi up` of the prod stack")
+    assert "min" in report.plan[0]
+
+
+def test_a_kubeconfig_replaces_the_local_control_plane(tmp_path: Path) -> None:
+    require_go("the doctor's build plan")
+    report = doctor.diagnose(_env(tmp_path, KUBECONFIG="/tmp/kc"))
+    plan = "\n".join(report.plan)
+    assert "KUBECONFIG=/tmp/kc" in plan
+    assert "control plane" not in plan
+
+
+def test_main_exits_1_when_blocked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "bash").symlink_to(shutil.which("bash") or "/bin/bash")  # bash only: no go
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("HASTACK_CACHE", str(tmp_path / "cache"))
+    assert doctor.main([]) == 1
+    assert "NO  go" in capsys.readouterr().out
