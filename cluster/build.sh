@@ -65,15 +65,15 @@ step() { # name, command...
 # One `go build` for the four Kubernetes commands and etcd: shared packages compile once.
 if (( force )) || ! [[ -x $CLUSTER_BIN/kube-apiserver && -x $CLUSTER_BIN/kube-controller-manager &&
 	-x $CLUSTER_BIN/kube-scheduler && -x $CLUSTER_BIN/kubectl && -x $CLUSTER_BIN/etcd ]]; then
-	(
-		cd "$here/wrapper"
-		step "kubernetes-$K8S_VERSION+etcd" go build -mod=readonly -p 2 -trimpath -ldflags "$ldflags" -o "$tmp/" \
+	build_kubernetes() {
+		(cd "$here/wrapper" && go build -mod=readonly -p 2 -trimpath -ldflags "$ldflags" -o "$tmp/" \
 			k8s.io/kubernetes/cmd/kube-apiserver \
 			k8s.io/kubernetes/cmd/kube-controller-manager \
 			k8s.io/kubernetes/cmd/kube-scheduler \
 			k8s.io/kubernetes/cmd/kubectl \
-			./cmd/etcd
-	)
+			./cmd/etcd)
+	}
+	step "kubernetes-$K8S_VERSION+etcd" build_kubernetes
 	for b in kube-apiserver kube-controller-manager kube-scheduler kubectl etcd; do mv -f "$tmp/$b" "$CLUSTER_BIN/$b"; done
 else
 	progress_reuse "kubernetes-$K8S_VERSION+etcd" "present, reused"
@@ -82,13 +82,12 @@ fi
 if (( force )) || ! [[ -x $CLUSTER_BIN/kwok ]]; then
 	# kwok's go.mod has no replace directives, so `go install pkg@version` builds it with its own
 	# (checksum-verified) go.sum; it needs Go >= 1.26.
-	(
-		cd "$tmp"
-		export GOBIN="$tmp"
-		step "kwok-$KWOK_VERSION" go install -p 2 -trimpath \
+	build_kwok() {
+		(cd "$tmp" && GOBIN="$tmp" go install -p 2 -trimpath \
 			-ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}" \
-			"sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
-	)
+			"sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION")
+	}
+	step "kwok-$KWOK_VERSION" build_kwok
 	mv -f "$tmp/kwok" "$CLUSTER_BIN/kwok"
 else
 	progress_reuse "kwok-$KWOK_VERSION" "present, reused"
