@@ -505,9 +505,10 @@ def test_draining_a_node_keeps_every_app_at_its_floor(deployed: Deployed) -> Non
         "minimum_seen": minima,
     }
     assert pending == [] and left == [], (pending, left, log)
-    for key, floor in desired.items():
+    for key, budget_floor in desired.items():
+        # Ready pods are what the Service routes to; "available" is recorded only (see above).
+        floor = max(budget_floor, KEPT_DURING_DISRUPTION[deployed.stack])
         assert minima[key]["ready"] >= floor, (key, minima, floor, log)
-        assert minima[key]["available"] >= KEPT_DURING_DISRUPTION[deployed.stack], (key, minima, log)
     _wait_whole(deployed)
 
 
