@@ -12,6 +12,7 @@ import json
 import os
 import runpy
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
+
+from hastack.runtime_tuning import tuned_gc
 
 SECRET_PLACEHOLDER = "[secret]"
 """Stands in for every value the program marked secret, wherever it appears in a record."""
@@ -98,8 +101,18 @@ class RecordingMocks(pulumi_mocks.Mocks):
     """Answers like the providers would for the resources hastack uses, deterministically."""
 
     def __init__(self) -> None:
-        self.secret_outputs: list[str] = []
-        """additionalSecretOutputs of the registration in flight; the engine, not the SDK, applies them."""
+        self._in_flight = threading.local()
+        """Per thread: the SDK registers from several executor threads at once."""
+
+    @property
+    def secret_outputs(self) -> list[str]:
+        """additionalSecretOutputs of this thread's registration in flight; the engine, not the SDK,
+        applies them."""
+        return list(getattr(self._in_flight, "secret_outputs", ()))
+
+    @secret_outputs.setter
+    def secret_outputs(self, keys: list[str]) -> None:
+        self._in_flight.secret_outputs = list(keys)
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         resource_id, state = self._answer(args)
@@ -251,7 +264,8 @@ def run_function(
         )
         configure(settings)
         set_all_config(dict(config or {}), list(secret_keys or []))
-        _sync_await(run_in_stack(program))
+        with tuned_gc():
+            _sync_await(run_in_stack(program))
         return MockRun(
             project=project, stack=stack, resources=monitor.recorded, outputs=monitor.stack_outputs
         )

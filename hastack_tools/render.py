@@ -102,6 +102,16 @@ def render_groups(run: MockRun) -> dict[str, list[dict[str, Any]]]:
     return {name: sorted(items, key=_sort_key) for name, items in sorted(groups.items())}
 
 
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+"""libyaml's emitter, about 5x faster: the same bytes as SafeDumper for printable-ASCII values (a
+long escaped string may wrap elsewhere, same data; tests/tools/test_render.py)."""
+
+
+def dump_manifests(items: list[dict[str, Any]]) -> str:
+    """A multi-document YAML of the manifests, in the order given."""
+    return yaml.dump_all(items, Dumper=_DUMPER, sort_keys=False, default_flow_style=False)
+
+
 def write(run: MockRun, out: Path) -> tuple[list[Path], int]:
     """Writes `<out>/<group>.yaml` and `<out>/outputs.json`; returns the files and the manifest count."""
     out.mkdir(parents=True, exist_ok=True)
@@ -115,7 +125,7 @@ def write(run: MockRun, out: Path) -> tuple[list[Path], int]:
     groups = render_groups(run)
     for name, items in groups.items():
         path = out / f"{name}.yaml"
-        path.write_text(yaml.safe_dump_all(items, sort_keys=False, default_flow_style=False))
+        path.write_text(dump_manifests(items))
         written.append(path)
     outputs = out / "outputs.json"
     outputs.write_text(json.dumps(integral(strip_secrets(run.outputs)), indent=2, sort_keys=True) + "\n")

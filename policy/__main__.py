@@ -2,9 +2,11 @@
 nothing imports this module: tests and tools import `rules` instead.
 """
 
+from fastpack import install  # type: ignore[import-not-found]
 from pulumi_policy import EnforcementLevel, PolicyPack
 from rules import PACK_NAME, build_policies  # type: ignore[import-not-found]
 
+install()  # decode each resource once per request (HASTACK_POLICY_DECODE_ONCE=0: pulumi-policy's own path)
 PolicyPack(
     name=PACK_NAME,
     enforcement_level=EnforcementLevel.ADVISORY,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -92,3 +93,42 @@ def test_errors_in_the_program_propagate() -> None:
 def test_missing_project_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"no Pulumi\.yaml"):
         run_program(tmp_path, "ci")
+
+
+def test_secret_outputs_stay_with_their_own_registration_across_threads() -> None:
+    """The SDK registers from several executor threads at once: two registrations in flight
+    together must each get their own additionalSecretOutputs (a shared attribute gave both the
+    last writer's)."""
+    import threading
+
+    from google.protobuf import struct_pb2
+    from pulumi.runtime.proto import resource_pb2
+
+    from hastack_tools.mockrun import RecordingMocks, RecordingMonitor
+
+    both_in_flight = threading.Barrier(2, timeout=10)
+
+    class InterleavingMocks(RecordingMocks):
+        def _answer(self, args: Any) -> tuple[str | None, dict[str, Any]]:
+            both_in_flight.wait()  # each thread has set its secret outputs before either reads them
+            return super()._answer(args)
+
+    monitor = RecordingMonitor(InterleavingMocks())
+    answers: dict[str, Any] = {}
+
+    def register(name: str) -> None:
+        inputs = struct_pb2.Struct()
+        inputs.update({"alpha": "a", "beta": "b"})
+        request = resource_pb2.RegisterResourceRequest(
+            type="demo:index:Thing", name=name, custom=True, object=inputs, additionalSecretOutputs=[name]
+        )
+        monitor.RegisterResource(request)
+        answers[name] = monitor.resources[f"urn:pulumi:stack::project::demo:index:Thing::{name}"].state
+
+    threads = [threading.Thread(target=register, args=(name,)) for name in ("alpha", "beta")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert is_secret(answers["alpha"]["alpha"]) and not is_secret(answers["alpha"]["beta"])
+    assert is_secret(answers["beta"]["beta"]) and not is_secret(answers["beta"]["alpha"])

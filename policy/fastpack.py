@@ -1,0 +1,180 @@
+"""Decode each resource once per analyzer request: a thin layer over pulumi-policy 1.21.0.
+
+pulumi-policy's analyzer decodes a resource's properties (`json_format.MessageToDict`, then
+`deserialize_properties`) inside its loop over policies: once per policy per Analyze request, and
+once per stack policy per resource in AnalyzeStack (4.3 s of a 1,100-resource evaluation). Its
+code is not copied here. `install()` rebinds the three names `pulumi_policy.policy` imported
+(`json_format`, `deserialize_properties`, `analyzer_pb2_grpc`) to stand-ins that behave the same,
+except that within one Analyze / AnalyzeStack request a Struct already decoded is not decoded again,
+and a Struct is read directly rather than through json_format's reflection.
+
+Sharing the decoded value between policies is safe only for policies that never mutate
+`args.props`: hastack-ha's rules copy it first (`rules.base.plain`). Installed only on the pinned
+version (anything else: the stock path, with a note on stderr); `HASTACK_POLICY_DECODE_ONCE=0`
+turns it off. `tests/policy/test_fastpack.py` compares verdicts with the stock path on the same
+requests, so an upstream change in behaviour fails a test. Importing this module changes nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import ModuleType
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2_grpc
+
+PINNED = "1.21.0"
+"""The pulumi-policy version whose behaviour this layer was checked against."""
+
+SWITCH = "HASTACK_POLICY_DECODE_ONCE"
+
+_scope = threading.local()
+"""Per gRPC worker thread: the caches of the request being served (absent between requests)."""
+
+
+def struct_to_dict(message: struct_pb2.Struct) -> dict[str, Any]:
+    """What `json_format.MessageToDict` returns for a Struct, read directly (≈5x faster)."""
+    return {key: _value(item) for key, item in message.fields.items()}
+
+
+def _value(item: struct_pb2.Value) -> Any:
+    kind = item.WhichOneof("kind")
+    if kind == "string_value":
+        return item.string_value
+    if kind == "struct_value":
+        return struct_to_dict(item.struct_value)
+    if kind == "number_value":
+        number = item.number_value
+        if math.isinf(number) or math.isnan(number):
+            return json_format.MessageToDict(item)  # raises json_format's own error
+        return number
+    if kind == "bool_value":
+        return item.bool_value
+    if kind == "list_value":
+        return [_value(element) for element in item.list_value.values]
+    return None
+
+
+def _memo(name: str, key: Any, compute: Callable[[], Any]) -> Any:
+    """`compute()` once per `key` object within the current request; no caching outside one."""
+    cache: dict[int, tuple[Any, Any]] | None = getattr(_scope, name, None)
+    if cache is None:
+        return compute()
+    hit = cache.get(id(key))
+    if hit is not None and hit[0] is key:  # the key is held, so its id cannot be reused meanwhile
+        return hit[1]
+    value = compute()
+    cache[id(key)] = (key, value)
+    return value
+
+
+class _JsonFormat(ModuleType):
+    """Stands in for `google.protobuf.json_format` inside `pulumi_policy.policy`."""
+
+    def __init__(self) -> None:
+        super().__init__("json_format")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(json_format, name)
+
+    @staticmethod
+    def MessageToDict(message: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - upstream's name
+        if args or kwargs or not isinstance(message, struct_pb2.Struct):
+            return json_format.MessageToDict(message, *args, **kwargs)
+        return _memo("dicts", message, lambda: struct_to_dict(message))
+
+
+def _decode_once(stock: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """`deserialize_properties`, once per decoded dict per request (secret-proxying calls: stock)."""
+
+    def deserialize_properties(props: dict[str, Any], proxy_secrets: bool = False) -> dict[str, Any]:
+        if proxy_secrets:
+            return stock(props, proxy_secrets)
+        result: dict[str, Any] = _memo("values", props, lambda: stock(props))
+        return result
+
+    deserialize_properties.stock = stock  # type: ignore[attr-defined]
+    return deserialize_properties
+
+
+@contextmanager
+def request_scope() -> Iterator[None]:
+    """Caches live for one request on one thread: the engine sends requests concurrently."""
+    _scope.dicts, _scope.values = {}, {}
+    try:
+        yield
+    finally:
+        del _scope.dicts, _scope.values
+
+
+class _ScopedServicer:
+    """The analyzer servicer with each Analyze / AnalyzeStack call in its own `request_scope`."""
+
+    def __init__(self, servicer: Any) -> None:
+        self._servicer = servicer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._servicer, name)
+
+    def Analyze(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC method name
+        with request_scope():
+            return self._servicer.Analyze(request, context)
+
+    def AnalyzeStack(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC method name
+        with request_scope():
+            return self._servicer.AnalyzeStack(request, context)
+
+
+class _Registration(ModuleType):
+    """Stands in for `analyzer_pb2_grpc` inside `pulumi_policy.policy`: registers the scoped servicer."""
+
+    def __init__(self) -> None:
+        super().__init__("analyzer_pb2_grpc")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(analyzer_pb2_grpc, name)
+
+    @staticmethod
+    def add_AnalyzerServicer_to_server(servicer: Any, server: Any) -> None:  # noqa: N802 - upstream's name
+        analyzer_pb2_grpc.add_AnalyzerServicer_to_server(_ScopedServicer(servicer), server)  # type: ignore[arg-type]
+
+
+def enabled(environ: dict[str, str] | None = None) -> bool:
+    """Whether the layer is switched on (the default)."""
+    value = (os.environ if environ is None else environ).get(SWITCH, "1").strip().lower()
+    return value not in {"0", "false", "off", "no"}
+
+
+def install() -> bool:
+    """Puts the layer in place before `PolicyPack(...)` is constructed; False when it stays stock."""
+    upstream: Any = importlib.import_module("pulumi_policy.policy")  # the names it imported
+    from pulumi_policy.version import VERSION
+
+    if not enabled():
+        return False
+    if isinstance(upstream.json_format, _JsonFormat):
+        return True
+    if VERSION != PINNED or not (
+        upstream.json_format is json_format
+        and upstream.analyzer_pb2_grpc is analyzer_pb2_grpc
+        and callable(getattr(upstream, "deserialize_properties", None))
+    ):
+        print(
+            f"hastack-ha: pulumi-policy {VERSION} (layer checked on {PINNED}): stock decoding",
+            file=sys.stderr,
+        )
+        return False
+    upstream.json_format = _JsonFormat()
+    upstream.deserialize_properties = _decode_once(upstream.deserialize_properties)
+    upstream.analyzer_pb2_grpc = _Registration()
+    return True
+
+
+__all__ = ["PINNED", "SWITCH", "enabled", "install", "request_scope", "struct_to_dict"]

@@ -1,0 +1,55 @@
+"""GC tuning: opt-in, switchable off, and undone after a mock run."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+
+import pytest
+
+from hastack import runtime_tuning
+from hastack_tools.mockrun import run_function
+
+
+def test_importing_changes_nothing() -> None:
+    probe = (
+        "import gc; before = (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()); "
+        "import hastack.runtime_tuning; "
+        "assert (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()) == before, before"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True)
+
+
+def test_tune_then_restore(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(runtime_tuning.SWITCH, raising=False)
+    before = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    previous = runtime_tuning.tune_gc()
+    try:
+        assert previous is not None and previous.thresholds == before
+        assert gc.get_threshold() == runtime_tuning.THRESHOLDS
+        assert gc.get_freeze_count() > 0  # what existed before the run is out of later passes
+    finally:
+        runtime_tuning.restore_gc(previous)
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize("value", ["0", "off", "False"])
+def test_switched_off_leaves_defaults(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv(runtime_tuning.SWITCH, value)
+    before = gc.get_threshold()
+    with runtime_tuning.tuned_gc() as previous:
+        assert previous is None
+        assert gc.get_threshold() == before
+
+
+def test_mock_run_is_tuned_and_leaves_the_process_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(runtime_tuning.SWITCH, raising=False)
+    before = gc.get_threshold()
+    seen: list[tuple[int, int, int]] = []
+    run_function(lambda: seen.append(gc.get_threshold()))
+    assert seen == [runtime_tuning.THRESHOLDS]
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0

@@ -1,0 +1,200 @@
+"""The decode-once layer (`policy/fastpack.py`): the same verdicts as pulumi-policy's own path on the
+same requests, the same decoded values, one decode per resource per request, and stock behaviour
+when the version is not the pinned one or the switch is off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import math
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from google.protobuf import json_format, struct_pb2
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pulumi.runtime.proto import analyzer_pb2
+
+from hastack_tools.analyzer import (
+    PolicyPackProcess,
+    ResourceView,
+    load_config_file,
+    resolve_config,
+    to_struct,
+    views_from_records,
+)
+from hastack_tools.mockrun import run_program
+from policy import fastpack
+from policy.rules import PACK_NAME, build_policies
+from policy.rules.base import UNKNOWN
+from tests.policy.k8s_fixtures import ROOT, good_stack
+
+PACK = ROOT / "policy"
+upstream: Any = importlib.import_module("pulumi_policy.policy")
+PROGRAMS = ROOT / "tests" / "programs"
+
+
+def strict(value: Any) -> Any:
+    """`value` with each scalar's type beside it, so 1 and 1.0 (or True and 1) compare unequal."""
+    if isinstance(value, dict):
+        return {k: strict(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [strict(v) for v in value]
+    return (type(value).__name__, value)
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.integers(-(2**53), 2**53)
+    | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=10), json_values, max_size=6))
+def test_struct_decode_equals_message_to_dict(value: dict[str, Any]) -> None:
+    message = struct_pb2.Struct()
+    message.update(value)
+    assert strict(fastpack.struct_to_dict(message)) == strict(json_format.MessageToDict(message))
+
+
+@pytest.mark.parametrize("number", [math.inf, -math.inf, math.nan])
+def test_non_finite_numbers_fail_as_upstream_fails(number: float) -> None:
+    message = struct_pb2.Struct()
+    message.update({"n": number})
+    with pytest.raises(ValueError, match="Fail to serialize"):
+        json_format.MessageToDict(message)
+    with pytest.raises(ValueError, match="Fail to serialize"):
+        fastpack.struct_to_dict(message)
+
+
+def test_importing_changes_nothing() -> None:
+    probe = (
+        "import pulumi_policy.policy as p; from google.protobuf import json_format; "
+        "from pulumi_policy.deserialize import deserialize_properties as d; "
+        "import policy.fastpack; "
+        "assert p.json_format is json_format and p.deserialize_properties is d"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True, cwd=ROOT)
+
+
+@pytest.fixture
+def installable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lets a test `install()` in this process: monkeypatch puts upstream's names back afterwards."""
+    for name in ("json_format", "deserialize_properties", "analyzer_pb2_grpc"):
+        monkeypatch.setattr(upstream, name, getattr(upstream, name))
+    monkeypatch.delenv(fastpack.SWITCH, raising=False)
+
+
+def _servicer() -> Any:
+    """pulumi-policy's analyzer servicer for the catalog, as `PolicyPack` builds it (not started)."""
+    return upstream._PolicyAnalyzerServicer(
+        PACK_NAME,
+        "1",
+        build_policies(),
+        upstream.EnforcementLevel.ADVISORY,
+        None,
+        "",
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+def _count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    stock = upstream.deserialize_properties
+
+    def counting(props: dict[str, Any], proxy_secrets: bool = False) -> dict[str, Any]:
+        calls.append(1)
+        decoded: dict[str, Any] = stock(props, proxy_secrets)
+        return decoded
+
+    monkeypatch.setattr(upstream, "deserialize_properties", counting)
+    return calls
+
+
+def _analyze_request() -> Any:
+    deployment = next(o for o in good_stack() if o.kind == "Deployment")
+    return analyzer_pb2.AnalyzeRequest(
+        type=deployment.type, properties=to_struct(deployment.props), urn=deployment.urn, name=deployment.name
+    )
+
+
+def test_upstream_decodes_once_per_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The behaviour the layer exists for; when upstream fixes it, this fails and the layer can go."""
+    calls = _count_decodes(monkeypatch)
+    _servicer().Analyze(_analyze_request(), None)
+    assert len(calls) == len(build_policies()) - sum(
+        isinstance(p, upstream.StackValidationPolicy) for p in build_policies()
+    )
+
+
+def test_installed_decodes_once_per_request(installable: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _count_decodes(monkeypatch)
+    assert fastpack.install()
+    assert fastpack.install()  # idempotent
+    servicer = fastpack._ScopedServicer(_servicer())
+    request = _analyze_request()
+    servicer.Analyze(request, None)
+    assert len(calls) == 1
+    servicer.Analyze(request, None)  # a new request decodes again: nothing is kept between requests
+    assert len(calls) == 2
+    upstream.deserialize_properties(json_format.MessageToDict(request.properties))  # outside a request
+    assert len(calls) == 3
+
+
+def test_other_versions_and_the_switch_keep_the_stock_path(
+    installable: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(fastpack.SWITCH, "0")
+    assert not fastpack.install()
+    assert upstream.json_format is json_format
+    monkeypatch.delenv(fastpack.SWITCH)
+    monkeypatch.setattr("pulumi_policy.version.VERSION", "1.22.0")
+    assert not fastpack.install()
+    assert upstream.json_format is json_format
+    assert "pulumi-policy 1.22.0" in capsys.readouterr().err
+
+
+def _with_unknowns() -> list[ResourceView]:
+    """The good stack with a value unknown in each kind of object (what a preview sends)."""
+    views = []
+    for index, obj in enumerate(good_stack()):
+        props = {**obj.props, "spec": UNKNOWN} if index % 3 == 0 and "spec" in obj.props else obj.props
+        views.append(ResourceView(urn=obj.urn, type=obj.type, name=obj.name, inputs=props, outputs=props))
+    return views
+
+
+def _verdicts(views: list[ResourceView], env: str, dry_run: bool) -> list[tuple[Any, ...]]:
+    path = PACK / "config" / f"{env}.json"
+    with PolicyPackProcess(PACK, project="hastack", stack="t", dry_run=dry_run, echo_logs=False) as pack:
+        pack.configure(resolve_config(pack.info(), load_config_file(path), str(path)))
+        return sorted(dataclasses.astuple(d) for d in pack.analyze(views))
+
+
+def test_same_verdicts_as_the_stock_path_on_the_same_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    stacks = [
+        views_from_records(run_program(PROGRAMS / name, "ci").resources)
+        for name in sorted(p.name for p in PROGRAMS.iterdir() if p.name.startswith("bad_"))
+    ]
+    cases = [(views, "prod", False) for views in stacks] + [(_with_unknowns(), "prod", True)]
+    compared = 0
+    for views, env, dry_run in cases:
+        monkeypatch.setenv(fastpack.SWITCH, "0")
+        stock = _verdicts(views, env, dry_run)
+        monkeypatch.setenv(fastpack.SWITCH, "1")
+        assert _verdicts(views, env, dry_run) == stock
+        compared += len(stock)
+    assert compared > 10  # the bad programs do break rules: verdicts were compared, not just silence
