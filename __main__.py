@@ -3,11 +3,12 @@
 import pulumi
 
 from hastack import HighlyAvailableApp, IsolatedNamespace
+from hastack.args import stack_args
 from hastack.config import load
 
 stack = load()
 namespace = IsolatedNamespace(stack.namespace, stack)
-apps = [HighlyAvailableApp(app, stack, namespace.name) for app in stack.apps]
+apps = [HighlyAvailableApp(app.name, stack_args(app, stack, namespace.name)) for app in stack.apps]
 
 pulumi.export("environment", stack.environment)
 pulumi.export("namespace", namespace.name)
