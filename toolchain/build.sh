@@ -228,3 +228,38 @@ install_local_provider tls "$HASTACK_TLS_PROVIDER_VERSION"
 log "random $HASTACK_RANDOM_PROVIDER_VERSION, tls $HASTACK_TLS_PROVIDER_VERSION: local stand-ins installed (hastack_tools/local_providers.py)"
 
 log "toolchain ready in $(( $(date +%s) - T_ALL )) s: source toolchain/env.sh"
+
+# ================================================================ YAML language host (issue 10)
+# pulumi-language-yaml from github.com/pulumi/pulumi-yaml (wrapper module toolchain/yaml, pinned
+# in its go.mod; built against the pulumi pkg/sdk versions pulumi-yaml itself requires). It lets
+# a Pulumi YAML program use hastack's component package (examples/yaml). Optional: a failed build
+# is logged with the go errors in $ROOT/optional-yaml.txt and does not fail the toolchain; a
+# stamp of go.mod/go.sum beside the binary rebuilds it when the pin changes (the toolchain key
+# does not include this module, so the other binaries are untouched).
+HASTACK_YAML_MOD=github.com/pulumi/pulumi-yaml
+build_yaml_host() {
+    local version
+    version=$(cd "$TC_DIR/yaml" && go list -m -f '{{.Version}}' "$HASTACK_YAML_MOD") || return 1
+    (cd "$TC_DIR/yaml" && go build -p "$GO_P" -trimpath \
+        -ldflags "-s -w -X $HASTACK_YAML_MOD/pkg/version.Version=$version" \
+        -o "$BIN/pulumi-language-yaml.tmp" "$HASTACK_YAML_MOD/cmd/pulumi-language-yaml") || return 1
+    mv -f "$BIN/pulumi-language-yaml.tmp" "$BIN/pulumi-language-yaml" || return 1
+    echo "$YAML_STAMP" >"$BIN/.pulumi-language-yaml.stamp"
+}
+YAML_STAMP=$(cat "$TC_DIR/yaml/go.mod" "$TC_DIR/yaml/go.sum" | sha256sum | cut -c1-16)
+if [[ -x "$BIN/pulumi-language-yaml" \
+    && "$(cat "$BIN/.pulumi-language-yaml.stamp" 2>/dev/null)" == "$YAML_STAMP" ]]; then
+    log "pulumi-language-yaml: present ($(size_of "$BIN/pulumi-language-yaml")), reused"
+else
+    CURRENT="building pulumi-language-yaml"
+    log "pulumi-language-yaml: building (-p $GO_P)"
+    T_YAML=$(date +%s)
+    if build_yaml_host 2>"$ROOT/optional-yaml.txt"; then
+        rm -f "$ROOT/optional-yaml.txt"
+        log "pulumi-language-yaml: done in $(( $(date +%s) - T_YAML )) s, $(size_of "$BIN/pulumi-language-yaml")"
+    else
+        rm -f "$BIN/pulumi-language-yaml.tmp"
+        log "pulumi-language-yaml: NOT built; go errors in $ROOT/optional-yaml.txt:"
+        sed 's/^/[toolchain]   /' "$ROOT/optional-yaml.txt" >&2
+    fi
+fi
