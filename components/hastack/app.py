@@ -1,7 +1,5 @@
 """HighlyAvailableApp: one app with every HA and security default, composed from the concern modules."""
 
-from __future__ import annotations
-
 import pulumi
 
 from hastack import canary, exposure, gateway, isolation, scaling, secrets, tls, workload

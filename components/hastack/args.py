@@ -8,8 +8,6 @@ reaches the model). Plain leaves are validated at construction; errors name the 
 rules when they resolve, and the resources take the validated value.
 """
 
-from __future__ import annotations
-
 import inspect
 import re
 from collections.abc import Mapping
