@@ -3,13 +3,14 @@
 import pulumi
 
 from hastack import HighlyAvailableApp, IsolatedNamespace
+from hastack.args import stack_args
 from hastack.config import load
 from hastack.runtime_tuning import tune_gc
 
 tune_gc()  # fewer full GC passes over the Output graph (HASTACK_GC_TUNING=0: off)
 stack = load()
 namespace = IsolatedNamespace(stack.namespace, stack)
-apps = [HighlyAvailableApp(app, stack, namespace.name) for app in stack.apps]
+apps = [HighlyAvailableApp(app.name, stack_args(app, stack, namespace.name)) for app in stack.apps]
 
 pulumi.export("environment", stack.environment)
 pulumi.export("namespace", namespace.name)

@@ -54,12 +54,12 @@ fi
 log "version key: $KEY"
 log "bin:         $BIN"
 
-# Four steps; each prints one line when it starts and ends (and one a minute while it runs); the
+# Five steps; each prints one line when it starts and ends (and one a minute while it runs); the
 # go commands' own output goes to the log, whose tail is shown when a step fails.
 # shellcheck source=toolchain/progress.sh
 source "$TC_DIR/progress.sh"
 mkdir -p "$HASTACK_CACHE/logs"
-progress_init toolchain 4 "$HASTACK_CACHE/logs/toolchain-build.log"
+progress_init toolchain 5 "$HASTACK_CACHE/logs/toolchain-build.log"
 step() { # NAME CMD...
     CURRENT="building $1"
     progress_step "$@"
@@ -227,5 +227,36 @@ fill_plugin_cache() {
     install_local_provider tls "$HASTACK_TLS_PROVIDER_VERSION"
 }
 step "plugin cache (kubernetes; random $HASTACK_RANDOM_PROVIDER_VERSION and tls $HASTACK_TLS_PROVIDER_VERSION: local stand-ins, hastack_tools/local_providers.py)" fill_plugin_cache
+
+# ================================================================ YAML language host (issue 10)
+# pulumi-language-yaml from github.com/pulumi/pulumi-yaml (wrapper module toolchain/yaml, pinned
+# in its go.mod; built against the pulumi pkg/sdk versions pulumi-yaml itself requires). It lets
+# a Pulumi YAML program use hastack's component package (examples/yaml). Optional: a failed build
+# is logged with the go errors in $ROOT/optional-yaml.txt and does not fail the toolchain; a
+# stamp of go.mod/go.sum beside the binary rebuilds it when the pin changes (the toolchain key
+# does not include this module, so the other binaries are untouched).
+HASTACK_YAML_MOD=github.com/pulumi/pulumi-yaml
+build_yaml_host() {
+    local version
+    version=$(cd "$TC_DIR/yaml" && go list -m -f '{{.Version}}' "$HASTACK_YAML_MOD") || return 1
+    (cd "$TC_DIR/yaml" && go build -p "$GO_P" -trimpath \
+        -ldflags "-s -w -X $HASTACK_YAML_MOD/pkg/version.Version=$version" \
+        -o "$BIN/pulumi-language-yaml.tmp" "$HASTACK_YAML_MOD/cmd/pulumi-language-yaml") || return 1
+    mv -f "$BIN/pulumi-language-yaml.tmp" "$BIN/pulumi-language-yaml" || return 1
+    echo "$YAML_STAMP" >"$BIN/.pulumi-language-yaml.stamp"
+}
+YAML_STAMP=$(cat "$TC_DIR/yaml/go.mod" "$TC_DIR/yaml/go.sum" | sha256sum | cut -c1-16)
+if [[ -x "$BIN/pulumi-language-yaml" \
+    && "$(cat "$BIN/.pulumi-language-yaml.stamp" 2>/dev/null)" == "$YAML_STAMP" ]]; then
+    progress_reuse "pulumi-language-yaml (optional)" "present ($(size_of "$BIN/pulumi-language-yaml")), reused"
+else
+    CURRENT="building pulumi-language-yaml"
+    if progress_step "pulumi-language-yaml (optional)" build_yaml_host; then
+        log "pulumi-language-yaml: $(size_of "$BIN/pulumi-language-yaml")"
+    else
+        rm -f "$BIN/pulumi-language-yaml.tmp"
+        log "pulumi-language-yaml: NOT built (optional; the rest of the toolchain is ready)"
+    fi
+fi
 
 progress_say "toolchain ready: source toolchain/env.sh"

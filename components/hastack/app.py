@@ -1,11 +1,9 @@
 """HighlyAvailableApp: one app with every HA and security default, composed from the concern modules."""
 
-from __future__ import annotations
-
 import pulumi
 
 from hastack import canary, exposure, gateway, isolation, scaling, secrets, tls, workload
-from hastack.config import AppConfig, ConfigError, StackConfig, check
+from hastack.args import HighlyAvailableAppArgs, resolve
 from hastack.labels import Track
 
 
@@ -16,29 +14,30 @@ def _track_key(key: str, track: Track) -> str:
 
 class HighlyAvailableApp(pulumi.ComponentResource):
     """ServiceAccount, env ConfigMap and generated Secret, Deployment, Service, HPA, PDB (again for a
-    canary), NetworkPolicy, and an Ingress with TLS or a Gateway API HTTPRoute, for one app of a
-    validated stack config.
+    canary), NetworkPolicy, and an Ingress with TLS or a Gateway API HTTPRoute, for one app.
 
-    The stack config is checked again at construction, so a model built in code gets the same
-    environment floors as one read from a stack file.
+    `args` (hastack.args.HighlyAvailableAppArgs) carries the app, its namespace and its environment
+    profile; plain leaves are checked before anything is registered, computed ones when they resolve.
     """
 
     service_dns_name: pulumi.Output[str]
+    """Cluster-internal DNS name of the app's Service."""
     service_port: pulumi.Output[int]
     urls: pulumi.Output[list[str]]
+    """Public URLs (https://<host><path>), empty when the app has no ingress."""
+    namespace: pulumi.Output[str]
+    resource_names: pulumi.Output[dict[str, str]]
+    """Names of the Kubernetes objects, by role (deployment, service, podDisruptionBudget, ...)."""
 
     def __init__(
         self,
-        app: AppConfig,
-        stack: StackConfig,
-        namespace: pulumi.Input[str],
+        name: str,
+        args: HighlyAvailableAppArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("hastack:index:HighlyAvailableApp", app.name, None, opts)
-        source = f"HighlyAvailableApp({app.name})"
-        if app not in stack.apps:
-            raise ConfigError(source, [f"app {app.name!r} is not one of the stack config's apps"])
-        check(stack, source, focus=app)
+        resolved = resolve(name, args)
+        super().__init__("hastack:index:HighlyAvailableApp", name, None, opts)
+        app, stack, namespace = resolved.app, resolved.stack, resolved.namespace
 
         account = isolation.service_account(app, namespace, self)
         environment = secrets.app_environment(app, namespace, self)
@@ -76,8 +75,8 @@ class HighlyAvailableApp(pulumi.ComponentResource):
         exposed_by = stack.exposure_of(app)
         if exposed_by == "ingress" and app.ingress is not None and stack.ingress is not None:
             binding = tls.tls_binding(app, list(app.ingress.hosts), stack.ingress.tls, namespace, self)
-            for track, name in service_names.items():
-                ingress = exposure.ingress(app, stack.ingress, binding, name, namespace, self, track)
+            for track, service_name in service_names.items():
+                ingress = exposure.ingress(app, stack.ingress, binding, service_name, namespace, self, track)
                 names[_track_key("ingress", track)] = ingress.metadata.name
         elif exposed_by == "gateway" and stack.gateway is not None:
             routes = gateway.gateway_routes(app, stack.gateway, service_names, namespace, self)
@@ -89,14 +88,15 @@ class HighlyAvailableApp(pulumi.ComponentResource):
             lambda ns: exposure.service_dns_name(app, ns, stack.cluster_domain)
         )
         self.service_port = pulumi.Output.from_input(exposure.SERVICE_PORT)
-        self.urls = pulumi.Output.from_input(exposure.public_urls(app))
-        self.resource_names = pulumi.Output.from_input(names)
+        self.urls = pulumi.Output.all(*exposure.public_urls(app))
+        self.namespace = pulumi.Output.from_input(namespace)
+        self.resource_names = pulumi.Output.all(**names)
         self.register_outputs(
             {
                 "serviceDnsName": self.service_dns_name,
                 "servicePort": self.service_port,
                 "urls": self.urls,
-                "namespace": namespace,
+                "namespace": self.namespace,
                 "resourceNames": self.resource_names,
             }
         )

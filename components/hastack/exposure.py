@@ -107,7 +107,13 @@ def ingress(
     )
 
 
-def public_urls(app: AppConfig) -> list[str]:
+def public_urls(app: AppConfig) -> list[pulumi.Input[str]]:
+    """https://<host><path> per host and path; a computed host (hastack.args) gives an Output."""
     if app.ingress is None:
         return []
-    return [f"https://{host}{path}" for host in app.ingress.hosts for path in app.ingress.paths]
+    hosts: list[pulumi.Input[str]] = list(app.ingress.hosts)
+    return [
+        f"https://{host}{path}" if isinstance(host, str) else pulumi.Output.concat("https://", host, path)
+        for host in hosts
+        for path in app.ingress.paths
+    ]

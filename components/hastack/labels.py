@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+import pulumi
+
 from hastack.config import AppConfig
 
 Track = Literal["stable", "canary"]
@@ -45,9 +47,17 @@ def common_labels(app: AppConfig, track: Track = "stable") -> dict[str, str]:
     }
 
 
-def pod_labels(app: AppConfig, track: Track = "stable") -> dict[str, str]:
-    """Common labels plus the version, which may change on every release (pods only)."""
-    labels = common_labels(app, track)
+def pod_labels(app: AppConfig, track: Track = "stable") -> dict[str, pulumi.Input[str]]:
+    """Common labels plus the version, which may change on every release (pods only).
+
+    A computed image (an Output, see hastack.args) is validated to carry a tag or digest, so its
+    version label is always set, once known.
+    """
+    labels: dict[str, pulumi.Input[str]] = dict(common_labels(app, track))
+    image: pulumi.Input[str] = app.image
+    if isinstance(image, pulumi.Output):
+        labels["app.kubernetes.io/version"] = image.apply(lambda known: image_version(known) or "")
+        return labels
     version = image_version(app.image)
     if version:
         labels["app.kubernetes.io/version"] = version

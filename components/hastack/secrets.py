@@ -73,5 +73,9 @@ def app_environment(app: AppConfig, namespace: pulumi.Input[str], parent: pulumi
         resources.append(secret)
         secret_name = secret.metadata.name
         secret_values = pulumi.Output.all(*[p.result for p in passwords])
-    digest = pulumi.Output.unsecret(secret_values.apply(lambda values: checksum(dict(app.env), list(values))))
+    # env values may be computed Outputs (hastack.args): the checksum waits for them.
+    plain: pulumi.Output[dict[str, str]] = pulumi.Output.from_input(dict(app.env))
+    digest = pulumi.Output.unsecret(
+        pulumi.Output.all(plain, secret_values).apply(lambda both: checksum(both[0], list(both[1])))
+    )
     return AppEnvironment(config_map.metadata.name, secret_name, digest, tuple(resources))

@@ -1,0 +1,344 @@
+"""The arguments of HighlyAvailableApp(name, args, opts): typed, Input-accepting, checked by the models.
+
+Keys are the stack file's camelCase keys, so the dict is handed to the pydantic models in
+hastack.config as it is (a key this module does not type, e.g. one a newer AppConfig accepts, still
+reaches the model). Plain leaves are validated at construction; errors name the argument path
+(`args.autoscaling.minReplicas: prod needs at least 3 replicas, got 2`). The leaves a user computes
+(image, env values, ingress hosts, replicas) may be Outputs: they are validated with the same
+rules when they resolve, and the resources take the validated value.
+"""
+
+import inspect
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+
+from hastack.config import ENVIRONMENTS, AppConfig, ConfigError, StackConfig, validate
+
+
+class TlsArgs(TypedDict):
+    """Where the Ingress certificate comes from: cert-manager (issuer), secret (secretName), self-signed."""
+
+    mode: str
+    issuer: NotRequired[str]
+    secretName: NotRequired[str]
+
+
+class IngressClassArgs(TypedDict):
+    """The cluster's ingress controller (by class) and the certificate source."""
+
+    className: str
+    tls: TlsArgs
+    controller: NotRequired[str]
+    controllerNamespace: NotRequired[str]
+    awaitLoadBalancer: NotRequired[bool]
+
+
+class GatewayArgs(TypedDict):
+    """An existing Gateway (Gateway API) the app's HTTPRoutes attach to."""
+
+    name: str
+    namespace: NotRequired[str]
+    sectionName: NotRequired[str]
+    redirectSectionName: NotRequired[str]
+    implementation: NotRequired[str]
+    proxyNamespace: NotRequired[str]
+
+
+class EnvironmentArgs(TypedDict):
+    """The environment profile (dev, staging or prod floors) and the cluster's shared entry points."""
+
+    name: str
+    ingress: NotRequired[IngressClassArgs]
+    gateway: NotRequired[GatewayArgs]
+    exposure: NotRequired[str]
+    clusterDomain: NotRequired[str]
+
+
+class AutoscalingArgs(TypedDict):
+    minReplicas: int
+    maxReplicas: int
+    targetCPUUtilization: NotRequired[int]
+    targetMemoryUtilization: NotRequired[int]
+
+
+class RateLimitArgs(TypedDict):
+    rps: int
+    burst: NotRequired[int]
+    connections: NotRequired[int]
+
+
+class AppIngressArgs(TypedDict):
+    """Public exposure: hosts (each may be computed, e.g. from a DNS record), paths, balancing."""
+
+    hosts: list[pulumi.Input[str]]
+    paths: NotRequired[list[str]]
+    loadBalancing: NotRequired[str]
+    rateLimit: NotRequired[RateLimitArgs]
+
+
+class QuantitiesArgs(TypedDict, total=False):
+    cpu: str
+    memory: str
+
+
+class ResourcesArgs(TypedDict, total=False):
+    requests: QuantitiesArgs
+    limits: QuantitiesArgs
+
+
+class ProbeArgs(TypedDict):
+    path: str
+    initialDelaySeconds: NotRequired[int]
+    periodSeconds: NotRequired[int]
+    timeoutSeconds: NotRequired[int]
+    failureThreshold: NotRequired[int]
+
+
+class ProbesArgs(TypedDict, total=False):
+    readiness: ProbeArgs
+    liveness: ProbeArgs
+    startup: ProbeArgs
+
+
+class DisruptionBudgetArgs(TypedDict, total=False):
+    """Exactly one of the two: a count or a percentage such as "25%"."""
+
+    maxUnavailable: Any
+    minAvailable: Any
+
+
+class CanaryArgs(TypedDict):
+    image: str
+    weight: int
+
+
+class ShutdownArgs(TypedDict, total=False):
+    preStopSeconds: int
+    terminationGracePeriodSeconds: int
+
+
+class CallArgs(TypedDict):
+    """Another app of the namespace that this one calls (its allowFrom names this app)."""
+
+    name: str
+    port: int
+
+
+class HighlyAvailableAppArgs(TypedDict):
+    """One app; the resource name is the app's name. Defaults are those of the stack-file reference."""
+
+    environment: EnvironmentArgs
+    namespace: pulumi.Input[str]
+    image: pulumi.Input[str]
+    port: int
+    replicas: NotRequired[pulumi.Input[int]]
+    autoscaling: NotRequired[AutoscalingArgs]
+    resources: NotRequired[ResourcesArgs]
+    probes: NotRequired[ProbesArgs]
+    disruptionBudget: NotRequired[DisruptionBudgetArgs]
+    ingress: NotRequired[AppIngressArgs]
+    exposure: NotRequired[str]
+    canary: NotRequired[CanaryArgs]
+    env: NotRequired[dict[str, pulumi.Input[str]]]
+    generatedSecrets: NotRequired[list[str]]
+    allowFrom: NotRequired[list[str]]
+    runAsUser: NotRequired[int]
+    shutdown: NotRequired[ShutdownArgs]
+    calls: NotRequired[list[CallArgs]]
+    """Opens egress to these apps' ports (the stack program derives it from their allowFrom)."""
+
+
+class ArgumentError(ConfigError):
+    """Invalid component arguments; each problem names its path under `args`."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        super().__init__(source, problems)
+        lines = "\n".join(f"  {source}: {problem}" for problem in problems)
+        self.args = (f"invalid arguments ({len(problems)} problem(s)):\n{lines}",)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+Path = tuple[str | int, ...]
+
+_PLACEHOLDER_DIGEST = "@sha256:" + "0" * 64
+_NAMESPACE_PLACEHOLDER = "computed-namespace"
+_PATHS = [
+    (re.compile(r"^hastack:apps\[0\]"), "args"),
+    (re.compile(r"^hastack:namespace\b"), "args.namespace"),
+    (re.compile(r"^hastack:environment\b"), "args.environment.name"),
+    (re.compile(r"^hastack:"), "args.environment."),
+]
+
+
+_PEER = re.compile(r"^hastack:apps\[(\d+)\]")
+
+
+def _argument_path(problem: str, calls: int) -> str:
+    """`hastack:apps[0].image: ...` -> `args.image: ...`; stack-wide keys sit under args.environment,
+    the peers standing for args.calls[i] are apps[1 + i]."""
+    peer = _PEER.match(problem)
+    if peer and 0 < int(peer.group(1)) <= calls:
+        return _PEER.sub(f"args.calls[{int(peer.group(1)) - 1}]", problem, count=1)
+    for pattern, replacement in _PATHS:
+        if pattern.match(problem):
+            return pattern.sub(replacement, problem, count=1)
+    return problem
+
+
+def _is_computed(value: object) -> bool:
+    return isinstance(value, pulumi.Output) or inspect.isawaitable(value)
+
+
+def _placeholder(path: Path, index: int) -> object:
+    """A value that passes every rule for its leaf, so the plain leaves around it can be checked now."""
+    if path == ("image",):
+        return f"computed-image{_PLACEHOLDER_DIGEST}"
+    if path[:2] == ("ingress", "hosts"):
+        return f"computed-{index}.hastack.invalid"
+    return ""
+
+
+def _computed_paths(raw: Mapping[str, Any]) -> list[Path]:
+    """Where the user-computable leaves are: image, replicas, env values and ingress hosts."""
+    paths: list[Path] = [(key,) for key in ("image", "replicas") if key in raw]
+    env = raw.get("env")
+    if isinstance(env, Mapping):
+        paths.extend(("env", key) for key in env)
+    ingress = raw.get("ingress")
+    if isinstance(ingress, Mapping) and isinstance(ingress.get("hosts"), list):
+        paths.extend(("ingress", "hosts", i) for i in range(len(ingress["hosts"])))
+    return paths
+
+
+def _get(tree: Any, path: Path) -> Any:
+    for part in path:
+        tree = tree[part]
+    return tree
+
+
+def _set(tree: Any, path: Path, value: Any) -> None:
+    _get(tree, path[:-1])[path[-1]] = value
+
+
+def _copy(tree: Any) -> Any:
+    """A copy of the containers of an argument tree (leaves, Outputs included, are shared)."""
+    if isinstance(tree, Mapping):
+        return {key: _copy(value) for key, value in tree.items()}
+    if isinstance(tree, list | tuple):
+        return [_copy(value) for value in tree]
+    return tree
+
+
+@dataclass(frozen=True)
+class ResolvedArgs:
+    """The app as the builders take it, and the stack context its rules were checked in.
+
+    In `app`, a computed leaf is an Output of its validated value (it resolves, or fails naming
+    its argument path); every other leaf is the plain validated value.
+    """
+
+    app: AppConfig
+    stack: StackConfig
+    namespace: pulumi.Input[str]
+
+
+def _check(
+    name: str, raw_app: dict[str, Any], calls: list[Any], environment: Mapping[str, Any], namespace: Any
+) -> StackConfig:
+    """The stack models and rules over one app, beside stand-ins for the apps it calls (args.calls)
+    and lets in (allowFrom): a component knows its peers only by name and port. The builders take
+    the returned stack as the app's context (NetworkPolicy peers, exposure, environment floors)."""
+    env = dict(environment)
+    env_name = env.pop("name", None)
+    peers = [_peer(call, name) if isinstance(call, Mapping) else call for call in calls]
+    called = {p.get("name") for p in peers if isinstance(p, Mapping)}
+    allowed = [
+        p for p in raw_app.get("allowFrom", []) if isinstance(p, str) and p != name and p not in called
+    ]
+    peers.extend(_peer({"name": peer, "port": 8080}, None) for peer in dict.fromkeys(allowed))
+    raw = {"environment": env_name, "namespace": namespace, **env, "apps": [raw_app, *peers]}
+    source = f"HighlyAvailableApp({name})"
+    try:
+        return validate(raw, source)
+    except ConfigError as error:
+        raise ArgumentError(source, [_argument_path(p, len(calls)) for p in error.problems]) from None
+
+
+def _peer(call: Mapping[str, Any], caller: str | None) -> dict[str, Any]:
+    """A stand-in for another app of the namespace; its own rules are its own component's."""
+    return {
+        "name": call.get("name"),
+        "port": call.get("port"),
+        "image": f"peer{_PLACEHOLDER_DIGEST}",
+        "autoscaling": {"minReplicas": 3, "maxReplicas": 4, "targetCPUUtilization": 80},
+        "allowFrom": [caller] if caller is not None else [],
+    }
+
+
+def resolve(name: str, args: HighlyAvailableAppArgs | Mapping[str, Any]) -> ResolvedArgs:
+    """Checks the plain leaves now (raising ArgumentError) and wires each computed leaf to its check."""
+    given = _copy(dict(args))
+    for key in ("environment", "namespace"):
+        if key not in given:
+            raise ArgumentError(f"HighlyAvailableApp({name})", [f"args.{key}: required argument is missing"])
+    environment = given.pop("environment")
+    if not isinstance(environment, Mapping):
+        raise ArgumentError(
+            f"HighlyAvailableApp({name})",
+            [f"args.environment: must be an object with name (dev, staging or prod), got {environment!r}"],
+        )
+    namespace = given.pop("namespace")
+    calls = list(given.pop("calls", []))
+    plain_namespace = _NAMESPACE_PLACEHOLDER if _is_computed(namespace) else namespace
+    raw = {"name": name, **given}
+    computed = {path: _get(raw, path) for path in _computed_paths(raw) if _is_computed(_get(raw, path))}
+    checked = _copy(raw)
+    for index, path in enumerate(computed):
+        _set(checked, path, _placeholder(path, index))
+    if ("replicas",) in computed:
+        rules = ENVIRONMENTS.get(str(environment.get("name")))
+        checked["replicas"] = rules.min_replicas if rules is not None else 1
+    stack = _check(name, checked, calls, environment, plain_namespace)
+
+    def leaf_check(path: Path) -> Any:
+        def check(value: Any) -> Any:
+            probe = _copy(checked)
+            _set(probe, path, value)
+            _check(name, probe, calls, environment, plain_namespace)
+            return value
+
+        return check
+
+    app = stack.apps[0]
+    updates: dict[str, Any] = {}
+    env: dict[str, Any] = dict(app.env)
+    hosts: list[Any] = list(app.ingress.hosts) if app.ingress is not None else []
+    for path, value in computed.items():
+        output = pulumi.Output.from_input(value).apply(leaf_check(path))
+        if path[0] == "env":
+            env[str(path[1])] = output
+        elif path[0] == "ingress":
+            hosts[int(path[2])] = output
+        else:
+            updates[str(path[0])] = output
+    if app.ingress is not None:
+        updates["ingress"] = app.ingress.model_copy(update={"hosts": hosts})
+    updates["env"] = env
+    # model_copy does not validate: the Outputs stand where the plain, already checked values were.
+    return ResolvedArgs(app.model_copy(update=updates), stack, namespace)
+
+
+def stack_args(app: AppConfig, stack: StackConfig, namespace: pulumi.Input[str]) -> HighlyAvailableAppArgs:
+    """The component arguments for one app of a loaded stack config (what the repo's program passes)."""
+    environment = stack.model_dump(by_alias=True, exclude={"apps", "namespace"}, exclude_none=True)
+    environment["name"] = environment.pop("environment")
+    values = app.model_dump(by_alias=True, exclude={"name"}, exclude_none=True)
+    calls = [{"name": peer.name, "port": peer.port} for peer in stack.apps if app.name in peer.allow_from]
+    args = {**values, "environment": environment, "namespace": namespace, "calls": calls}
+    return args  # type: ignore[return-value]

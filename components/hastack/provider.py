@@ -1,0 +1,48 @@
+"""hastack as a Pulumi component package: serves HighlyAvailableApp to programs in any language.
+
+The schema is inferred from HighlyAvailableAppArgs and the component's typed outputs. The plugin
+folder `provider/` (PulumiPlugin.yaml) runs this; `pulumi package add <repo>/provider` uses it.
+"""
+
+from importlib.metadata import version
+from typing import Any
+
+import pulumi
+from pulumi.provider.experimental import component_provider_host
+
+from hastack import app
+from hastack.args import HighlyAvailableAppArgs
+
+PACKAGE = "hastack"
+
+
+def wire_numbers(value: Any) -> Any:
+    """The provider protocol has one number type: 2 arrives as 2.0. The models are strict (no float
+    field, no silent coercion), so a whole number from the wire becomes the int it was written as."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: wire_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [wire_numbers(item) for item in value]
+    if isinstance(value, pulumi.Output):
+        return value.apply(wire_numbers)
+    return value
+
+
+class HighlyAvailableApp(app.HighlyAvailableApp):
+    """HighlyAvailableApp as other languages construct it (same type token, same resources)."""
+
+    def __init__(
+        self, name: str, args: HighlyAvailableAppArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(name, wire_numbers(args), opts)
+
+
+def main() -> None:
+    """Serves the provider protocol to the engine (which passes its address in argv)."""
+    component_provider_host(components=[HighlyAvailableApp], name=PACKAGE, version=version(PACKAGE))
+
+
+if __name__ == "__main__":
+    main()

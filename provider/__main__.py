@@ -1,0 +1,5 @@
+"""Plugin entry point of the hastack component package (see PulumiPlugin.yaml)."""
+
+from hastack.provider import main
+
+main()

@@ -1,0 +1,164 @@
+"""HighlyAvailableApp(name, args, opts): argument paths in errors, computed (Output) leaves, typed outputs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from hastack import HighlyAvailableApp
+from hastack.args import ArgumentError, EnvironmentArgs, HighlyAvailableAppArgs
+from hastack_tools.mockrun import MockRun, run_function
+from hastack_tools.render import manifest
+
+REPO = Path(__file__).resolve().parents[2]
+DIGEST = "@sha256:" + "b" * 64
+PROD: EnvironmentArgs = {
+    "name": "prod",
+    "ingress": {"className": "nginx", "tls": {"mode": "cert-manager", "issuer": "letsencrypt"}},
+}
+
+
+def prod_args(**overrides: Any) -> HighlyAvailableAppArgs:
+    args: dict[str, Any] = {
+        "environment": PROD,
+        "namespace": "shop",
+        "image": "ghcr.io/acme/web" + DIGEST,
+        "port": 8080,
+        "autoscaling": {"minReplicas": 3, "maxReplicas": 6, "targetCPUUtilization": 70},
+        "ingress": {"hosts": ["shop.example.com"]},
+    }
+    args.update(overrides)
+    return args  # type: ignore[return-value]
+
+
+def run(args: HighlyAvailableAppArgs, name: str = "web") -> MockRun:
+    def program() -> None:
+        app = HighlyAvailableApp(name, args)
+        pulumi.export("urls", app.urls)
+        pulumi.export("dns", app.service_dns_name)
+        pulumi.export("namespace", app.namespace)
+
+    return run_function(program, stack="prod")
+
+
+def kind(result: MockRun, name: str) -> dict[str, Any]:
+    (found,) = [manifest(r) for r in result.resources if r.inputs.get("kind") == name]
+    return found
+
+
+def test_plain_leaf_errors_name_the_argument_path_before_anything_is_registered() -> None:
+    args = prod_args(autoscaling={"minReplicas": 2, "maxReplicas": 6, "targetCPUUtilization": 70})
+    with pytest.raises(ArgumentError) as raised:
+        HighlyAvailableApp("web", args)
+    assert str(raised.value).splitlines()[1].strip() == (
+        "HighlyAvailableApp(web): args.autoscaling.minReplicas: prod needs at least 3 replicas, got 2"
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"replicaz": 3}, "args.replicaz: unknown key (did you mean 'replicas'?)"),
+        ({"environment": {**PROD, "name": "qa"}}, "args.environment.name: Input should be 'dev', 'staging'"),
+        (
+            {"environment": {**PROD, "ingress": {"className": "nginx", "tls": {"mode": "self-signed"}}}},
+            "args.environment.ingress.tls.mode: prod allows cert-manager, secret, got 'self-signed'",
+        ),
+        ({"namespace": "kube-system"}, "args.namespace: must not be a shared system namespace"),
+        ({"calls": [{"name": "api", "port": 80}]}, "args.calls[0].port: must be between 1024 and 65535"),
+        ({"image": "ghcr.io/acme/web:1.0"}, "args.image: prod needs a digest-pinned image"),
+    ],
+)
+def test_every_argument_error_has_its_path(overrides: dict[str, Any], expected: str) -> None:
+    with pytest.raises(ArgumentError, match="invalid arguments") as raised:
+        HighlyAvailableApp("web", prod_args(**overrides))
+    assert expected in str(raised.value)
+
+
+def test_computed_image_host_env_and_replicas_reach_the_resources() -> None:
+    image = pulumi.Output.from_input("ghcr.io/acme/web").apply(lambda repo: repo + DIGEST)
+    host = pulumi.Output.concat("shop.", pulumi.Output.from_input("example.com"))
+    args = prod_args(
+        image=image,
+        autoscaling=None,
+        replicas=pulumi.Output.from_input(4),
+        ingress={"hosts": [host, "www.example.com"]},
+        env={"API_URL": pulumi.Output.concat("http://api.", "shop"), "MODE": "live"},
+    )
+    del args["autoscaling"]
+    result = run(args)
+    deployment = kind(result, "Deployment")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "ghcr.io/acme/web" + DIGEST
+    assert deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/version"] == "b" * 12
+    assert deployment["spec"]["replicas"] == 4
+    assert kind(result, "ConfigMap")["data"] == {"API_URL": "http://api.shop", "MODE": "live"}
+    ingress = kind(result, "Ingress")
+    assert [rule["host"] for rule in ingress["spec"]["rules"]] == ["shop.example.com", "www.example.com"]
+    assert result.outputs["urls"] == ["https://shop.example.com/", "https://www.example.com/"]
+    assert result.outputs["namespace"] == "shop"
+
+
+def test_computed_env_value_changes_the_rollout_checksum() -> None:
+    def checksum(value: str) -> str:
+        result = run(prod_args(env={"API_URL": pulumi.Output.from_input(value)}))
+        annotations = kind(result, "Deployment")["spec"]["template"]["metadata"]["annotations"]
+        return str(annotations["hastack.dev/config-checksum"])
+
+    assert checksum("http://a") != checksum("http://b")
+
+
+COMPUTED_FAILURES: list[tuple[dict[str, Any], str]] = [
+    ({"image": "ghcr.io/acme/web:latest"}, "args.image: prod needs a digest-pinned image"),
+    ({"autoscaling": None, "replicas": 2}, "args.replicas: prod needs at least 3 replicas, got 2"),
+    ({"ingress": {"hosts": ["Not A Host"]}}, "args.ingress.hosts[0]: must be a fully qualified"),
+]
+
+
+def run_computed_failure(case: int) -> None:
+    """Runs one COMPUTED_FAILURES case with its leaves as Outputs (in a child process: see below)."""
+    overrides, _ = COMPUTED_FAILURES[case]
+    args: dict[str, Any] = dict(prod_args())
+    for key, value in overrides.items():
+        if value is None:
+            del args[key]
+        elif key == "ingress":
+            args[key] = {"hosts": [pulumi.Output.from_input(h) for h in value["hosts"]]}
+        else:
+            args[key] = pulumi.Output.from_input(value)
+    run(args)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("case", range(len(COMPUTED_FAILURES)))
+def test_a_computed_leaf_is_checked_with_the_same_rules_when_it_resolves(case: int) -> None:
+    """Construction passes (the leaf is unknown); the program fails when it resolves, naming the path.
+
+    A child process per case: the failed run leaves Pulumi's runtime with pending tasks that a
+    later run in the same process would trip over (a program is one process under the engine).
+    """
+    child = subprocess.run(
+        [sys.executable, "-c", f"import tests.components.test_args as t; t.run_computed_failure({case})"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert child.returncode != 0
+    assert "ArgumentError: invalid arguments" in child.stderr
+    assert COMPUTED_FAILURES[case][1] in child.stderr
+
+
+def test_stack_program_keeps_every_urn() -> None:
+    """The move to HighlyAvailableApp(name, args) replaces nothing in the existing stacks."""
+    from hastack_tools.mockrun import run_program
+
+    for stack in ("dev", "prod"):
+        urns = sorted(r.urn for r in run_program(REPO, stack).resources)
+        expected = (REPO / "tests" / "data" / "urns" / f"{stack}.txt").read_text().split()
+        assert urns == expected, stack
