@@ -32,3 +32,18 @@ def test_config_reference_names_every_key() -> None:
     ]
     assert missing == []
     assert "`apps[].autoscaling.targetCPUUtilization`" in section
+
+
+def test_the_python_snippet_runs_and_deploys_a_prod_app() -> None:
+    """The README snippet for another program, run as written under mocks: the computed image is deployed."""
+    from hastack_tools.mockrun import run_function
+    from tests.conftest import objects
+
+    section = (REPO / "README.md").read_text().split("## Using the components from another program", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    run = run_function(lambda: exec(compile(code, "README.md", "exec"), {}), project="consumer", stack="prod")
+    (deployment,) = objects(run, "Deployment")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "ghcr.io/acme/web@sha256:" + "a" * 64
+    assert len(objects(run, "PodDisruptionBudget")) == 1
+    assert len(objects(run, "HorizontalPodAutoscaler")) == 1
