@@ -75,14 +75,22 @@ def _memo(name: str, key: Any, compute: Callable[[], Any]) -> Any:
     return value
 
 
-class _JsonFormat(ModuleType):
+class _StandIn(ModuleType):
+    """A module that overrides a few names of `upstream` and hands every other name to it."""
+
+    def __init__(self, upstream: ModuleType) -> None:
+        super().__init__(upstream.__name__.rsplit(".", 1)[-1])
+        self._upstream = upstream
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._upstream, name)
+
+
+class _JsonFormat(_StandIn):
     """Stands in for `google.protobuf.json_format` inside `pulumi_policy.policy`."""
 
     def __init__(self) -> None:
-        super().__init__("json_format")
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(json_format, name)
+        super().__init__(json_format)
 
     @staticmethod
     def MessageToDict(message: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - upstream's name
@@ -132,14 +140,11 @@ class _ScopedServicer:
             return self._servicer.AnalyzeStack(request, context)
 
 
-class _Registration(ModuleType):
+class _Registration(_StandIn):
     """Stands in for `analyzer_pb2_grpc` inside `pulumi_policy.policy`: registers the scoped servicer."""
 
     def __init__(self) -> None:
-        super().__init__("analyzer_pb2_grpc")
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(analyzer_pb2_grpc, name)
+        super().__init__(analyzer_pb2_grpc)
 
     @staticmethod
     def add_AnalyzerServicer_to_server(servicer: Any, server: Any) -> None:  # noqa: N802 - upstream's name
