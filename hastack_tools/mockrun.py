@@ -20,13 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc
-from pulumi.runtime.config import set_all_config
-from pulumi.runtime.settings import configure
-from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
 
+from hastack import pulumi_private as private
 from hastack.runtime_tuning import tuned_gc
 
 SECRET_PLACEHOLDER = "[secret]"
@@ -71,7 +66,7 @@ def _suffix(urn: str) -> str:
 
 
 def is_secret(value: Any) -> bool:
-    return rpc.is_rpc_secret(value)
+    return private.is_secret(value)
 
 
 def secret_paths(value: Any, prefix: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
@@ -89,7 +84,7 @@ def secret_paths(value: Any, prefix: tuple[str | int, ...] = ()) -> Iterator[tup
 def strip_secrets(value: Any, placeholder: str | None = SECRET_PLACEHOLDER) -> Any:
     """Replaces secret-marked values with a placeholder (or unwraps them when placeholder is None)."""
     if is_secret(value):
-        return placeholder if placeholder is not None else strip_secrets(rpc.unwrap_rpc_secret(value), None)
+        return placeholder if placeholder is not None else strip_secrets(private.unwrap_secret(value), None)
     if isinstance(value, dict):
         return {k: strip_secrets(v, placeholder) for k, v in value.items()}
     if isinstance(value, list):
@@ -97,7 +92,7 @@ def strip_secrets(value: Any, placeholder: str | None = SECRET_PLACEHOLDER) -> A
     return value
 
 
-class RecordingMocks(pulumi_mocks.Mocks):
+class RecordingMocks(private.Mocks):
     """Answers like the providers would for the resources hastack uses, deterministically."""
 
     def __init__(self) -> None:
@@ -114,14 +109,14 @@ class RecordingMocks(pulumi_mocks.Mocks):
     def secret_outputs(self, keys: list[str]) -> None:
         self._in_flight.secret_outputs = list(keys)
 
-    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+    def new_resource(self, args: private.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         resource_id, state = self._answer(args)
         for key in self.secret_outputs:
             if key in state and not is_secret(state[key]):
-                state[key] = {rpc._special_sig_key: rpc._special_secret_sig, "value": state[key]}
+                state[key] = private.marked_secret(state[key])
         return resource_id, state
 
-    def _answer(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+    def _answer(self, args: private.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         state = dict(args.inputs)
         urn_key = f"{args.typ}::{args.name}"
         if args.typ.startswith("kubernetes:") and args.typ != _K8S_PROVIDER_TYPE:
@@ -145,11 +140,11 @@ class RecordingMocks(pulumi_mocks.Mocks):
             state["certPem"] = f"-----BEGIN CERTIFICATE-----\nmock{digest}\n-----END CERTIFICATE-----\n"
         return f"{args.name}-{_suffix(urn_key)}", state
 
-    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: private.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None
 
 
-class RecordingMonitor(pulumi_mocks.MockMonitor):
+class RecordingMonitor(private.MockMonitor):
     """A mock monitor that keeps what each RegisterResource call carried, in order."""
 
     def __init__(self, mocks: RecordingMocks) -> None:
@@ -165,7 +160,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             self._stack_urn = response.urn
             return response
-        inputs = rpc.deserialize_properties(request.object)
+        inputs = private.deserialize_properties(request.object)
         registration = self.resources[response.urn]
         self.recorded.append(
             RecordedResource(
@@ -186,7 +181,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         if request.urn == self._stack_urn:
-            self.stack_outputs = rpc.deserialize_properties(request.outputs)
+            self.stack_outputs = private.deserialize_properties(request.outputs)
         return super().RegisterResourceOutputs(request)
 
 
@@ -252,20 +247,16 @@ def run_function(
 
     def _run() -> MockRun:
         monitor = RecordingMonitor(RecordingMocks())
-        settings = pulumi_mocks.MockSettings(
-            monitor=monitor,
-            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
-            engine=pulumi_mocks.MockEngine(None),
-            project=project,
-            stack=stack,
-            dry_run=preview,
-            organization="organization",
-            callbacks=None,
-        )
-        configure(settings)
-        set_all_config(dict(config or {}), list(secret_keys or []))
         with tuned_gc():
-            _sync_await(run_in_stack(program))
+            private.run_under_mocks(
+                program,
+                monitor,
+                project=project,
+                stack=stack,
+                preview=preview,
+                config=config or {},
+                secret_keys=list(secret_keys or []),
+            )
         return MockRun(
             project=project, stack=stack, resources=monitor.recorded, outputs=monitor.stack_outputs
         )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hastack.config import Model, StackConfig, _unwrap_model, allowed_keys
+from hastack.config import Model, StackConfig, allowed_keys
+from hastack.config.load import unwrap_model
 from tests.conftest import REPO
 
 
@@ -13,7 +14,7 @@ def key_paths(model: type[Model], prefix: str = "") -> list[str]:
     paths = []
     for name, field in model.model_fields.items():
         key = allowed_keys(model)[list(model.model_fields).index(name)]
-        nested: Any = _unwrap_model(field.annotation)
+        nested: Any = unwrap_model(field.annotation)
         is_list = "list[" in str(field.annotation)
         path = f"{prefix}{key}{'[]' if is_list and nested else ''}"
         paths.append(path)

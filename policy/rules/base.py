@@ -22,7 +22,10 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import _DictProxy, _ListProxy
+
+from hastack.pulumi_private import policy_proxy_types
+
+_DICT_PROXY, _LIST_PROXY = policy_proxy_types()
 
 PACK_NAME = "hastack-ha"
 
@@ -126,9 +129,9 @@ def plain(value: Any) -> Any:
         return {k: plain(v) for k, v in value.items()}
     if kind is list:
         return [plain(v) for v in value]
-    if isinstance(value, _DictProxy):
+    if isinstance(value, _DICT_PROXY):
         return {k: plain(v) for k, v in value["__target"].items()}
-    if isinstance(value, _ListProxy):
+    if isinstance(value, _LIST_PROXY):
         return [plain(v) for v in value["__target"]]
     if isinstance(value, Mapping):
         return {k: plain(v) for k, v in value.items()}

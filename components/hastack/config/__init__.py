@@ -1,0 +1,65 @@
+"""The typed, validated stack config: the only package that reads raw Pulumi config.
+
+Shape and types are checked by pydantic (`models`, `types`; unknown keys are errors); environment
+floors (`profiles`) and cross-field rules (`checks`) after, each with the exact key path. `load`
+reports everything at once, before any resource is registered, as
+`<stack file>: hastack:<path>: <what is allowed>, got <value>`.
+"""
+
+from hastack.config.checks import allowed_disruptions, check
+from hastack.config.errors import ConfigError, key_path
+from hastack.config.load import allowed_keys, load, raw_from_engine, validate
+from hastack.config.models import (
+    AppConfig,
+    AppIngressConfig,
+    AutoscalingConfig,
+    CanaryConfig,
+    DisruptionBudgetConfig,
+    GatewayConfig,
+    IngressConfig,
+    Limits,
+    Model,
+    ProbeConfig,
+    ProbesConfig,
+    RateLimitConfig,
+    Requests,
+    ResourcesConfig,
+    ShutdownConfig,
+    StackConfig,
+    TlsConfig,
+)
+from hastack.config.profiles import ENVIRONMENTS, EnvironmentRules
+from hastack.config.types import PROJECT, Environment, parse_quantity
+
+__all__ = [
+    "ENVIRONMENTS",
+    "PROJECT",
+    "AppConfig",
+    "AppIngressConfig",
+    "AutoscalingConfig",
+    "CanaryConfig",
+    "ConfigError",
+    "DisruptionBudgetConfig",
+    "Environment",
+    "EnvironmentRules",
+    "GatewayConfig",
+    "IngressConfig",
+    "Limits",
+    "Model",
+    "ProbeConfig",
+    "ProbesConfig",
+    "RateLimitConfig",
+    "Requests",
+    "ResourcesConfig",
+    "ShutdownConfig",
+    "StackConfig",
+    "TlsConfig",
+    "allowed_disruptions",
+    "allowed_keys",
+    "check",
+    "key_path",
+    "load",
+    "parse_quantity",
+    "raw_from_engine",
+    "validate",
+]

@@ -1,0 +1,306 @@
+"""Cross-field and environment rules, checked after the models parse: each problem names its key path."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from hastack.config.errors import ConfigError, key_path, show
+from hastack.config.models import AppConfig, AppIngressConfig, DisruptionBudgetConfig, StackConfig
+from hastack.config.profiles import EnvironmentRules
+from hastack.config.types import DIGEST, DNS1123_SUBDOMAIN, TAG, parse_quantity
+from hastack.controllers import (
+    GATEWAY_PROFILES_BY_NAME,
+    PROFILES,
+    Profile,
+    canary_controllers,
+    profile_for,
+)
+
+
+def _image_problems(image: str, rules: EnvironmentRules, environment: str) -> list[str]:
+    has_digest = bool(DIGEST.search(image))
+    name_part = image.split("@", 1)[0]
+    tag_match = TAG.search(name_part.rsplit("/", 1)[-1])
+    if rules.require_digest and not has_digest:
+        return [f"{environment} needs a digest-pinned image (name@sha256:<64 hex>)"]
+    if "@" in image and not has_digest:
+        return ["digest must be sha256:<64 lower-case hex>"]
+    if not has_digest and not tag_match:
+        return ["needs a tag or digest; an untagged image means :latest"]
+    if tag_match and tag_match.group(1) == "latest":
+        return [":latest is not repeatable; pin a version tag or a digest"]
+    return []
+
+
+def allowed_disruptions(budget: DisruptionBudgetConfig, replicas: int) -> int:
+    """Evictions the budget allows at `replicas` healthy pods, rounded as the disruption controller rounds."""
+    if budget.max_unavailable is not None:
+        return _scaled(budget.max_unavailable, replicas)
+    if budget.min_available is not None:
+        return max(0, replicas - _scaled(budget.min_available, replicas))
+    return 0
+
+
+def _scaled(value: int | str, replicas: int) -> int:
+    if isinstance(value, int):
+        return value
+    return math.ceil(int(value.rstrip("%")) * replicas / 100)
+
+
+def _app_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str]:
+    rules = stack.rules
+    env = stack.environment
+    found: list[str] = []
+
+    def add(loc: tuple[str | int, ...], message: str, value: Any) -> None:
+        found.append(f"{key_path(('apps', index, *loc))}: {message}, got {show(value)}")
+
+    found.extend(
+        f"{key_path(('apps', index, 'image'))}: {p}, got {show(app.image)}"
+        for p in _image_problems(app.image, rules, env)
+    )
+    if app.replicas is not None and app.autoscaling is not None:
+        add(("replicas",), "is ignored when autoscaling owns the count; remove one of them", app.replicas)
+    if app.autoscaling is None and app.replicas is None:
+        add(("replicas",), f"set replicas (at least {rules.min_replicas} in {env}) or autoscaling", None)
+    if app.replicas is not None and app.replicas < rules.min_replicas:
+        add(("replicas",), f"{env} needs at least {rules.min_replicas} replicas", app.replicas)
+    scaling = app.autoscaling
+    if scaling is not None:
+        if scaling.min_replicas < rules.min_replicas:
+            add(
+                ("autoscaling", "minReplicas"),
+                f"{env} needs at least {rules.min_replicas} replicas",
+                scaling.min_replicas,
+            )
+        if scaling.max_replicas <= scaling.min_replicas:
+            add(
+                ("autoscaling", "maxReplicas"),
+                f"must be greater than minReplicas ({scaling.min_replicas}) or the HPA can never scale",
+                scaling.max_replicas,
+            )
+        if scaling.target_cpu_utilization is None and scaling.target_memory_utilization is None:
+            add(
+                ("autoscaling",),
+                "needs targetCPUUtilization or targetMemoryUtilization",
+                scaling.model_dump(by_alias=True),
+            )
+    for resource in ("cpu", "memory"):
+        request = getattr(app.resources.requests, resource)
+        limit = getattr(app.resources.limits, resource)
+        if parse_quantity(limit) < parse_quantity(request):
+            add(("resources", "limits", resource), f"must be at least the request {request}", limit)
+    probes = app.probes
+    if probes.liveness.path == probes.readiness.path:
+        add(
+            ("probes", "liveness", "path"),
+            "must differ from the readiness path: a failing dependency would restart every pod at once",
+            probes.liveness.path,
+        )
+    found.extend(_budget_problems(app, index, stack))
+    if app.ingress is not None:
+        found.extend(_ingress_problems(app.ingress, index, stack))
+    elif app.exposure is not None:
+        add(("exposure",), "only applies to an app with an ingress block (hosts and paths)", app.exposure)
+    found.extend(_canary_problems(app, index, stack))
+    for key in sorted(set(app.env) & set(app.generated_secrets)):
+        add(("env", key), "is also listed in generatedSecrets; one source per variable", app.env[key])
+    names = [a.name for a in stack.apps]
+    for position, peer in enumerate(app.allow_from):
+        if peer == app.name or peer not in names:
+            others = ", ".join(n for n in names if n != app.name) or "none"
+            add(("allowFrom", position), f"must name another app of this stack ({others})", peer)
+    shutdown = app.shutdown
+    if shutdown.termination_grace_period_seconds < shutdown.pre_stop_seconds + 5:
+        add(
+            ("shutdown", "terminationGracePeriodSeconds"),
+            f"must exceed preStopSeconds ({shutdown.pre_stop_seconds}) by at least 5 so requests can finish",
+            shutdown.termination_grace_period_seconds,
+        )
+    return found
+
+
+def _budget_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str]:
+    budget = app.disruption_budget
+    loc: tuple[str | int, ...] = ("apps", index, "disruptionBudget")
+    both = budget.max_unavailable is not None and budget.min_available is not None
+    if both or (budget.max_unavailable is None and budget.min_available is None):
+        return [
+            f"{key_path(loc)}: set exactly one of maxUnavailable or minAvailable, "
+            f"got {show(budget.model_dump(by_alias=True, exclude_none=True))}"
+        ]
+    floor = app.replica_floor()
+    if floor < 1:
+        return []
+    key = "maxUnavailable" if budget.max_unavailable is not None else "minAvailable"
+    value = budget.max_unavailable if budget.max_unavailable is not None else budget.min_available
+    allowed = allowed_disruptions(budget, floor)
+    keep = stack.rules.min_available_during_disruption
+    if allowed < 1:
+        return [
+            f"{key_path((*loc, key))}: allows no eviction at the replica floor of {floor}, so node drains "
+            f"would block; use maxUnavailable: 1, got {show(value)}"
+        ]
+    if floor - allowed < keep:
+        return [
+            f"{key_path((*loc, key))}: {stack.environment} keeps at least {keep} pod(s) available during "
+            f"disruptions, but this allows {allowed} of {floor} to be evicted, got {show(value)}"
+        ]
+    return []
+
+
+def _canary_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str]:
+    canary = app.canary
+    if canary is None:
+        return []
+    loc: tuple[str | int, ...] = ("apps", index, "canary")
+    shown = show(canary.model_dump(by_alias=True))
+    if app.ingress is None:
+        return [
+            f"{key_path(loc)}: needs the app's ingress block: traffic is split where it enters, at the "
+            f"ingress or the gateway, got {shown}"
+        ]
+    found = [
+        f"{key_path((*loc, 'image'))}: {p}, got {show(canary.image)}"
+        for p in _image_problems(canary.image, stack.rules, stack.environment)
+    ]
+    if stack.exposure_of(app) == "ingress" and stack.ingress is not None:
+        profile = profile_for(stack.ingress.class_name, stack.ingress.controller)
+        if profile is not None and profile.canary_annotations is None:
+            found.append(
+                f"{key_path(loc)}: {profile.name} has no weighted canary mechanism; controllers that have "
+                f"one: {', '.join(canary_controllers())}; or set exposure: gateway, got {shown}"
+            )
+    return found
+
+
+def _exposure_key(app: AppConfig, index: int) -> str:
+    """Where the app's exposure was chosen: its own key, else the stack default."""
+    return key_path(("apps", index, "exposure")) if app.exposure is not None else key_path(("exposure",))
+
+
+def _ingress_problems(ingress: AppIngressConfig, index: int, stack: StackConfig) -> list[str]:
+    loc: tuple[str | int, ...] = ("apps", index, "ingress")
+    app = stack.apps[index]
+    if stack.exposure_of(app) == "gateway":
+        if stack.gateway is None:
+            return [
+                f"{_exposure_key(app, index)}: needs the stack-wide hastack:gateway "
+                f"(name, namespace, sectionName), got {show('gateway')}"
+            ]
+        profile: Profile | None = GATEWAY_PROFILES_BY_NAME[stack.gateway.implementation]
+    elif stack.ingress is None:
+        return [f"{key_path(loc)}: needs the stack-wide hastack:ingress (className and tls), got nothing"]
+    else:
+        profile = profile_for(stack.ingress.class_name, stack.ingress.controller)
+    if profile is None:
+        return []  # reported once, on hastack:ingress
+    limit = None
+    if ingress.rate_limit is not None:
+        limit = ingress.rate_limit.as_rate_limit()
+        if limit.burst is not None and limit.burst < limit.rps:
+            return [
+                f"{key_path((*loc, 'rateLimit', 'burst'))}: must be at least rps ({limit.rps}), "
+                f"got {limit.burst}"
+            ]
+    return [
+        f"{key_path(loc)}.{problem.key}: {problem.message}, got "
+        f"{show(_lookup(ingress.model_dump(by_alias=True), problem.key))}"
+        for problem in profile.problems(ingress.load_balancing, limit)
+    ]
+
+
+def _lookup(tree: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = tree
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def _stack_ingress_problems(stack: StackConfig) -> list[str]:
+    ingress = stack.ingress
+    if ingress is None:
+        return []
+    found: list[str] = []
+    if profile_for(ingress.class_name, ingress.controller) is None:
+        if ingress.controller is not None:
+            known = ", ".join(p.name for p in PROFILES)
+            found.append(
+                f"{key_path(('ingress', 'controller'))}: unknown controller; known: {known}, "
+                f"got {show(ingress.controller)}"
+            )
+        else:
+            known = ", ".join(f"{c} ({p.name})" for p in PROFILES for c in p.class_names)
+            found.append(
+                f"{key_path(('ingress', 'className'))}: no controller profile for this class; use one of "
+                f"{known} or name the controller with ingress.controller, got {show(ingress.class_name)}"
+            )
+    tls = ingress.tls
+    loc: tuple[str | int, ...] = ("ingress", "tls")
+    if tls.mode not in stack.rules.tls_modes:
+        found.append(
+            f"{key_path((*loc, 'mode'))}: {stack.environment} allows {', '.join(stack.rules.tls_modes)}, "
+            f"got {show(tls.mode)}"
+        )
+    needs = {"cert-manager": "issuer", "secret": "secretName", "self-signed": None}[tls.mode]
+    for key, value in (("issuer", tls.issuer), ("secretName", tls.secret_name)):
+        if key == needs and value is None:
+            found.append(f"{key_path((*loc, key))}: mode {tls.mode} needs {key}, got nothing")
+        elif key != needs and value is not None:
+            found.append(
+                f"{key_path((*loc, key))}: not used by mode {tls.mode}; remove it, got {show(value)}"
+            )
+    for key, value in (("issuer", tls.issuer), ("secretName", tls.secret_name)):
+        if value is not None and not DNS1123_SUBDOMAIN.match(value):
+            found.append(f"{key_path((*loc, key))}: must be a DNS-1123 subdomain, got {show(value)}")
+    return found
+
+
+def _stack_gateway_problems(stack: StackConfig) -> list[str]:
+    gateway = stack.gateway
+    if gateway is None:
+        return []
+    if gateway.redirect_section_name == gateway.section_name:
+        return [
+            f"{key_path(('gateway', 'redirectSectionName'))}: must name the plain-HTTP listener, not the "
+            f"HTTPS one in sectionName ({gateway.section_name}), or every request would be redirected "
+            f"forever, got {show(gateway.redirect_section_name)}"
+        ]
+    return []
+
+
+def _stack_problems(stack: StackConfig, focus: AppConfig | None = None) -> list[str]:
+    """Stack-wide rules, plus the per-app rules of every app (or only of `focus`)."""
+    found = _stack_ingress_problems(stack) + _stack_gateway_problems(stack)
+    seen: dict[str, int] = {}
+    routes: dict[tuple[str, str], str] = {}
+    for index, app in enumerate(stack.apps):
+        if app.name in seen:
+            found.append(
+                f"{key_path(('apps', index, 'name'))}: must be unique in the stack "
+                f"(also apps[{seen[app.name]}]), got {show(app.name)}"
+            )
+        seen.setdefault(app.name, index)
+        if focus is None or app == focus:
+            found.extend(_app_problems(app, index, stack))
+        for host in app.ingress.hosts if app.ingress else []:
+            for path in app.ingress.paths if app.ingress else []:
+                owner = routes.setdefault((host, path), app.name)
+                if owner != app.name:
+                    found.append(
+                        f"{key_path(('apps', index, 'ingress', 'hosts'))}: {host}{path} is already routed to "
+                        f"{owner}, got {show(host)}"
+                    )
+    return list(dict.fromkeys(found))  # a stack-wide default shared by several apps is reported once
+
+
+def check(stack: StackConfig, source: str, focus: AppConfig | None = None) -> None:
+    """The environment and cross-field rules, for models built from files or in code.
+
+    A component passes its own app as `focus`, so N apps cost N app checks, not N².
+    """
+    problems = _stack_problems(stack, focus)
+    if problems:
+        raise ConfigError(source, problems)

@@ -1,0 +1,214 @@
+"""The pydantic models of the `hastack:` stack config: shape, types and documented defaults."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from hastack.config.profiles import ENVIRONMENTS, EnvironmentRules
+from hastack.config.types import (
+    CanaryWeight,
+    ClassName,
+    Dns1123Label,
+    Dns1123Subdomain,
+    DnsName,
+    Environment,
+    EnvName,
+    Exposure,
+    GatewayImplementation,
+    Hostname,
+    HttpPath,
+    IntOrPercent,
+    LoadBalancing,
+    NamespaceName,
+    Percentage,
+    Port,
+    Quantity,
+    TlsMode,
+)
+from hastack.controllers import RateLimit
+
+
+class Model(BaseModel):
+    """Strict camelCase models: unknown keys are errors and nothing is coerced silently."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        validate_by_alias=True,
+        validate_by_name=False,
+        frozen=True,
+        strict=True,
+    )
+
+
+class TlsConfig(Model):
+    """Where the Ingress certificate comes from."""
+
+    mode: TlsMode
+    issuer: str | None = None
+    secret_name: str | None = None
+
+
+class IngressConfig(Model):
+    """Stack-wide ingress: the controller (by class) and the certificate source."""
+
+    class_name: ClassName
+    controller: str | None = None
+    controller_namespace: NamespaceName | None = None
+    tls: TlsConfig
+    await_load_balancer: bool = True
+    """False only where no controller publishes a load-balancer status (a local control plane):
+    Pulumi would otherwise wait for it until its timeout."""
+
+
+class ProbeConfig(Model):
+    """An HTTP GET probe on the app's port."""
+
+    path: HttpPath
+    initial_delay_seconds: Annotated[int, Field(ge=0, le=600)] = 0
+    period_seconds: Annotated[int, Field(ge=1, le=300)] = 10
+    timeout_seconds: Annotated[int, Field(ge=1, le=60)] = 2
+    failure_threshold: Annotated[int, Field(ge=1, le=120)] = 3
+
+
+class ProbesConfig(Model):
+    """Readiness removes a pod from the Service; liveness restarts it; startup guards slow starts."""
+
+    readiness: ProbeConfig = ProbeConfig.model_validate({"path": "/readyz", "periodSeconds": 5})
+    liveness: ProbeConfig = ProbeConfig.model_validate({"path": "/livez"})
+    startup: ProbeConfig | None = None
+
+
+class AutoscalingConfig(Model):
+    """HorizontalPodAutoscaler bounds and targets; the HPA then owns the replica count."""
+
+    min_replicas: Annotated[int, Field(ge=1)]
+    max_replicas: Annotated[int, Field(ge=1, le=1000)]
+    target_cpu_utilization: Percentage | None = Field(default=None, alias="targetCPUUtilization")
+    target_memory_utilization: Percentage | None = None
+
+
+class Requests(Model):
+    """What the scheduler reserves and what HPA utilization is measured against."""
+
+    cpu: Quantity = "100m"
+    memory: Quantity = "128Mi"
+
+
+class Limits(Model):
+    """The cap for a runaway pod; never below the request."""
+
+    cpu: Quantity = "1"
+    memory: Quantity = "256Mi"
+
+
+class ResourcesConfig(Model):
+    """Requests and limits; each quantity has a sane default and may be overridden alone."""
+
+    requests: Requests = Requests()
+    limits: Limits = Limits()
+
+
+class DisruptionBudgetConfig(Model):
+    """PodDisruptionBudget: exactly one of maxUnavailable or minAvailable."""
+
+    max_unavailable: IntOrPercent | None = None
+    min_available: IntOrPercent | None = None
+
+
+class RateLimitConfig(Model):
+    """Per-client limits enforced by the ingress controller."""
+
+    rps: Annotated[int, Field(ge=1, le=100_000)]
+    burst: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    connections: Annotated[int, Field(ge=1, le=100_000)] | None = None
+
+    def as_rate_limit(self) -> RateLimit:
+        """The controller-neutral value the profiles translate."""
+        return RateLimit(self.rps, self.burst, self.connections)
+
+
+class AppIngressConfig(Model):
+    """Public exposure of one app: hosts, paths, balancing and abuse protection."""
+
+    hosts: Annotated[list[Hostname], Field(min_length=1)]
+    paths: Annotated[list[HttpPath], Field(min_length=1)] = ["/"]
+    load_balancing: LoadBalancing = "round-robin"
+    rate_limit: RateLimitConfig | None = None
+
+
+class GatewayConfig(Model):
+    """An existing Gateway (Gateway API) that the apps' HTTPRoutes attach to; TLS terminates at it."""
+
+    name: Dns1123Subdomain
+    namespace: Dns1123Label | None = None
+    section_name: Dns1123Subdomain = "https"
+    redirect_section_name: Dns1123Subdomain = "http"
+    implementation: GatewayImplementation = "envoy-gateway"
+    proxy_namespace: Dns1123Label | None = None
+
+
+class CanaryConfig(Model):
+    """A second release of the app beside the stable one, receiving `weight` percent of requests."""
+
+    image: Annotated[str, Field(min_length=1)]
+    weight: CanaryWeight
+
+
+class ShutdownConfig(Model):
+    """Graceful stop: keep serving while load balancers drain, then let the app finish requests."""
+
+    pre_stop_seconds: Annotated[int, Field(ge=0, le=120)] = 10
+    termination_grace_period_seconds: Annotated[int, Field(ge=1, le=600)] = 45
+
+
+class AppConfig(Model):
+    """One highly available app: everything hastack needs to deploy and expose it."""
+
+    name: DnsName
+    image: Annotated[str, Field(min_length=1)]
+    port: Port
+    replicas: Annotated[int, Field(ge=1)] | None = None
+    autoscaling: AutoscalingConfig | None = None
+    resources: ResourcesConfig = ResourcesConfig()
+    probes: ProbesConfig = ProbesConfig()
+    disruption_budget: DisruptionBudgetConfig = DisruptionBudgetConfig.model_validate({"maxUnavailable": 1})
+    ingress: AppIngressConfig | None = None
+    exposure: Exposure | None = None
+    canary: CanaryConfig | None = None
+    env: dict[EnvName, str] = {}
+    generated_secrets: list[EnvName] = []
+    allow_from: list[DnsName] = []
+    run_as_user: Annotated[int, Field(ge=1000, le=2_147_483_647)] = 10001
+    shutdown: ShutdownConfig = ShutdownConfig()
+
+    def replica_floor(self) -> int:
+        """The fewest replicas the app can run with: the HPA minimum, else the fixed count."""
+        if self.autoscaling is not None:
+            return self.autoscaling.min_replicas
+        return self.replicas if self.replicas is not None else 0
+
+
+class StackConfig(Model):
+    """Everything under the `hastack:` namespace of one stack file."""
+
+    environment: Environment
+    namespace: NamespaceName
+    cluster_domain: Hostname = "cluster.local"
+    ingress: IngressConfig | None = None
+    exposure: Exposure = "ingress"
+    gateway: GatewayConfig | None = None
+    apps: Annotated[list[AppConfig], Field(min_length=1)]
+
+    @property
+    def rules(self) -> EnvironmentRules:
+        return ENVIRONMENTS[self.environment]
+
+    def exposure_of(self, app: AppConfig) -> Exposure | None:
+        """How the app is reached from outside: its own choice, else the stack's; None if not exposed."""
+        if app.ingress is None:
+            return None
+        return app.exposure or self.exposure

@@ -1,0 +1,69 @@
+"""The one place hastack touches Pulumi internals: names outside the SDKs' documented API.
+
+Everything else imports from here, so an SDK upgrade is checked in one file;
+`tests/components/test_pulumi_private.py` exercises each entry against the pinned SDKs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pulumi.runtime import mocks, rpc
+from pulumi.runtime.config import CONFIG, get_config_env, set_all_config
+from pulumi.runtime.settings import configure
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+Mocks = mocks.Mocks
+MockMonitor = mocks.MockMonitor
+MockResourceArgs = mocks.MockResourceArgs
+MockCallArgs = mocks.MockCallArgs
+deserialize_properties = rpc.deserialize_properties
+is_secret = rpc.is_rpc_secret
+unwrap_secret = rpc.unwrap_rpc_secret
+
+
+def engine_config() -> dict[str, str]:
+    """The running program's config as the engine passed it (`ns:key` -> string), env and runtime merged."""
+    return {**get_config_env(), **CONFIG.get()}
+
+
+def marked_secret(value: Any) -> dict[str, Any]:
+    """`value` wrapped the way the engine marks a secret on the wire."""
+    return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
+
+
+def run_under_mocks(
+    program: Callable[[], Any],
+    monitor: Any,
+    *,
+    project: str,
+    stack: str,
+    preview: bool,
+    config: Mapping[str, str],
+    secret_keys: list[str],
+) -> None:
+    """Runs `program` as the SDK's own test mocks would (`pulumi.runtime.set_mocks`), but with our
+    monitor and the stack's config, and waits for every output like the language host does."""
+    settings = mocks.MockSettings(
+        monitor=monitor,
+        monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+        engine=mocks.MockEngine(None),
+        project=project,
+        stack=stack,
+        dry_run=preview,
+        organization="organization",
+        callbacks=None,
+    )
+    configure(settings)
+    set_all_config(dict(config), list(secret_keys))
+    _sync_await(run_in_stack(program))
+
+
+def policy_proxy_types() -> tuple[type[Any], type[Any]]:
+    """pulumi-policy's unknown-checking wrappers of dicts and lists (imported lazily: the component
+    package does not depend on pulumi-policy)."""
+    from pulumi_policy.proxy import _DictProxy, _ListProxy
+
+    return _DictProxy, _ListProxy
