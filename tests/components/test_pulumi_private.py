@@ -45,5 +45,6 @@ def test_policy_proxy_types_are_the_wrappers_pulumi_policy_hands_to_rules() -> N
     from pulumi_policy.proxy import unknown_checking_proxy
 
     dict_proxy, list_proxy = private.policy_proxy_types()
-    assert isinstance(unknown_checking_proxy({"a": 1}), dict_proxy)
-    assert isinstance(unknown_checking_proxy([1]), list_proxy)
+    proxied = unknown_checking_proxy({"a": [1]})
+    assert isinstance(proxied, dict_proxy)
+    assert isinstance(proxied["a"], list_proxy)
