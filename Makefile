@@ -11,7 +11,7 @@ OUT ?= build/render/$(STACK)
 PROGRAM ?= .
 export PYTHONDONTWRITEBYTECODE := 1
 
-ENGINE := $(PY) -m hastack_tools.engine $(if $(TARGET),--target $(TARGET),)
+ENGINE := $(PY) -m hastack_tools.ops.engine $(if $(TARGET),--target $(TARGET),)
 
 .PHONY: help venv doctor test lint typecheck pytest render policy docs bench up down preview refresh toolchain backup restore cluster cluster-build cluster-down
 
@@ -27,7 +27,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.tx
 venv: $(VENV)/.installed ## create .venv with the pinned dependencies
 
 doctor: ## what this machine has (Go, Python, disk, caches) and what `make up` will do next, with times
-	@$(PYTHON) -m hastack_tools.doctor --stack $(STACK)
+	@$(PYTHON) -m hastack_tools.ops.doctor --stack $(STACK)
 
 test: venv lint typecheck pytest ## the whole suite: ruff, mypy, pytest (README's test command)
 
@@ -42,17 +42,17 @@ pytest: venv ## pytest (unit, stack, policy, integration tiers)
 	$(PY) -m pytest
 
 render: venv ## STACK=<s> OUT=<dir>: manifests the program would send, under mocks, secrets redacted
-	$(PY) -m hastack_tools.render --stack $(STACK) --out $(OUT)
+	$(PY) -m hastack_tools.dev.render --stack $(STACK) --out $(OUT)
 
 policy: venv ## STACK=<s> [PROGRAM=<dir>]: offline policy gate through the analyzer protocol
-	$(PY) -m hastack_tools.gate --program $(PROGRAM) $(if $(filter command line,$(origin STACK)),--stack $(STACK),)
+	$(PY) -m hastack_tools.dev.gate --program $(PROGRAM) $(if $(filter command line,$(origin STACK)),--stack $(STACK),)
 
 $(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt -c constraints.txt
 	touch $@
 
 docs: venv ## regenerate policy/README.md from the rule metadata
-	$(PY) -m hastack_tools.policy_docs
+	$(PY) -m hastack_tools.dev.policy_docs
 
 bench: $(VENV)/.bench-installed ## benchmarks (time and peak memory) beside their named peers
 	$(PY) -m benchmarks.run
@@ -73,10 +73,10 @@ down: venv toolchain ## STACK=<s>: pulumi destroy
 	$(ENGINE) destroy --stack $(STACK)
 
 backup: venv toolchain ## STACK=<s>: pulumi stack export to a versioned, encrypted S3 bucket (HASTACK_BACKUP_BUCKET, HASTACK_BACKUP_ENDPOINT)
-	source toolchain/env.sh && PULUMI_BACKEND_URL=$${PULUMI_BACKEND_URL:-file://$$HASTACK_CACHE/state} $(PY) -m hastack_tools.state_backup backup --stack $(STACK)
+	source toolchain/env.sh && PULUMI_BACKEND_URL=$${PULUMI_BACKEND_URL:-file://$$HASTACK_CACHE/state} $(PY) -m hastack_tools.ops.state_backup backup --stack $(STACK)
 
 restore: venv toolchain ## STACK=<s> [VERSION=<id>]: pulumi stack import of a backup (default: the newest)
-	source toolchain/env.sh && PULUMI_BACKEND_URL=$${PULUMI_BACKEND_URL:-file://$$HASTACK_CACHE/state} $(PY) -m hastack_tools.state_backup restore --stack $(STACK) $(if $(VERSION),--version $(VERSION),)
+	source toolchain/env.sh && PULUMI_BACKEND_URL=$${PULUMI_BACKEND_URL:-file://$$HASTACK_CACHE/state} $(PY) -m hastack_tools.ops.state_backup restore --stack $(STACK) $(if $(VERSION),--version $(VERSION),)
 
 cluster-build: ## build the local control plane's binaries from Go modules (cached outside the repo)
 	bash cluster/build.sh

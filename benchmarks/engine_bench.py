@@ -1,7 +1,7 @@
 """The real engine on the local control plane: `pulumi preview` and `pulumi up` times for the dev and
 prod stacks (medians of several runs) and their resource counts.
 
-Per stack and run, each through `hastack_tools.engine` (policy pack included, as `make up` runs it):
+Per stack and run, each through `hastack_tools.ops.engine` (policy pack included, as `make up` runs it):
 `up` into an empty namespace (creates everything, waits for the Deployments as Pulumi does), a
 `preview` with nothing to change, then (once every Deployment runs its replica floor, the HPA's in
 prod) an `up` that changes every app's image (rolling updates paced by `minReadySeconds`, so this one
@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from hastack_tools import engine
+from hastack_tools.ops import engine
 
 REPO = Path(__file__).resolve().parents[1]
 COMMAND_TIMES = ("preview", "up_create", "up_image")

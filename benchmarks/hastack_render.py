@@ -39,8 +39,8 @@ def main() -> None:
     count = int(sys.argv[1])
     started = time.perf_counter()
     from benchmarks.measure import peak_mib
-    from hastack_tools.mockrun import run_function
-    from hastack_tools.render import render_groups
+    from hastack_tools.dev.mockrun import run_function
+    from hastack_tools.dev.render import render_groups
 
     imported = time.perf_counter()
     run = run_function(

@@ -19,8 +19,8 @@ from typing import Any
 
 from benchmarks.hastack_render import generated_config
 from benchmarks.measure import high_water_mib
-from hastack_tools.analyzer import PolicyPackProcess, load_config_file, resolve_config, views_from_records
-from hastack_tools.mockrun import run_function
+from hastack_tools.dev.analyzer import PolicyPackProcess, load_config_file, resolve_config, views_from_records
+from hastack_tools.dev.mockrun import run_function
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -18,7 +18,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from hastack.config import StackConfig, validate  # noqa: E402
-from hastack_tools.mockrun import MockRun, run_program  # noqa: E402
+from hastack_tools.dev.mockrun import MockRun, run_program  # noqa: E402
 from tests.prerequisites import PREREQUISITE_ABSENT  # noqa: E402
 
 
@@ -102,14 +102,14 @@ def run_config(raw: dict[str, Any], stack: str = "test") -> MockRun:
     def program() -> None:
         runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
 
-    from hastack_tools.mockrun import run_function
+    from hastack_tools.dev.mockrun import run_function
 
     return run_function(program, project="hastack", stack=stack, config=engine_strings(raw))
 
 
 def objects(run: MockRun, kind: str) -> list[dict[str, Any]]:
     """Rendered manifests of one kind (auto-names filled, secrets redacted)."""
-    from hastack_tools.render import is_kubernetes_object, manifest
+    from hastack_tools.dev.render import is_kubernetes_object, manifest
 
     return [manifest(r) for r in run.resources if is_kubernetes_object(r) and r.inputs.get("kind") == kind]
 

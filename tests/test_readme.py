@@ -37,7 +37,7 @@ def test_config_reference_names_every_key() -> None:
 
 def test_the_python_snippet_runs_and_deploys_a_prod_app() -> None:
     """The README snippet for another program, run as written under mocks: the computed image is deployed."""
-    from hastack_tools.mockrun import run_function
+    from hastack_tools.dev.mockrun import run_function
     from tests.conftest import objects
 
     section = (REPO / "README.md").read_text().split("## Using the components from another program", 1)[1]

@@ -205,17 +205,17 @@ probe_optional tls "github.com/pulumi/pulumi-tls/provider/v5@v$HASTACK_TLS_PROVI
 
 # ---------------------------------------------------------------- random, tls (local stand-ins)
 # Until the official plugins can be built, the engine gets hastack's Python implementation of
-# the provider protocol for the three resources the program uses (hastack_tools/local_providers.py).
+# the provider protocol for the three resources the program uses (hastack_tools/standins/local_providers.py).
 # The launcher finds the repo through HASTACK_REPO, which toolchain/env.sh exports, so one cached
 # plugin serves every clone.
 install_local_provider() { # NAME VERSION
     local launcher="$BIN/pulumi-resource-$1"
     cat >"$launcher.tmp" <<LAUNCHER
 #!/usr/bin/env bash
-# hastack's local stand-in for the $1 provider plugin: see hastack_tools/local_providers.py.
+# hastack's local stand-in for the $1 provider plugin: see hastack_tools/standins/local_providers.py.
 : "\${HASTACK_REPO:?source toolchain/env.sh first}"
 export PYTHONPATH="\$HASTACK_REPO\${PYTHONPATH:+:\$PYTHONPATH}"
-exec "\${HASTACK_PYTHON:-\$HASTACK_REPO/.venv/bin/python}" -m hastack_tools.local_providers $1
+exec "\${HASTACK_PYTHON:-\$HASTACK_REPO/.venv/bin/python}" -m hastack_tools.standins.local_providers $1
 LAUNCHER
     chmod 0755 "$launcher.tmp"
     mv -f "$launcher.tmp" "$launcher"
@@ -226,7 +226,7 @@ fill_plugin_cache() {
     install_local_provider random "$HASTACK_RANDOM_PROVIDER_VERSION"
     install_local_provider tls "$HASTACK_TLS_PROVIDER_VERSION"
 }
-step "plugin cache (kubernetes; random $HASTACK_RANDOM_PROVIDER_VERSION and tls $HASTACK_TLS_PROVIDER_VERSION: local stand-ins, hastack_tools/local_providers.py)" fill_plugin_cache
+step "plugin cache (kubernetes; random $HASTACK_RANDOM_PROVIDER_VERSION and tls $HASTACK_TLS_PROVIDER_VERSION: local stand-ins, hastack_tools/standins/local_providers.py)" fill_plugin_cache
 
 # ================================================================ YAML language host (issue 10)
 # pulumi-language-yaml from github.com/pulumi/pulumi-yaml (wrapper module toolchain/yaml, pinned

@@ -8,7 +8,7 @@ import pytest
 from hastack import HighlyAvailableApp
 from hastack.args import stack_args
 from hastack.config import ConfigError, StackConfig
-from hastack_tools.mockrun import run_function
+from hastack_tools.dev.mockrun import run_function
 from tests.conftest import minimal_config, parsed, run_config
 
 EXPECTED_KINDS = {

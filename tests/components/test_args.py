@@ -12,8 +12,8 @@ import pytest
 
 from hastack import HighlyAvailableApp
 from hastack.args import ArgumentError, EnvironmentArgs, HighlyAvailableAppArgs
-from hastack_tools.mockrun import MockRun, run_function
-from hastack_tools.render import manifest
+from hastack_tools.dev.mockrun import MockRun, run_function
+from hastack_tools.dev.render import manifest
 
 REPO = Path(__file__).resolve().parents[2]
 DIGEST = "@sha256:" + "b" * 64
@@ -156,7 +156,7 @@ def test_a_computed_leaf_is_checked_with_the_same_rules_when_it_resolves(case: i
 
 def test_stack_program_keeps_every_urn() -> None:
     """The move to HighlyAvailableApp(name, args) replaces nothing in the existing stacks."""
-    from hastack_tools.mockrun import run_program
+    from hastack_tools.dev.mockrun import run_program
 
     for stack in ("dev", "prod"):
         urns = sorted(r.urn for r in run_program(REPO, stack).resources)

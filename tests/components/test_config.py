@@ -15,7 +15,7 @@ from hastack.config import (
     raw_from_engine,
     validate,
 )
-from hastack_tools.mockrun import run_function
+from hastack_tools.dev.mockrun import run_function
 from tests.conftest import minimal_config, parsed, stack_file_config
 
 

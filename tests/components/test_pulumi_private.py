@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from hastack import pulumi_private as private
-from hastack_tools.mockrun import RecordingMocks, RecordingMonitor
+from hastack_tools.dev.mockrun import RecordingMocks, RecordingMonitor
 
 
 def test_marked_secret_round_trips_through_the_sdk_wire_format() -> None:

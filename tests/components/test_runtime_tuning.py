@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from hastack import runtime_tuning
-from hastack_tools.mockrun import run_function
+from hastack_tools.dev.mockrun import run_function
 
 
 def test_importing_changes_nothing() -> None:

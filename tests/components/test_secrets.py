@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from hastack.secrets import checksum
-from hastack_tools.mockrun import is_secret, strip_secrets
+from hastack_tools.dev.mockrun import is_secret, strip_secrets
 from tests.conftest import minimal_config, objects, run_config
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 import yaml
 
-from hastack_tools import engine
+from hastack_tools.ops import engine
 from tests.e2e.conftest import FIGURES
 from tests.e2e.kube import (
     Cluster,
@@ -81,7 +81,7 @@ class Deployed:
         return apps
 
     def engine(self, command: str, extra: tuple[str, ...] = ()) -> tuple[int, str]:
-        """Runs the real CLI through hastack_tools.engine; returns (exit code, its output)."""
+        """Runs the real CLI through hastack_tools.ops.engine; returns (exit code, its output)."""
         log = self.workdir / f"{command}-{time.monotonic_ns()}.log"
         with log.open("wb") as sink:
             code = engine.run(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hastack_tools.engine import toolchain_env
+from hastack_tools.ops.engine import toolchain_env
 from tests.conftest import REPO
 from tests.prerequisites import build_failed, require_go
 

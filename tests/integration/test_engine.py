@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from hastack_tools import engine, state_backup
-from hastack_tools.render import render_groups
+from hastack_tools.dev.render import render_groups
+from hastack_tools.ops import engine, state_backup
 from tests.conftest import REPO, _program_run
 from tests.integration.conftest import AWS_TEST_ENV, pulumi_cli
 

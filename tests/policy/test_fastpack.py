@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.runtime.proto import analyzer_pb2
 
-from hastack_tools.analyzer import (
+from hastack_tools.dev.analyzer import (
     PolicyPackProcess,
     ResourceView,
     load_config_file,
@@ -26,7 +26,7 @@ from hastack_tools.analyzer import (
     to_struct,
     views_from_records,
 )
-from hastack_tools.mockrun import run_program
+from hastack_tools.dev.mockrun import run_program
 from policy import fastpack
 from policy.rules import PACK_NAME, build_policies
 from policy.rules.base import UNKNOWN

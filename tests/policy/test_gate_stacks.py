@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from hastack_tools.gate import render, run_gate
+from hastack_tools.dev.gate import render, run_gate
 from tests.policy.k8s_fixtures import ROOT
 
 

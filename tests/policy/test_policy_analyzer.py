@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 import yaml
 
-from hastack_tools.analyzer import (
+from hastack_tools.dev.analyzer import (
     UNKNOWN,
     PolicyConfigError,
     PolicyPackProcess,

@@ -1,12 +1,12 @@
 """policy/README.md is generated from the rule catalog: this fails when it is stale."""
 
-from hastack_tools.policy_docs import README, generate
+from hastack_tools.dev.policy_docs import README, generate
 from policy.rules import RULES
 
 
 def test_policy_readme_is_current() -> None:
     assert README.read_text() == generate(), (
-        "policy/README.md is stale: run python -m hastack_tools.policy_docs"
+        "policy/README.md is stale: run python -m hastack_tools.dev.policy_docs"
     )
 
 

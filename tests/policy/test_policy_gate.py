@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from hastack_tools.gate import main, render, run_gate
+from hastack_tools.dev.gate import main, render, run_gate
 from tests.policy.k8s_fixtures import ROOT
 
 PROGRAMS = ROOT / "tests" / "programs"
@@ -83,7 +83,14 @@ def test_output_looks_like_the_cli() -> None:
 
 def test_cli_exit_codes() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "hastack_tools.gate", "--program", str(PROGRAMS / "bad_security"), "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "hastack_tools.dev.gate",
+            "--program",
+            str(PROGRAMS / "bad_security"),
+            "--quiet",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

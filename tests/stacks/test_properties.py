@@ -9,7 +9,7 @@ import kubernetes_validate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hastack_tools.render import render_groups
+from hastack_tools.dev.render import render_groups
 from tests.conftest import _program_run, run_config
 from tests.stacks.invariants import violations
 

@@ -10,9 +10,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from hastack_tools.mockrun import MockRun, strip_secrets
-from hastack_tools.render import main as render_main
-from hastack_tools.render import render_groups
+from hastack_tools.dev.mockrun import MockRun, strip_secrets
+from hastack_tools.dev.render import main as render_main
+from hastack_tools.dev.render import render_groups
 from tests.stacks import crd_schema
 from tests.stacks.invariants import violations
 

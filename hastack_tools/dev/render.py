@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from hastack_tools.mockrun import MockRun, RecordedResource, run_program, strip_secrets
+from hastack_tools.dev.mockrun import MockRun, RecordedResource, run_program, strip_secrets
 
 REDACTED = "<redacted>"
 REDACTED_B64 = base64.b64encode(REDACTED.encode()).decode()
@@ -120,7 +120,7 @@ def write(run: MockRun, out: Path) -> tuple[list[Path], int]:
             stale.unlink(missing_ok=True)
     elif any(out.iterdir()):
         raise FileExistsError(f"{out}: not empty and not a previous render; choose an empty folder")
-    (out / MARKER).write_text("written by hastack_tools.render\n")
+    (out / MARKER).write_text("written by hastack_tools.dev.render\n")
     written = []
     groups = render_groups(run)
     for name, items in groups.items():

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hastack_tools.state_backup import (
+from hastack_tools.ops.state_backup import (
     BackupError,
     create_bucket,
     download,

@@ -235,7 +235,7 @@ class LocalProvider(provider_pb2_grpc.ResourceProviderServicer):
             context.abort(
                 grpc.StatusCode.UNIMPLEMENTED,
                 f"{kind} is not implemented by hastack's local {self.package} provider "
-                f"(hastack_tools/local_providers.py; supported: {supported})",
+                f"(hastack_tools/standins/local_providers.py; supported: {supported})",
             )
         return self.resources[kind]
 

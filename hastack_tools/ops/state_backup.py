@@ -80,7 +80,7 @@ def _check_bucket(client: Any, bucket: str) -> None:
         if code in {"NoSuchBucket", "404"}:
             raise BackupError(
                 f"bucket {bucket} does not exist; create it with versioning and default encryption "
-                f"(python -m hastack_tools.state_backup create-bucket --bucket {bucket})"
+                f"(python -m hastack_tools.ops.state_backup create-bucket --bucket {bucket})"
             ) from None
         raise BackupError(f"bucket {bucket}: {code or error}") from None
     if versioning.get("Status") != "Enabled":

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from hastack_tools.mockrun import SECRET_PLACEHOLDER, engine_config, is_secret, run_function, run_program
+from hastack_tools.dev.mockrun import SECRET_PLACEHOLDER, engine_config, is_secret, run_function, run_program
 
 
 def write_program(folder: Path, body: str, stack_config: str = "config: {}\n") -> Path:
@@ -104,7 +104,7 @@ def test_secret_outputs_stay_with_their_own_registration_across_threads() -> Non
     from google.protobuf import struct_pb2
     from pulumi.runtime.proto import resource_pb2
 
-    from hastack_tools.mockrun import RecordingMocks, RecordingMonitor
+    from hastack_tools.dev.mockrun import RecordingMocks, RecordingMonitor
 
     both_in_flight = threading.Barrier(2, timeout=10)
 

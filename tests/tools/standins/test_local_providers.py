@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from hastack_tools.local_providers import (
+from hastack_tools.standins.local_providers import (
     UNKNOWN,
     LocalProvider,
     from_struct,
@@ -128,7 +128,7 @@ def test_other_resource_types_are_refused_by_name() -> None:
 
 def test_plugin_process_prints_its_port_and_answers_over_grpc() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "hastack_tools.local_providers", "tls"],
+        [sys.executable, "-m", "hastack_tools.standins.local_providers", "tls"],
         cwd=REPO,
         stdout=subprocess.PIPE,
         text=True,

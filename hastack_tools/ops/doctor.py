@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 MIN_PYTHON = (3, 11)
 MIN_FREE_GIB = 16.0
 """A cold build fills about 14 GiB: Go build cache ≈ 10, module cache 2.9, hastack cache 0.9."""

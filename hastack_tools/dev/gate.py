@@ -1,7 +1,7 @@
-"""The offline policy gate: `python -m hastack_tools.gate --program <dir> [--stack <s>]`.
+"""The offline policy gate: `python -m hastack_tools.dev.gate --program <dir> [--stack <s>]`.
 
 Runs a Pulumi Python program under Pulumi's mocks with `Pulumi.<stack>.yaml`, then evaluates the
-hastack-ha pack through the analyzer protocol the engine uses (see hastack_tools.analyzer) and
+hastack-ha pack through the analyzer protocol the engine uses (see hastack_tools.dev.analyzer) and
 prints violations like the CLI. Exit 1 on any mandatory violation, 2 when it cannot run.
 
 Policy config: `--policy-config FILE` wins; else the program's `hastack:environment` config
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hastack_tools.analyzer import (
+from hastack_tools.dev.analyzer import (
     AnalyzerError,
     Diagnostic,
     PolicyConfigError,
@@ -28,7 +28,7 @@ from hastack_tools.analyzer import (
     views_from_records,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PACK = REPO_ROOT / "policy"
 ENVIRONMENT_KEY = "hastack:environment"
 OUTSIDE_STACK = "ci"
@@ -63,14 +63,14 @@ class GateResult:
 
 def default_stack(program: Path) -> str:
     """`dev` for this repository's project, `ci` for any other program."""
-    from hastack_tools.mockrun import read_project
+    from hastack_tools.dev.mockrun import read_project
 
     return "dev" if str(read_project(program).get("name")) == "hastack" else OUTSIDE_STACK
 
 
 def choose_config(program: Path, stack: str, explicit: Path | None, pack_dir: Path) -> Path:
     """The policy config file for this run (see the module docstring for the order)."""
-    from hastack_tools.mockrun import engine_config
+    from hastack_tools.dev.mockrun import engine_config
 
     if explicit is not None:
         return explicit
@@ -95,7 +95,7 @@ def run_gate(
     preview: bool = False,
 ) -> GateResult:
     """Runs the program under mocks and the pack over what it registered."""
-    from hastack_tools.mockrun import engine_config, run_program
+    from hastack_tools.dev.mockrun import engine_config, run_program
 
     program = program.resolve()
     stack = stack or default_stack(program)
@@ -154,7 +154,7 @@ def render(result: GateResult, *, show_remediation: bool = True) -> str:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m hastack_tools.gate",
+        prog="python -m hastack_tools.dev.gate",
         description=(
             "Offline policy gate: the program under mocks, the hastack-ha pack over the analyzer protocol."
         ),
@@ -176,7 +176,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--preview", action="store_true", help="run as a preview (dry run; unknowns possible)"
     )
-    parser.add_argument("--quiet", action="store_true", help="no remediation lines")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no remediation lines")
     return parser.parse_args(argv)
 
 

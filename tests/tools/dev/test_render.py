@@ -11,8 +11,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hastack_tools.mockrun import MockRun, RecordedResource, run_function
-from hastack_tools.render import REDACTED, dump_manifests, integral, manifest, render_groups
+from hastack_tools.dev.mockrun import MockRun, RecordedResource, run_function
+from hastack_tools.dev.render import REDACTED, dump_manifests, integral, manifest, render_groups
 
 
 def test_integral_turns_whole_floats_into_ints_and_sorts_keys() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hastack_tools import doctor
+from hastack_tools.ops import doctor
 from tests.prerequisites import require_go
 
 

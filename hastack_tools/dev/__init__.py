@@ -1,0 +1,1 @@
+"""Developer tooling: run a Pulumi program under mocks, render its manifests, gate it offline."""

@@ -1,0 +1,1 @@
+"""Operator commands: drive the real Pulumi engine, back up and restore state, check the machine."""

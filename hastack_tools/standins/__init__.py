@@ -1,0 +1,1 @@
+"""Local stand-ins for provider plugins the Go module proxy cannot serve (random, tls)."""
