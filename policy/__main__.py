@@ -1,10 +1,11 @@
 """The hastack-ha policy pack. Constructing PolicyPack starts the analyzer server and blocks, so
-nothing imports this module: tests and tools import `rules` instead.
+nothing imports this module: tests and tools import the rules package `hastack_policy` instead.
 """
 
-from fastpack import install  # type: ignore[import-not-found]
 from pulumi_policy import EnforcementLevel, PolicyPack
-from rules import PACK_NAME, build_policies  # type: ignore[import-not-found]
+
+from hastack_policy import PACK_NAME, build_policies
+from hastack_policy.fastpack import install
 
 install()  # decode each resource once per request (HASTACK_POLICY_DECODE_ONCE=0: pulumi-policy's own path)
 PolicyPack(

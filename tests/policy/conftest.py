@@ -1,4 +1,4 @@
-"""Makes the repository root importable (for `policy.rules` and `tests.policy.k8s_fixtures`)."""
+"""Makes the repository root importable (for `tests.policy.k8s_fixtures`)."""
 
 import sys
 from pathlib import Path

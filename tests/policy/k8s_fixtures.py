@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from policy.rules import RULES_BY_ID
-from policy.rules.base import UNKNOWN, K8sObject
+from hastack_policy import RULES_BY_ID
+from hastack_policy.base import UNKNOWN, K8sObject
 
 ROOT = Path(__file__).resolve().parents[2]
 PROD = json.loads((ROOT / "policy" / "config" / "prod.json").read_text())

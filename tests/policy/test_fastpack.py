@@ -1,4 +1,4 @@
-"""The decode-once layer (`policy/fastpack.py`): the same verdicts as pulumi-policy's own path on the
+"""The decode-once layer (`hastack_policy.fastpack`): the same verdicts as pulumi-policy's own path on the
 same requests, the same decoded values, one decode per resource per request, and stock behaviour
 when the version is not the pinned one or the switch is off.
 """
@@ -18,6 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.runtime.proto import analyzer_pb2
 
+from hastack_policy import PACK_NAME, build_policies, fastpack
+from hastack_policy.base import UNKNOWN
 from hastack_tools.dev.analyzer import (
     PolicyPackProcess,
     ResourceView,
@@ -27,9 +29,6 @@ from hastack_tools.dev.analyzer import (
     views_from_records,
 )
 from hastack_tools.dev.mockrun import run_program
-from policy import fastpack
-from policy.rules import PACK_NAME, build_policies
-from policy.rules.base import UNKNOWN
 from tests.policy.k8s_fixtures import ROOT, good_stack
 
 PACK = ROOT / "policy"
@@ -81,7 +80,7 @@ def test_importing_changes_nothing() -> None:
     probe = (
         "import pulumi_policy.policy as p; from google.protobuf import json_format; "
         "from pulumi_policy.deserialize import deserialize_properties as d; "
-        "import policy.fastpack; "
+        "import hastack_policy.fastpack; "
         "assert p.json_format is json_format and p.deserialize_properties is d"
     )
     subprocess.run([sys.executable, "-c", probe], check=True, cwd=ROOT)

@@ -11,6 +11,8 @@ from collections.abc import Iterator, Sequence
 import pytest
 import yaml
 
+from hastack_policy import PACK_NAME, PACK_VERSION, RULES
+from hastack_policy.base import K8sObject
 from hastack_tools.dev.analyzer import (
     UNKNOWN,
     PolicyConfigError,
@@ -19,8 +21,6 @@ from hastack_tools.dev.analyzer import (
     load_config_file,
     resolve_config,
 )
-from policy.rules import PACK_NAME, PACK_VERSION, RULES
-from policy.rules.base import K8sObject
 from tests.policy.k8s_fixtures import ROOT, container, edit, good_stack
 
 PACK = ROOT / "policy"

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from policy.rules.k8s import selector_matches
-from policy.rules.stack import disruptions_allowed, host_covered
+from hastack_policy.k8s import selector_matches
+from hastack_policy.stack import disruptions_allowed, host_covered
 from tests.policy.k8s_fixtures import PROD, edit, good_stack, make, violations
 
 LABELS = {"app.kubernetes.io/name": "web", "tier": "frontend"}
@@ -46,7 +46,7 @@ def test_selector_semantics_are_exact(selector: Any, expected: bool) -> None:
 
 
 def test_selector_with_unknown_is_undecided() -> None:
-    from policy.rules.base import UNKNOWN
+    from hastack_policy.base import UNKNOWN
 
     assert selector_matches({"matchLabels": {"tier": UNKNOWN}}, LABELS) is None
     assert selector_matches({"matchLabels": {"tier": "backend"}, "matchExpressions": UNKNOWN}, LABELS) is None

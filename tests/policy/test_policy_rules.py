@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from policy.rules import RULES, RULES_BY_ID
+from hastack_policy import RULES, RULES_BY_ID
 from tests.policy.k8s_fixtures import (
     DEV,
     PROD,
