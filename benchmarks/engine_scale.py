@@ -192,11 +192,12 @@ class ProcessSampler:
                 continue
             cpu, start = parse_stat(stat)
             record = self.records.get((pid, start))
-            if record is None:
-                argv = (_read(f"/proc/{pid}/cmdline") or "").split("\0")
-                argv = [a for a in argv if a]
-                record = ProcessRecord(role_of(argv), argv, now, now)
-                self.records[(pid, start)] = record
+            if record is None or record.role == "other":  # a shell may since have exec'd its target
+                argv = [a for a in (_read(f"/proc/{pid}/cmdline") or "").split("\0") if a]
+                if record is None:
+                    record = self.records[(pid, start)] = ProcessRecord(role_of(argv), argv, now, now)
+                else:
+                    record.role, record.argv = role_of(argv), argv
             record.last_seen = now
             record.cpu_s = max(record.cpu_s, cpu)
             record.peak_kib = max(record.peak_kib, parse_high_water_kib(status))
@@ -348,18 +349,28 @@ def floor_run(
 
 
 def engine_run(
-    program: Path, workdir: Path, cluster: Cluster, gc_tuning: bool, log: Path, extra_args: Sequence[str]
+    program: Path, workdir: Path, cluster: Cluster, gc_tuning: bool, log: Path, args: argparse.Namespace
 ) -> dict[str, Step]:
     """preview (empty stack), up, preview (no changes), destroy: each as `make` runs it."""
     pids = cluster_pids(cluster.run_dir)
-    env = {"KUBECONFIG": cluster.kubeconfig, "HASTACK_GC_TUNING": "1" if gc_tuning else "0"}
+    env = {**dict(args.env), "KUBECONFIG": cluster.kubeconfig, "HASTACK_GC_TUNING": "1" if gc_tuning else "0"}
+    extra_args = args.pulumi_args
     steps: dict[str, Step] = {}
 
     def command(name: str, verb: str) -> None:
+        more = ["--skip-preview"] if verb == "up" and args.up_skip_preview else []
+
         def action() -> int:
             with log.open("ab") as sink:
                 return engine.run(
-                    verb, program, STACK, "local", extra_args, workdir=workdir, env_overrides=env, log=sink
+                    verb,
+                    program,
+                    STACK,
+                    "local",
+                    [*extra_args, *more],
+                    workdir=workdir,
+                    env_overrides=env,
+                    log=sink,
                 )
 
         steps[name] = measure(f"pulumi {verb}", action, pids)
@@ -400,6 +411,14 @@ def parse_sizes(text: str) -> list[int]:
     return sizes
 
 
+def parse_env(text: str) -> tuple[str, str]:
+    """`NAME=VALUE` -> (NAME, VALUE)."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"--env: {text!r} is not NAME=VALUE")
+    return name, value
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -413,6 +432,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="app count at which the engine runs with GC tuning on and off",
     )
     parser.add_argument("--skip-floor", action="store_true", help="engine runs only")
+    parser.add_argument(
+        "--up-skip-preview",
+        action="store_true",
+        help="`pulumi up --skip-preview` (the preview step is measured on its own anyway)",
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        type=parse_env,
+        metavar="NAME=VALUE",
+        help="extra environment for the engine runs, e.g. PULUMI_SKIP_CHECKPOINTS=true (repeatable)",
+    )
     parser.add_argument("--out", type=Path, help="write the JSON results here too")
     parser.add_argument("--log-dir", type=Path, default=REPO / "build" / "bench" / "engine-scale")
     parser.add_argument(
@@ -463,9 +495,7 @@ def bench_size(apps: int, args: argparse.Namespace, cluster: Cluster, root: Path
             workdir = root / f"work{apps}-{run}-{int(gc_tuning)}"
             workdir.mkdir()
             program = write_program(root / f"engine{apps}", apps, namespace)
-            engine_steps[gc_tuning].append(
-                engine_run(program, workdir, cluster, gc_tuning, log, args.pulumi_args)
-            )
+            engine_steps[gc_tuning].append(engine_run(program, workdir, cluster, gc_tuning, log, args))
             report_run(
                 apps, f"engine gc={'on' if gc_tuning else 'off'} run {run + 1}", engine_steps[gc_tuning][-1]
             )
@@ -523,7 +553,13 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     except (engine.EngineError, subprocess.CalledProcessError) as error:
         print(f"engine-scale benchmark: skipped: {error}")
         return {"skipped": str(error)}
-    results: dict[str, Any] = {"repeat": args.repeat, "pulumi_args": args.pulumi_args, "sizes": []}
+    results: dict[str, Any] = {
+        "repeat": args.repeat,
+        "pulumi_args": args.pulumi_args,
+        "env": dict(args.env),
+        "up_skip_preview": args.up_skip_preview,
+        "sizes": [],
+    }
     with scratch() as root:
         for apps in args.apps:
             row = bench_size(apps, args, cluster, root)
