@@ -18,6 +18,7 @@ import yaml
 
 from hastack_tools.ops import engine
 from tests.conftest import REPO
+from tests.consumer import ConsumerProject, block_failed, readme_blocks
 from tests.e2e.kube import Cluster, wait_until
 from tests.integration.conftest import pulumi_cli
 
@@ -131,3 +132,104 @@ def test_yaml_program_deploys_an_ha_app_through_the_component_package(
     assert destroyed == 0
     assert "14 deleted" in capfd.readouterr().out
     assert namespace_gone(local_cluster, namespace)
+
+
+def release_data(cluster: Cluster, namespace: str) -> dict[str, str]:
+    """The data of the example's release ConfigMap, as the cluster holds it."""
+    maps = cluster.kubectl_json("-n", namespace, "get", "configmaps")["items"]
+    (release,) = [m for m in maps if m["metadata"]["name"].startswith("release-")]
+    data: dict[str, str] = release["data"]
+    return data
+
+
+def test_python_example_deploys_two_ha_apps_from_its_own_venv(
+    engine_env: dict[str, str],
+    local_cluster: Cluster,
+    consumer_project: ConsumerProject,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """The README's project (examples/python, a venv outside the repo with hastack from pip) through the
+    engine: images, replica count and host reach the apps from the release ConfigMap's outputs."""
+    program = consumer_project.folder
+    namespace = unique_namespace("python-example")
+    config = ["--config", f"namespace={namespace}"]
+    try:
+        assert engine.run("preview", program, "dev", "local", config, workdir=tmp_path) == 0
+        preview = capfd.readouterr().out
+        for app in ("api", "web"):
+            assert f"hastack:index:HighlyAvailableApp {app} create" in preview
+        assert engine.run("up", program, "dev", "local", config, workdir=tmp_path) == 0
+        assert "hastack-ha@v1" in capfd.readouterr().out
+        release = release_data(local_cluster, namespace)
+        for app in ("api", "web"):
+            assert_ha_app(
+                local_cluster, namespace, app, image=release[app], replicas=int(release["replicas"])
+            )
+        assert_ingress_with_tls(local_cluster, namespace, "web", release["host"])
+        outputs = stack_outputs(engine_env, tmp_path, "hastack-python-example", "dev")
+        assert outputs == {
+            "api": f"api.{namespace}.svc.cluster.local",
+            "urls": [f"https://{release['host']}/"],
+        }
+        no_changes = [*config, "--expect-no-changes"]
+        assert engine.run("preview", program, "dev", "local", no_changes, workdir=tmp_path) == 0, "no diff"
+    finally:
+        destroyed = engine.run("destroy", program, "dev", "local", workdir=tmp_path)
+    assert destroyed == 0
+    assert namespace_gone(local_cluster, namespace)
+
+
+def consumer_cli_env(engine_env: dict[str, str], local_cluster: Cluster, state: Path) -> dict[str, str]:
+    """The toolchain on PATH, a file backend of the test's own and the local control plane."""
+    state.mkdir(parents=True, exist_ok=True)
+    return {**engine_env, "PULUMI_BACKEND_URL": state.as_uri(), "KUBECONFIG": str(local_cluster.kubeconfig)}
+
+
+def test_the_policy_pack_runs_from_another_repository(
+    engine_env: dict[str, str], local_cluster: Cluster, consumer_project: ConsumerProject, tmp_path: Path
+) -> None:
+    """The README's pack block as written, in the project outside the repo: the pack it writes runs
+    the installed rules in the project's venv; dev passes, prod's floors are reported as violations."""
+    env = consumer_cli_env(engine_env, local_cluster, tmp_path / "state")
+    done = consumer_project.run_block(readme_blocks("bash")[1], env, timeout=600)
+    assert done.returncode == 0, block_failed("the README's policy pack block", done)
+    pack = consumer_project.folder / "policy"
+    assert f"virtualenv: {consumer_project.venv.resolve()}\n" in (pack / "PulumiPolicy.yaml").read_text()
+    assert "hastack-ha@v1 (local: policy)" in done.stdout
+    assert "[mandatory]" not in done.stdout
+    prod = pulumi_cli(
+        env,
+        *("preview", "--stack", "dev", "--non-interactive", "--policy-pack", str(pack)),
+        *("--policy-pack-config", str(pack / "config" / "prod.json")),
+        cwd=consumer_project.folder,
+    )
+    assert prod.returncode != 0
+    for app in ("api", "web"):
+        assert (
+            f"[mandatory] [severity: high]  min-replicas  (kubernetes:apps/v1:Deployment: {app})"
+            in prod.stdout
+        )
+    assert "spec.replicas is 2; at least 3 needed" in prod.stdout
+
+
+def test_the_readme_yaml_program_previews_with_the_package_from_the_consumer_venv(
+    engine_env: dict[str, str], local_cluster: Cluster, consumer_project: ConsumerProject, tmp_path: Path
+) -> None:
+    """The README's YAML program, `<hastack clone>` filled in, previewed with the component package's
+    plugin running in the project's venv (PULUMI_PYTHON_VIRTUALENV), not in this repo's."""
+    (block,) = readme_blocks("yaml")
+    program = tmp_path / "shop-yaml"
+    program.mkdir()
+    (program / "Pulumi.yaml").write_text(block.replace("<hastack clone>", str(REPO)))
+    env = {
+        **consumer_cli_env(engine_env, local_cluster, tmp_path / "state"),
+        "PULUMI_PYTHON_VIRTUALENV": str(consumer_project.venv),
+    }
+    init = pulumi_cli(env, "stack", "init", "dev", "--secrets-provider", "passphrase", cwd=program)
+    assert init.returncode == 0, init.stderr
+    preview = pulumi_cli(env, "preview", "--stack", "dev", "--non-interactive", cwd=program)
+    assert preview.returncode == 0, preview.stdout + preview.stderr
+    for line in ("hastack:index:HighlyAvailableApp web create", "kubernetes:apps/v1:Deployment web create"):
+        assert line in preview.stdout
+    assert 'serviceDnsName: "web.shop-yaml.svc.cluster.local"' in preview.stdout
