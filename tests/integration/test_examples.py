@@ -233,3 +233,8 @@ def test_the_readme_yaml_program_previews_with_the_package_from_the_consumer_ven
     for line in ("hastack:index:HighlyAvailableApp web create", "kubernetes:apps/v1:Deployment web create"):
         assert line in preview.stdout
     assert 'serviceDnsName: "web.shop-yaml.svc.cluster.local"' in preview.stdout
+    schema = pulumi_cli(env, "package", "get-schema", str(REPO / "provider"), cwd=program)
+    assert schema.returncode == 0, schema.stderr
+    component = json.loads(schema.stdout)["resources"]["hastack:index:HighlyAvailableApp"]
+    assert {"environment", "namespace", "image", "port", "replicas"} <= set(component["inputProperties"])
+    assert {"serviceDnsName", "urls", "resourceNames"} <= set(component["properties"])
