@@ -166,3 +166,39 @@ def test_make_policy_with_a_stack_that_has_no_file_exits_2() -> None:
     assert done.returncode == 2
     assert "could not evaluate: no such stack: stack 'dev' was asked for, but " in done.stderr
     assert "tests/programs/good_app/Pulumi.dev.yaml does not exist; stacks of " in done.stderr
+
+
+NAMESPACE_LABELLED = """import pulumi_kubernetes as k8s
+
+k8s.core.v1.Namespace("shop", metadata={"name": "shop", "labels": {"hastack.dev/environment": "%s"}})
+"""
+
+
+def test_the_environment_set_in_code_picks_the_config_and_the_strictest_wins_a_conflict(
+    tmp_path: Path,
+) -> None:
+    program = _program(tmp_path, NAMESPACE_LABELLED % "prod", {"ci": "config:\n  hastack:environment: dev\n"})
+    result = run_gate(program)
+    assert result.policy_config.path.name == "prod.json"
+    assert result.policy_config.reason == (
+        "environment prod from label hastack.dev/environment on Namespace shop in the program; "
+        "the strictest, over dev from hastack:environment in Pulumi.ci.yaml"
+    )
+    (program / "Pulumi.ci.yaml").unlink()
+    (program / "__main__.py").write_text(NAMESPACE_LABELLED % "staging")
+    result = run_gate(program)
+    assert result.policy_config.path.name == "staging.json"
+    assert result.policy_config.reason == (
+        "environment staging from label hastack.dev/environment on Namespace shop in the program"
+    )
+
+
+def test_an_unknown_declared_environment_cannot_be_evaluated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    program = _program(tmp_path, NAMESPACE_LABELLED % "qa")
+    assert main(["--program", str(program)]) == 2
+    assert capsys.readouterr().err == (
+        "could not evaluate: bad policy config: unknown environment 'qa' from label hastack.dev/environment "
+        "on Namespace shop in the program; allowed: dev, staging, prod\n"
+    )
