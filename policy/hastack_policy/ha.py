@@ -11,9 +11,11 @@ from .k8s import (
     WORKLOAD_KINDS,
     container_name,
     containers,
+    declared_single_writer,
     is_kind,
     is_workload,
     pod_template,
+    recreates_with_claim,
     scaled,
     selector_matches,
 )
@@ -111,12 +113,18 @@ def check_probe_ports_exist(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[
 
 
 def check_rolling_update(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
-    """A rollout must never take serving capacity below the replica count."""
+    """A rollout must never take serving capacity below the replica count.
+
+    A single writer (Recreate on a claim it writes, or declared so) is judged by rwo-volume-rollout:
+    RollingUpdate would hang its rollout on a ReadWriteOnce volume.
+    """
     if not is_kind(obj, "Deployment", "apps"):
         return
     strategy = as_dict(obj.spec.get("strategy"))
     kind = known(strategy.get("type")) or "RollingUpdate"
     limit = int(cfg["maxUnavailable"])
+    if kind == "Recreate" and (recreates_with_claim(obj) or declared_single_writer(obj)):
+        return
     if kind == "Recreate":
         yield (
             f"{obj.display()} spec.strategy.type is Recreate: every pod stops before new ones start; "
@@ -179,8 +187,11 @@ def _spread_keys(spec: Mapping[str, Any], labels: Mapping[str, Any]) -> tuple[se
 
 
 def check_spread(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
-    """Replicas on one node or zone fail together: spread them over the failure domains."""
+    """Replicas on one node or zone fail together: spread them over the failure domains (single
+    writers run one pod: nothing to spread)."""
     if not (is_workload(obj) and obj.kind in REPLICATED_KINDS):
+        return
+    if declared_single_writer(obj) or recreates_with_claim(obj):
         return
     count = as_int(obj.spec.get("replicas")) if "replicas" in obj.spec else None
     if count is not None and count < 2:
