@@ -15,9 +15,9 @@ from .k8s import (
     is_kind,
     is_workload,
     pod_template,
-    recreates_with_claim,
     scaled,
     selector_matches,
+    single_writer_shape,
 )
 
 LONG_RUNNING_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Pod"})
@@ -115,16 +115,14 @@ def check_probe_ports_exist(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[
 def check_rolling_update(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
     """A rollout must never take serving capacity below the replica count.
 
-    A single writer (Recreate on a claim it writes, or declared so) is judged by rwo-volume-rollout:
+    A single writer (one pod writing to a claim, or declared so) is judged by rwo-volume-rollout:
     RollingUpdate would hang its rollout on a ReadWriteOnce volume.
     """
-    if not is_kind(obj, "Deployment", "apps"):
+    if not is_kind(obj, "Deployment", "apps") or single_writer_shape(obj) or declared_single_writer(obj):
         return
     strategy = as_dict(obj.spec.get("strategy"))
     kind = known(strategy.get("type")) or "RollingUpdate"
     limit = int(cfg["maxUnavailable"])
-    if kind == "Recreate" and (recreates_with_claim(obj) or declared_single_writer(obj)):
-        return
     if kind == "Recreate":
         yield (
             f"{obj.display()} spec.strategy.type is Recreate: every pod stops before new ones start; "
@@ -191,7 +189,7 @@ def check_spread(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
     writers run one pod: nothing to spread)."""
     if not (is_workload(obj) and obj.kind in REPLICATED_KINDS):
         return
-    if declared_single_writer(obj) or recreates_with_claim(obj):
+    if declared_single_writer(obj) or single_writer_shape(obj):
         return
     count = as_int(obj.spec.get("replicas")) if "replicas" in obj.spec else None
     if count is not None and count < 2:

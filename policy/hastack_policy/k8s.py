@@ -367,6 +367,19 @@ def recreates_with_claim(obj: K8sObject) -> bool:
     return bool(writable_claims(spec))
 
 
+def single_writer_shape(obj: K8sObject) -> bool:
+    """A workload whose pods write to a claim and that runs one pod (Recreate, or at most one replica
+    set): a single writer in shape. Rules that cannot see the claim's access modes leave it to
+    rwo-volume-rollout, since more replicas or a RollingUpdate may hang it on a ReadWriteOnce volume."""
+    if obj.kind not in REPLICATED_KINDS or not is_workload(obj):
+        return False
+    _, spec = pod_template(obj)
+    if not writable_claims(spec):
+        return False
+    count = as_int(obj.spec.get("replicas")) if "replicas" in obj.spec else None
+    return recreates_with_claim(obj) or count is None or count <= 1
+
+
 def single_node_claims(index: StackIndex) -> dict[tuple[str, str], bool | None]:
     """(namespace, name) → whether each claim of the stack mounts on one node only (None: unknown)."""
     found: dict[tuple[str, str], bool | None] = {}

@@ -40,7 +40,7 @@ def test_every_program_states_a_valid_expected_verdict() -> None:
         p.name for p in program_dirs() if p.name not in NOT_GATED and not (p / "expected.json").exists()
     ]
     assert missing == []
-    assert len(corpus()) >= 7
+    assert len(corpus()) >= 14
     for name in corpus():
         expected = expected_of(name)
         assert set(expected) <= KEYS, f"{name}/expected.json: unknown keys {set(expected) - KEYS}"

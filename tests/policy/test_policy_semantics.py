@@ -122,8 +122,9 @@ def test_replica_and_rolling_update_advice_is_not_pushed_on_single_writers() -> 
     assert set(all_violations(undeclared, PROD)) == {"rwo-volume-rollout"}
     rolling = edit(stateful_stack(), "Deployment", _strategy({"type": "RollingUpdate"}), "wiki")
     assert set(all_violations(rolling, PROD)) == {"rwo-volume-rollout"}
-    without_replicas = edit(undeclared, "Deployment", lambda p: p["spec"].pop("replicas"), "wiki")
-    assert set(all_violations(without_replicas, PROD)) == {"rwo-volume-rollout"}
+    for shape in (undeclared, rolling):
+        without_replicas = edit(shape, "Deployment", lambda p: p["spec"].pop("replicas"), "wiki")
+        assert set(all_violations(without_replicas, PROD)) == {"rwo-volume-rollout"}
 
 
 def test_single_writers_are_configured_per_environment() -> None:
