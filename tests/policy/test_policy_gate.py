@@ -202,3 +202,19 @@ def test_an_unknown_declared_environment_cannot_be_evaluated(
         "could not evaluate: bad policy config: unknown environment 'qa' from label hastack.dev/environment "
         "on Namespace shop in the program; allowed: dev, staging, prod\n"
     )
+
+
+def test_readme_tells_how_to_gate_another_program_offline_and_with_the_cli() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Gating another repository's program", 1)[1].split("\n## ", 1)[0]
+    assert "make policy PROGRAM=../their-repo/infra STACK=prod" in section
+    assert (
+        "--policy-pack ../../hastack/policy --policy-pack-config ../../hastack/policy/config/prod.json"
+        in section
+    )
+    for code, verdict in (
+        ("0", "`hastack-ha: no mandatory violation"),
+        ("1", "`hastack-ha: N mandatory"),
+        ("2", "`could not evaluate: "),
+    ):
+        assert f"| {code} | {verdict}" in section
