@@ -48,7 +48,7 @@ render: venv ## STACK=<s> OUT=<dir> [PROGRAM=<dir>]: manifests the program would
 # `make policy` exits with the gate's own code (0 clean, 1 mandatory violations, 2 could not
 # evaluate); make itself only exits 0 or 2 on a failed recipe, except in question mode (-q), where
 # a `+` line still runs and its status becomes make's. So `policy` alone on the command line runs
-# in question mode, and builds the venv through a sub-make out of it.
+# in question mode, and builds the venv through a sub-make out of it (`make -n policy` runs it too).
 ifeq ($(MAKECMDGOALS),policy)
 MAKEFLAGS += -q
 endif

@@ -161,6 +161,46 @@ def test_read_only_and_unknown_claims_are_no_rollout_hazard() -> None:
     assert violations("rwo-volume-rollout", rolling) == [], "a claim made elsewhere has unknown access modes"
 
 
+def test_replicas_cannot_share_a_read_write_once_claim_whatever_owns_the_count() -> None:
+    """Three StatefulSet pods mounting one claim (not volumeClaimTemplates), or an HPA scaling a
+    Deployment on it: the pods on other nodes never start."""
+    shared = edit(stateful_stack(), "Deployment", lambda p: p["spec"].pop("replicas"), "wiki")
+    hpa = make(
+        "HorizontalPodAutoscaler",
+        "wiki",
+        {
+            "metadata": {"namespace": "shop"},
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "wiki-5e6f7a8b"},
+                "minReplicas": 2,
+                "maxReplicas": 4,
+            },
+        },
+    )
+    assert (
+        "Deployment shop/wiki-5e6f7a8b runs an HPA floor of 2 replicas on ReadWriteOnce claim shop/data: "
+        "pods on other nodes cannot mount it"
+    ) in violations("rwo-volume-rollout", [*shared, hpa])[0]
+    labels = {"app.kubernetes.io/name": "cache"}
+    statefulset = make(
+        "StatefulSet",
+        "cache",
+        {
+            "metadata": {"namespace": "shop"},
+            "spec": {
+                "replicas": 3,
+                "selector": {"matchLabels": labels},
+                "template": {"metadata": {"labels": labels}, "spec": _wiki_spec()},
+            },
+        },
+    )
+    assert violations("rwo-volume-rollout", [*stateful_stack(), statefulset]) == [
+        "StatefulSet shop/cache runs 3 replicas on ReadWriteOnce claim shop/data: pods on other nodes cannot "
+        "mount it; run it as a StatefulSet with volumeClaimTemplates (a volume per pod), or use a "
+        "ReadWriteMany claim"
+    ]
+
+
 def _statefulset(annotations: dict[str, str]) -> K8sObject:
     labels = {"app.kubernetes.io/name": "db", "app.kubernetes.io/instance": "db"}
     return make(
