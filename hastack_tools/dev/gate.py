@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from hastack.config.profiles import ENVIRONMENTS
 from hastack_tools.dev.analyzer import (
     AnalyzerError,
@@ -34,7 +36,7 @@ from hastack_tools.dev.analyzer import (
     resolve_config,
     views_from_records,
 )
-from hastack_tools.dev.mockrun import MockRun
+from hastack_tools.dev.mockrun import MockRun, engine_config
 from hastack_tools.dev.program import (
     NotAProgramError,
     ProgramFailedError,
@@ -111,7 +113,8 @@ def declared_environments(
     found: dict[str, list[str]] = {}
     configured = program_config.get(ENVIRONMENT_KEY, "").strip()
     if configured:
-        source = stack.file.name if stack.file else "Pulumi.yaml"
+        stack_keys = (yaml.safe_load(stack.file.read_text()) or {}).get("config") or {} if stack.file else {}
+        source = stack.file.name if stack.file and ENVIRONMENT_KEY in stack_keys else "Pulumi.yaml"
         found.setdefault(configured, []).append(f"{ENVIRONMENT_KEY} in {source}")
     if run is None:
         return found
@@ -167,8 +170,6 @@ def default_stack(program: Path) -> str:
 def choose_config(program: Path, stack: str, explicit: Path | None, pack_dir: Path) -> Path:
     """The policy config the stack config alone declares, for the real engine (which runs the
     program itself, so its code is not seen here)."""
-    from hastack_tools.dev.mockrun import engine_config
-
     config, _ = engine_config(program, stack)
     file = program / f"Pulumi.{stack}.yaml"
     choice = StackChoice(stack, file if file.exists() else None, "asked for")
@@ -189,8 +190,6 @@ def run_gate(
     Raises NotAProgramError, StackFileMissingError, ProgramFailedError, PolicyConfigError or
     AnalyzerError when it cannot evaluate (the CLI exits 2 on each, naming the case).
     """
-    from hastack_tools.dev.mockrun import engine_config
-
     program = program.resolve()
     choice = choose_stack(program, stack)
     run = run_checked(program, choice, preview=preview)
