@@ -215,7 +215,8 @@ install_local_provider() { # NAME VERSION
 # hastack's local stand-in for the $1 provider plugin: see hastack_tools/standins/local_providers.py.
 : "\${HASTACK_REPO:?source toolchain/env.sh first}"
 export PYTHONPATH="\$HASTACK_REPO\${PYTHONPATH:+:\$PYTHONPATH}"
-exec "\${HASTACK_PYTHON:-\$HASTACK_REPO/.venv/bin/python}" -m hastack_tools.standins.local_providers $1
+# -P: the plugin runs in the program's folder, whose own modules must not shadow ours.
+exec "\${HASTACK_PYTHON:-\$HASTACK_REPO/.venv/bin/python}" -P -m hastack_tools.standins.local_providers $1
 LAUNCHER
     chmod 0755 "$launcher.tmp"
     mv -f "$launcher.tmp" "$launcher"
