@@ -86,7 +86,10 @@ or when the rule's `externalSecrets` config lists it (`"name"` or `"namespace/na
 entry without `secretName` is accepted for the ingress classes (`spec.ingressClassName` or the
 `kubernetes.io/ingress.class` annotation) listed in `tlsWithoutSecretClasses`: controllers that
 supply the certificate themselves, e.g. `alb` (ACM certificates found by the entry's hosts) or a
-controller started with a default certificate. Set it per environment in `policy/config/<env>.json`.
+controller started with a default certificate. An Ingress that names its certificate in an annotation
+listed in `certificateAnnotations` (by default AWS `alb.ingress.kubernetes.io/certificate-arn`, GKE
+`networking.gke.io/pre-shared-cert` and `networking.gke.io/managed-certificates`) needs no `spec.tls`.
+Set both per environment in `policy/config/<env>.json`.
 
 **Single writers.** A Deployment whose pods write to a ReadWriteOnce claim cannot roll out with
 RollingUpdate (the new pod waits for the volume the old one holds) nor run replicas on other nodes.

@@ -421,6 +421,12 @@ def check_ingress_backends(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) ->
 
 CERT_MANAGER_ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
 LEGACY_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
+CERTIFICATE_ANNOTATIONS = (
+    "alb.ingress.kubernetes.io/certificate-arn",
+    "networking.gke.io/pre-shared-cert",
+    "networking.gke.io/managed-certificates",
+)
+"""Annotations by which an Ingress names a certificate its (cloud) controller terminates TLS with."""
 EXTERNAL_SECRET_ANNOTATION = "hastack.io/external-tls-secrets"
 """Ingress annotation listing (comma-separated) TLS secret names managed outside the stack."""
 
@@ -444,7 +450,8 @@ def check_ingress_tls(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iter
     """Every host is served over TLS with a certificate secret the stack provides (or is told about).
 
     A secret another Ingress of the namespace asks cert-manager for counts as provided. An entry
-    without secretName is valid for ingress classes that bring their own certificate (configured).
+    without secretName is valid for ingress classes that bring their own certificate (configured),
+    and an Ingress that names its certificate in a controller annotation needs no spec.tls at all.
     """
     index = build_index(objs)
     secrets: set[tuple[str, str]] = set()
@@ -469,10 +476,13 @@ def check_ingress_tls(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iter
             unknown_secret = True
     external = [str(s) for s in cfg["externalSecrets"]]
     terminating = {str(c) for c in cfg["tlsWithoutSecretClasses"]}
+    certificate_annotations = [str(a) for a in cfg["certificateAnnotations"]]
 
     def check(ingress: K8sObject) -> Iterator[Finding]:
         spec = ingress.spec
         annotations = as_dict(ingress.metadata.get("annotations"))
+        if any(known(annotations.get(a)) for a in certificate_annotations):
+            return  # the Ingress names the certificate its controller serves for every host
         ingress_class = known(spec.get("ingressClassName")) or known(annotations.get(LEGACY_CLASS_ANNOTATION))
         cert_manager = any(annotations.get(a) for a in CERT_MANAGER_ANNOTATIONS)
         annotated = {
@@ -708,6 +718,15 @@ RULES: tuple[Rule, ...] = (
                     "ingress classes whose controller supplies the certificate itself (e.g. alb with ACM "
                     "certificates found by host, or a controller's default certificate): their spec.tls "
                     "entries need no secretName"
+                ),
+            },
+            "certificateAnnotations": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": list(CERTIFICATE_ANNOTATIONS),
+                "description": (
+                    "Ingress annotations naming a certificate the controller serves for every host "
+                    "(AWS ACM, GKE pre-shared or managed): an Ingress carrying one needs no spec.tls"
                 ),
             },
         },

@@ -309,3 +309,22 @@ def test_tls_without_secret_is_accepted_for_classes_configured_to_bring_certific
         "Ingress shop/web host web.example.com is not covered by any spec.tls entry: add it to "
         "spec.tls[].hosts with a secretName"
     ], "the class supplies a certificate only for hosts its spec.tls lists"
+
+
+def test_an_ingress_naming_its_certificate_in_a_controller_annotation_needs_no_tls_entries() -> None:
+    """The ALB pattern without spec.tls: `certificate-arn` names the ACM certificate for every host."""
+
+    def arn(props: dict[str, Any]) -> None:
+        _alb(props)
+        props["spec"].pop("tls")
+        props["metadata"]["annotations"]["alb.ingress.kubernetes.io/certificate-arn"] = (
+            "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c"
+        )
+
+    named = edit(good_stack(), "Ingress", arn)
+    assert violations("ingress-tls-coverage", named) == []
+    none = {"ingress-tls-coverage": {**PROD["ingress-tls-coverage"], "certificateAnnotations": []}}
+    assert violations("ingress-tls-coverage", named, none) == [
+        "Ingress shop/web host web.example.com is not covered by any spec.tls entry: add it to "
+        "spec.tls[].hosts with a secretName"
+    ]
