@@ -99,7 +99,8 @@ RollingUpdate (the new pod waits for the volume the old one holds) nor run repli
 annotation is required — in staging and prod, or `forbid`). Single writers (declared, or Recreate on a
 claim) are not told to run more replicas, to spread, or to use RollingUpdate by the other rules. An
 `ExternalName` Service (a DNS alias such as a managed database) exposes no pod: `service-type-allowed`
-judges it by `allowExternalName` only. A numeric `targetPort` reaches the pod's port whether or not a
+judges it by `allowExternalName` only, and an Ingress backend's `port.number` needs no matching port on it
+(the controller uses that number). A numeric `targetPort` reaches the pod's port whether or not a
 container declares it; only pods that declare ports are checked against it.
 
 ## Rules

@@ -397,8 +397,10 @@ def check_ingress_backends(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) ->
                 continue
             ports = [as_dict(p) for p in as_list(service.spec.get("ports"))]
             number, port_name = port.get("number"), known(port.get("name"))
-            if number is not None:
-                ok = any(as_int(p.get("port")) == as_int(number) for p in ports)
+            if number is not None:  # an ExternalName alias has no ports: the backend's number is used
+                ok = known(service.spec.get("type")) == "ExternalName" or any(
+                    as_int(p.get("port")) == as_int(number) for p in ports
+                )
                 wanted = f"port.number {as_int(number)}"
             else:
                 ok = any(known(p.get("name")) == port_name for p in ports)

@@ -271,6 +271,24 @@ def test_an_external_name_service_is_an_alias_not_an_exposure() -> None:
         "does not allow (allowExternalName: false): call that host by its own DNS name, or set "
         "allowExternalName: true"
     ]
+    port_number = {"number": 443}
+    proxied = edit(
+        edit(database, "Service", lambda p: p["spec"].pop("ports")),
+        "Ingress",
+        lambda p: p["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"].update(port=port_number),
+    )
+    assert violations("ingress-backend-exists", proxied) == [], "the controller uses the backend's number"
+    named_port = edit(
+        proxied,
+        "Ingress",
+        lambda p: p["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"].update(
+            port={"name": "https"}
+        ),
+    )
+    assert violations("ingress-backend-exists", named_port) == [
+        "Ingress shop/web spec.rules[0].http.paths[0] backend port.name 'https' is not a port of Service "
+        "shop/web (ports: none): use one of those"
+    ]
     balancer = edit(good_stack(), "Service", _service_type("LoadBalancer"))
     assert violations("service-type-allowed", balancer) == [
         "Service shop/web spec.type is LoadBalancer; allowed: ClusterIP: use type ClusterIP behind the "
