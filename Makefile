@@ -73,7 +73,7 @@ up: venv toolchain ## STACK=<s> [TARGET=local|kubeconfig|render]: pulumi up thro
 	$(ENGINE) up --stack $(STACK)
 
 preview: venv toolchain ## STACK=<s> [PROGRAM=<dir>]: pulumi preview --policy-pack policy --policy-pack-config policy/config/<env>.json
-	$(ENGINE) preview --program $(PROGRAM) --stack $(STACK)
+	$(ENGINE) preview --program $(PROGRAM) $(STACK_ARG)
 
 refresh: venv toolchain ## STACK=<s>: pulumi refresh
 	$(ENGINE) refresh --stack $(STACK)

@@ -29,8 +29,9 @@ from typing import IO, Any
 
 import yaml
 
-from hastack_tools.dev.gate import choose_config, default_stack
+from hastack_tools.dev.gate import choose_config
 from hastack_tools.dev.mockrun import read_project
+from hastack_tools.dev.program import NotAProgramError, StackFileMissingError, choose_stack
 
 REPO = Path(__file__).resolve().parents[2]
 REDACTED_B64 = base64.b64encode(b"<redacted>").decode()
@@ -306,7 +307,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="local: the local control plane; kubeconfig: the current cluster; render: manifests only",
     )
     args, extra = parser.parse_known_args(argv)
-    stack = args.stack or default_stack(args.program.resolve())
+    try:
+        stack = choose_stack(args.program.resolve(), args.stack).name
+    except (StackFileMissingError, NotAProgramError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     try:
         return run(args.command, args.program, stack, args.target, extra)
     except (EngineError, subprocess.CalledProcessError) as error:
