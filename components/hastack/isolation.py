@@ -9,7 +9,7 @@ import pulumi_kubernetes as k8s
 
 from hastack.config import AppConfig, EgressConfig, StackConfig
 from hastack.controllers import GATEWAY_PROFILES_BY_NAME, profile_for
-from hastack.labels import PART_OF, app_labels, common_labels
+from hastack.labels import OPEN_EGRESS_ANNOTATION, PART_OF, app_labels, common_labels
 
 PSA_LEVEL = "restricted"
 DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
@@ -96,10 +96,6 @@ def entry_namespace(app: AppConfig, stack: StackConfig) -> str | None:
     if exposure == "gateway":
         return gateway_proxy_namespace(stack)
     return None
-
-
-OPEN_EGRESS_ANNOTATION = "hastack.dev/open-egress-reason"
-"""On a NetworkPolicy that allows egress to every address or namespace: why (the pack asks for it)."""
 
 
 def egress_rule(egress: EgressConfig) -> dict[str, Any] | None:

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from hastack.config import ConfigError
-from hastack.isolation import OPEN_EGRESS_ANNOTATION, network_policy_spec
+from hastack.isolation import network_policy_spec
+from hastack.labels import OPEN_EGRESS_ANNOTATION
 from tests.conftest import minimal_config, objects, parsed, run_config
 
 DATABASE = {"cidr": "10.40.0.0/24", "ports": [{"port": 5432}]}
