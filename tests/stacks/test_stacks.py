@@ -169,7 +169,7 @@ def test_dev_uses_self_signed_tls_and_two_replicas() -> None:
 
 def test_invariants_catch_open_or_portless_egress() -> None:
     """Guards the egress invariant: an open destination without a reason, or a rule without ports."""
-    policy = {
+    policy: dict[str, Any] = {
         "kind": "NetworkPolicy",
         "metadata": {"name": "api"},
         "spec": {
