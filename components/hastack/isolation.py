@@ -112,10 +112,13 @@ def egress_rule(egress: EgressConfig) -> dict[str, Any] | None:
         peer = {"ipBlock": block}
     elif egress.namespace_labels is not None or egress.pod_labels is not None:
         peer = {}
-        if egress.namespace_labels is not None:
-            peer["namespaceSelector"] = {"matchLabels": dict(egress.namespace_labels)}
-        if egress.pod_labels is not None:
-            peer["podSelector"] = {"matchLabels": dict(egress.pod_labels)}
+        for key, labels in (
+            ("namespaceSelector", egress.namespace_labels),
+            ("podSelector", egress.pod_labels),
+        ):
+            if labels is not None:
+                # {} as the API server stores "every namespace" (matchLabels: {} would diff forever).
+                peer[key] = {"matchLabels": dict(labels)} if labels else {}
     else:
         return None
     ports = [{"protocol": p.protocol, "port": p.port} for p in egress.ports]

@@ -192,3 +192,11 @@ def test_no_annotation_without_open_egress() -> None:
     run = run_config(with_egress("prod", DATABASE), "prod")
     (policy,) = [p for p in objects(run, "NetworkPolicy") if p["spec"]["podSelector"] != {}]
     assert "annotations" not in policy["metadata"]
+
+
+def test_every_namespace_is_rendered_as_the_api_server_stores_it() -> None:
+    """`namespaceSelector: {}`, never `{matchLabels: {}}`: the server folds that (a diff every preview)."""
+    entry = {"namespaceLabels": {}, "podLabels": {"app": "metrics"}, "ports": [{"port": 9090}]}
+    stack = parsed(with_egress("dev", entry))
+    rule = network_policy_spec(stack.apps[0], stack)["egress"][-1]
+    assert rule["to"] == [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "metrics"}}}]
