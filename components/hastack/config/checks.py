@@ -294,11 +294,21 @@ def _ingress_problems(ingress: AppIngressConfig, index: int, stack: StackConfig)
                 f"{key_path((*loc, 'rateLimit', 'burst'))}: must be at least rps ({limit.rps}), "
                 f"got {limit.burst}"
             ]
-    return [
+    found = [
         f"{key_path(loc)}.{problem.key}: {problem.message}, got "
         f"{show(_lookup(ingress.model_dump(by_alias=True), problem.key))}"
-        for problem in profile.problems(ingress.load_balancing, limit)
+        for problem in profile.problems(ingress.load_balancing, limit, ingress.as_resilience())
     ]
+    retries, timeouts = ingress.retries, ingress.timeouts
+    if retries and retries.per_try_timeout_seconds and timeouts and timeouts.request_seconds:
+        needed = retries.per_try_timeout_seconds * (retries.attempts + 1)
+        if needed > timeouts.request_seconds:
+            found.append(
+                f"{key_path((*loc, 'timeouts', 'requestSeconds'))}: {retries.attempts + 1} tries of "
+                f"{retries.per_try_timeout_seconds}s need {needed}s; the request timeout would cut the "
+                f"retries short, got {timeouts.request_seconds}"
+            )
+    return found
 
 
 def _lookup(tree: Mapping[str, Any], dotted: str) -> Any:

@@ -31,10 +31,11 @@ from hastack.config.types import (
     Percentage,
     Port,
     Quantity,
+    RetryCondition,
     SecretsAs,
     TlsMode,
 )
-from hastack.controllers import RateLimit
+from hastack.controllers import RateLimit, Resilience
 
 
 class Model(BaseModel):
@@ -137,13 +138,62 @@ class RateLimitConfig(Model):
         return RateLimit(self.rps, self.burst, self.connections)
 
 
+Seconds = Annotated[int, Field(ge=1, le=3600)]
+
+
+class BackendHealthConfig(Model):
+    """Passive health checking: the proxy takes a backend out after errors in a row, and back after
+    the ejection time (recovery), never more than a share of them at once."""
+
+    consecutive_errors: Annotated[int, Field(ge=1, le=100)] = 5
+    ejection_seconds: Seconds = 30
+    max_ejected_percent: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class RetriesConfig(Model):
+    """Retry a failed request on another backend, on the listed conditions."""
+
+    attempts: Annotated[int, Field(ge=1, le=10)]
+    conditions: Annotated[list[RetryCondition], Field(min_length=1)] = ["connect-failure", "gateway-error"]
+    """Not `on`: YAML 1.1 reads that key as the boolean true."""
+    per_try_timeout_seconds: Seconds | None = None
+
+
+class TimeoutsConfig(Model):
+    """How long the proxy waits for a backend: to connect, for a whole request, between two reads."""
+
+    connect_seconds: Seconds | None = None
+    request_seconds: Seconds | None = None
+    read_seconds: Seconds | None = None
+
+
 class AppIngressConfig(Model):
-    """Public exposure of one app: hosts, paths, balancing and abuse protection."""
+    """Public exposure of one app: hosts, paths, balancing, abuse protection and backend failures."""
 
     hosts: Annotated[list[Hostname], Field(min_length=1)]
     paths: Annotated[list[HttpPath], Field(min_length=1)] = ["/"]
     load_balancing: LoadBalancing = "round-robin"
     rate_limit: RateLimitConfig | None = None
+    backend_health: BackendHealthConfig | None = None
+    retries: RetriesConfig | None = None
+    timeouts: TimeoutsConfig | None = None
+
+    def as_resilience(self) -> Resilience | None:
+        """The controller-neutral value the profiles translate; None when nothing is asked."""
+        if self.backend_health is None and self.retries is None and self.timeouts is None:
+            return None
+        health, retries, timeouts = self.backend_health, self.retries, self.timeouts or TimeoutsConfig()
+        return Resilience(
+            consecutive_errors=health.consecutive_errors if health else None,
+            ejection_seconds=health.ejection_seconds if health else 30,
+            max_ejected_percent=health.max_ejected_percent if health else 50,
+            retry_attempts=retries.attempts if retries else None,
+            retry_on=tuple(retries.conditions) if retries else (),
+            per_try_timeout_seconds=retries.per_try_timeout_seconds if retries else None,
+            connect_timeout_seconds=timeouts.connect_seconds,
+            request_timeout_seconds=timeouts.request_seconds,
+            read_timeout_seconds=timeouts.read_seconds,
+        )
 
 
 class GatewayConfig(Model):

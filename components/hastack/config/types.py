@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from hastack.controllers import GATEWAY_IMPLEMENTATIONS, LOAD_BALANCING_ALGORITHMS
+from hastack.controllers import GATEWAY_IMPLEMENTATIONS, LOAD_BALANCING_ALGORITHMS, RETRY_CONDITIONS
 
 PROJECT = "hastack"
 """Config namespace: keys are `hastack:<key>` in the stack files."""
@@ -204,3 +204,5 @@ Cidr = Annotated[str, AfterValidator(_cidr)]
 NetworkPort = Annotated[int, Field(ge=1, le=65535)]
 NetworkProtocol = Literal["TCP", "UDP", "SCTP"]
 SecretsAs = Literal["env", "files"]
+RetryCondition = Literal["connect-failure", "gateway-error", "5xx", "reset"]
+assert get_args(RetryCondition) == RETRY_CONDITIONS
