@@ -135,6 +135,19 @@ def run_computed_failure(case: int) -> None:
     run(args)  # type: ignore[arg-type]
 
 
+def run_in_child(call: str) -> subprocess.CompletedProcess[str]:
+    """`call` (a function of this module) in a child process: a program that fails leaves Pulumi's
+    runtime with pending tasks that a later run in the same process would trip over."""
+    return subprocess.run(
+        [sys.executable, "-c", f"import tests.components.test_args as t; t.{call}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 @pytest.mark.parametrize("case", range(len(COMPUTED_FAILURES)))
 def test_a_computed_leaf_is_checked_with_the_same_rules_when_it_resolves(case: int) -> None:
     """Construction passes (the leaf is unknown); the program fails when it resolves, naming the path.
@@ -142,14 +155,7 @@ def test_a_computed_leaf_is_checked_with_the_same_rules_when_it_resolves(case: i
     A child process per case: the failed run leaves Pulumi's runtime with pending tasks that a
     later run in the same process would trip over (a program is one process under the engine).
     """
-    child = subprocess.run(
-        [sys.executable, "-c", f"import tests.components.test_args as t; t.run_computed_failure({case})"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    child = run_in_child(f"run_computed_failure({case})")
     assert child.returncode != 0
     assert "ArgumentError: invalid arguments" in child.stderr
     assert COMPUTED_FAILURES[case][1] in child.stderr
@@ -187,14 +193,7 @@ def run_secret_in_env() -> None:
 
 
 def test_a_secret_output_in_env_is_refused_without_showing_it() -> None:
-    child = subprocess.run(
-        [sys.executable, "-c", "import tests.components.test_args as t; t.run_secret_in_env()"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    child = run_in_child("run_secret_in_env()")
     assert child.returncode != 0
     assert "args.env.DB_PASSWORD: is a secret Output; pass it in secretEnv" in child.stderr
     assert "from-a-vault" not in child.stderr + child.stdout
