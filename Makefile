@@ -9,6 +9,7 @@ PY := $(VENV)/bin/python
 STACK ?= dev
 OUT ?= build/render/$(STACK)
 PROGRAM ?= .
+STACK_ARG = $(if $(filter command line,$(origin STACK)),--stack $(STACK),)
 export PYTHONDONTWRITEBYTECODE := 1
 
 ENGINE := $(PY) -m hastack_tools.ops.engine $(if $(TARGET),--target $(TARGET),)
@@ -41,11 +42,19 @@ typecheck: venv ## mypy over the program, components, tools and policy rules
 pytest: venv ## pytest (unit, stack, policy, integration tiers)
 	$(PY) -m pytest
 
-render: venv ## STACK=<s> OUT=<dir>: manifests the program would send, under mocks, secrets redacted
-	$(PY) -m hastack_tools.dev.render --stack $(STACK) --out $(OUT)
+render: venv ## STACK=<s> OUT=<dir> [PROGRAM=<dir>]: manifests the program would send, under mocks, secrets redacted
+	$(PY) -m hastack_tools.dev.render --program $(PROGRAM) $(STACK_ARG) --out $(OUT)
 
-policy: venv ## STACK=<s> [PROGRAM=<dir>]: offline policy gate through the analyzer protocol
-	$(PY) -m hastack_tools.dev.gate --program $(PROGRAM) $(if $(filter command line,$(origin STACK)),--stack $(STACK),)
+# `make policy` exits with the gate's own code (0 clean, 1 mandatory violations, 2 could not
+# evaluate); make itself only exits 0 or 2 on a failed recipe, except in question mode (-q), where
+# a `+` line still runs and its status becomes make's. So `policy` alone on the command line runs
+# in question mode, and builds the venv through a sub-make out of it (`make -n policy` runs it too).
+ifeq ($(MAKECMDGOALS),policy)
+MAKEFLAGS += -q
+endif
+policy: ## STACK=<s> [PROGRAM=<dir>] [GATE_ARGS=...]: offline policy gate; exit 0 clean, 1 violations, 2 not evaluated
+	+@env -u MAKEFLAGS -u MAKELEVEL $(MAKE) --no-print-directory -s venv VENV=$(VENV) PYTHON=$(PYTHON)
+	+$(PY) -m hastack_tools.dev.gate --program $(PROGRAM) $(STACK_ARG) $(GATE_ARGS)
 
 $(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt -c constraints.txt

@@ -89,6 +89,9 @@ def main() -> int:
         print("engine benchmark: benchmarks/engine_bench.py not present")
     else:
         results["engine"] = engine_bench.main([])
+    from benchmarks import engine_scale
+
+    results["engine_scale"] = engine_scale.main()
     out = REPO / "build" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")

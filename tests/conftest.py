@@ -19,6 +19,7 @@ if str(REPO) not in sys.path:
 
 from hastack.config import StackConfig, validate  # noqa: E402
 from hastack_tools.dev.mockrun import MockRun, run_program  # noqa: E402
+from tests.consumer import consumer_project  # noqa: E402, F401 - session fixture for every tier
 from tests.prerequisites import PREREQUISITE_ABSENT  # noqa: E402
 
 

@@ -1,8 +1,10 @@
-"""The README's config reference names every key the config model accepts."""
+"""The README runs as written: its config reference names every key the model accepts, and the
+snippets and commands for another program or project do what it says."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from hastack.config import Model, StackConfig, allowed_keys
@@ -48,3 +50,75 @@ def test_the_python_snippet_runs_and_deploys_a_prod_app() -> None:
     assert container["image"] == "ghcr.io/acme/web@sha256:" + "a" * 64
     assert len(objects(run, "PodDisruptionBudget")) == 1
     assert len(objects(run, "HorizontalPodAutoscaler")) == 1
+
+
+def test_own_project_section_runs_every_block_it_shows() -> None:
+    """The "Use hastack in your own project" blocks are all executed: the Python block by the
+    `consumer_project` fixture, the pack block and the YAML program by tests/integration/test_examples.py."""
+    from tests.consumer import readme_blocks
+
+    python_block, pack_block = readme_blocks("bash")
+    assert 'pip" install' in python_block and '"$HASTACK"' in python_block
+    assert "-m hastack_policy.pack" in pack_block and "--policy-pack policy" in pack_block
+    (yaml_block,) = readme_blocks("yaml")
+    assert "<hastack clone>/provider" in yaml_block
+    assert readme_blocks("python") == [], "a Python snippet here would need a test of its own"
+
+
+def test_own_project_python_block_gives_a_venv_outside_the_repo_where_the_example_deploys_two_apps(
+    consumer_project: Any,
+) -> None:
+    """The Python block as written (a fresh venv, `pip install` of this clone), then the example it
+    copies, run under Pulumi's mocks in that venv: two HA apps."""
+    from tests.consumer import ConsumerProject
+
+    assert isinstance(consumer_project, ConsumerProject)
+    assert REPO not in consumer_project.venv.parents
+    result = consumer_project.run_under_mocks({"environment": "dev", "namespace": "shop"})
+    assert "error" not in result, result.get("trace")
+    kinds = [(r["type"], r["name"]) for r in result["resources"]]
+    for app in ("api", "web"):
+        assert ("hastack:index:HighlyAvailableApp", app) in kinds
+        assert ("kubernetes:apps/v1:Deployment", app) in kinds
+        assert ("kubernetes:policy/v1:PodDisruptionBudget", app) in kinds
+
+
+def test_a_wheel_builds_offline_with_both_import_names_and_the_pack_configs(tmp_path: Path) -> None:
+    """`pip wheel --no-deps <clone>` (the README's alternative to a path install), without the network."""
+    import subprocess
+    import sys
+    import zipfile
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--wheel-dir",
+            str(tmp_path),
+            str(REPO),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (wheel,) = tmp_path.glob("hastack-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for name in (
+        "hastack/__init__.py",
+        "hastack/py.typed",
+        "hastack/config/__init__.py",
+        "hastack_policy/__init__.py",
+        "hastack_policy/pack.py",
+        "hastack_policy/config/prod.json",
+    ):
+        assert name in names
+    metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    assert "Provides-Extra: policy" in zipfile.ZipFile(wheel).read(metadata).decode()

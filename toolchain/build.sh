@@ -6,6 +6,7 @@
 #       pulumi                          the Pulumi CLI (wrapper module toolchain/pulumi)
 #       pulumi-language-python          hastack's Python language host (same module)
 #       pulumi-language-python-exec     the program runner script shipped in sdk/v3
+#       pulumi-language-yaml            the Pulumi YAML language host (wrapper toolchain/yaml)
 #       pulumi-resource-pulumi-python   sdk/v3's launcher for Python dynamic providers
 #       pulumi-resource-kubernetes      the kubernetes provider (wrapper toolchain/kubernetes)
 #   ${HASTACK_CACHE:-$HOME/.cache/hastack}/home   PULUMI_HOME; its plugin cache gets the
@@ -13,8 +14,8 @@
 #
 # A piece already present is reused, so a second run is a fast no-op. The random and
 # tls providers cannot be built here (the Go module proxy does not serve them): the
-# script says so and goes on. It exits non-zero if the CLI, the language host or the
-# kubernetes provider cannot be built.
+# script says so and goes on. It exits non-zero if the CLI, a language host (Python,
+# YAML) or the kubernetes provider cannot be built.
 #
 # Usage: bash toolchain/build.sh      then: source toolchain/env.sh
 # Env:   HASTACK_CACHE (cache root), HASTACK_GO_PARALLEL (go build -p, default 2),
@@ -215,7 +216,8 @@ install_local_provider() { # NAME VERSION
 # hastack's local stand-in for the $1 provider plugin: see hastack_tools/standins/local_providers.py.
 : "\${HASTACK_REPO:?source toolchain/env.sh first}"
 export PYTHONPATH="\$HASTACK_REPO\${PYTHONPATH:+:\$PYTHONPATH}"
-exec "\${HASTACK_PYTHON:-\$HASTACK_REPO/.venv/bin/python}" -m hastack_tools.standins.local_providers $1
+# -P: the plugin runs in the program's folder, whose own modules must not shadow ours.
+exec "\${HASTACK_PYTHON:-\$HASTACK_REPO/.venv/bin/python}" -P -m hastack_tools.standins.local_providers $1
 LAUNCHER
     chmod 0755 "$launcher.tmp"
     mv -f "$launcher.tmp" "$launcher"
@@ -228,13 +230,13 @@ fill_plugin_cache() {
 }
 step "plugin cache (kubernetes; random $HASTACK_RANDOM_PROVIDER_VERSION and tls $HASTACK_TLS_PROVIDER_VERSION: local stand-ins, hastack_tools/standins/local_providers.py)" fill_plugin_cache
 
-# ================================================================ YAML language host (issue 10)
+# ---------------------------------------------------------------- YAML language host
 # pulumi-language-yaml from github.com/pulumi/pulumi-yaml (wrapper module toolchain/yaml, pinned
-# in its go.mod; built against the pulumi pkg/sdk versions pulumi-yaml itself requires). It lets
-# a Pulumi YAML program use hastack's component package (examples/yaml). Optional: a failed build
-# is logged with the go errors in $ROOT/optional-yaml.txt and does not fail the toolchain; a
-# stamp of go.mod/go.sum beside the binary rebuilds it when the pin changes (the toolchain key
-# does not include this module, so the other binaries are untouched).
+# in its go.mod; built against the pulumi pkg/sdk versions pulumi-yaml itself requires). It runs
+# Pulumi YAML programs, which use hastack's component package (examples/yaml, tested in
+# tests/integration). Required: a failed build fails the toolchain with the go errors. A stamp of
+# go.mod/go.sum beside the binary rebuilds it when the pin changes (the toolchain key does not
+# include this module, so the other binaries are untouched).
 HASTACK_YAML_MOD=github.com/pulumi/pulumi-yaml
 build_yaml_host() {
     local version
@@ -248,15 +250,10 @@ build_yaml_host() {
 YAML_STAMP=$(cat "$TC_DIR/yaml/go.mod" "$TC_DIR/yaml/go.sum" | sha256sum | cut -c1-16)
 if [[ -x "$BIN/pulumi-language-yaml" \
     && "$(cat "$BIN/.pulumi-language-yaml.stamp" 2>/dev/null)" == "$YAML_STAMP" ]]; then
-    progress_reuse "pulumi-language-yaml (optional)" "present ($(size_of "$BIN/pulumi-language-yaml")), reused"
+    progress_reuse "pulumi-language-yaml" "present ($(size_of "$BIN/pulumi-language-yaml")), reused"
 else
-    CURRENT="building pulumi-language-yaml"
-    if progress_step "pulumi-language-yaml (optional)" build_yaml_host; then
-        log "pulumi-language-yaml: $(size_of "$BIN/pulumi-language-yaml")"
-    else
-        rm -f "$BIN/pulumi-language-yaml.tmp"
-        log "pulumi-language-yaml: NOT built (optional; the rest of the toolchain is ready)"
-    fi
+    step "pulumi-language-yaml" build_yaml_host
+    log "pulumi-language-yaml: $(size_of "$BIN/pulumi-language-yaml")"
 fi
 
 progress_say "toolchain ready: source toolchain/env.sh"

@@ -15,7 +15,7 @@ HASTACK_TOOLCHAIN_KEY=$(hastack_toolchain_key "$_hastack_tc_dir")
 HASTACK_TOOLCHAIN_BIN="$HASTACK_CACHE/toolchain/$HASTACK_TOOLCHAIN_KEY/bin"
 export HASTACK_CACHE HASTACK_TOOLCHAIN_KEY HASTACK_TOOLCHAIN_BIN
 if [[ -x "$HASTACK_TOOLCHAIN_BIN/pulumi" && -x "$HASTACK_TOOLCHAIN_BIN/pulumi-language-python" \
-    && -x "$HASTACK_TOOLCHAIN_BIN/pulumi-resource-kubernetes" ]]; then
+    && -x "$HASTACK_TOOLCHAIN_BIN/pulumi-resource-kubernetes" && -x "$HASTACK_TOOLCHAIN_BIN/pulumi-language-yaml" ]]; then
     HASTACK_TOOLCHAIN_OK=1
 else
     HASTACK_TOOLCHAIN_OK=0

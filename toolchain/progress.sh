@@ -40,7 +40,9 @@ progress_step() {
     progress_say "$label: building (output in $PROGRESS_LOG)"
     printf '\n### %s: %s\n' "$label" "$*" >>"$PROGRESS_LOG"
     (
-        while sleep "${PROGRESS_TICK:-60}"; do
+        # the sleep must not hold our stdout/stderr: killing the ticker leaves it running, and a
+        # caller reading those pipes (tests, CI) would wait for it to end
+        while sleep "${PROGRESS_TICK:-60}" </dev/null >/dev/null 2>&1; do
             progress_say "$label: still building, $(progress_clock $((SECONDS - t0))) so far," \
                 "$(grep -c '^go: downloading' "$PROGRESS_LOG" || true) modules downloaded in all"
         done

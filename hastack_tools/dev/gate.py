@@ -2,11 +2,16 @@
 
 Runs a Pulumi Python program under Pulumi's mocks with `Pulumi.<stack>.yaml`, then evaluates the
 hastack-ha pack through the analyzer protocol the engine uses (see hastack_tools.dev.analyzer) and
-prints violations like the CLI. Exit 1 on any mandatory violation, 2 when it cannot run.
+prints violations like the CLI, then one verdict line.
 
-Policy config: `--policy-config FILE` wins; else the program's `hastack:environment` config
-(dev|staging|prod) picks policy/config/<env>.json; else prod.json, the strict one.
-Stack: `--stack` wins; else `dev` for this project and `ci` for any other program.
+Exit codes: 0 no mandatory violation; 1 mandatory violations; 2 could not evaluate (the program
+failed, a named stack has no stack file, the pack or its config failed, or resources the gate could
+not see inside in an enforcing run). Mandatory violations found in what was seen win over 2.
+
+Policy config: `--policy-config FILE` wins; else the environment (dev|staging|prod) the stack config
+(`hastack:environment`) or the program's own code (a `hastack.dev/environment` label on an object,
+or an exported `environment`) declares picks policy/config/<env>.json, the strictest when they
+disagree; else prod.json. Stack: `--stack` (its file must exist); else `dev` here, `ci` elsewhere.
 """
 
 from __future__ import annotations
@@ -14,10 +19,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import yaml
+
+from hastack.config.profiles import ENVIRONMENTS
 from hastack_tools.dev.analyzer import (
     AnalyzerError,
     Diagnostic,
@@ -27,12 +36,40 @@ from hastack_tools.dev.analyzer import (
     resolve_config,
     views_from_records,
 )
+from hastack_tools.dev.mockrun import MockRun, engine_config
+from hastack_tools.dev.program import (
+    NotAProgramError,
+    ProgramFailedError,
+    StackChoice,
+    StackFileMissingError,
+    choose_stack,
+    run_checked,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PACK = REPO_ROOT / "policy"
 ENVIRONMENT_KEY = "hastack:environment"
-OUTSIDE_STACK = "ci"
+ENVIRONMENT_LABEL = "hastack.dev/environment"
+"""A label by which a program's code declares its environment (hastack's IsolatedNamespace sets it)."""
+ENVIRONMENT_OUTPUT = "environment"
 STRICT_ENVIRONMENT = "prod"
+STRICTNESS = tuple(ENVIRONMENTS)
+"""dev < staging < prod: the profile table's order."""
+
+EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_NOT_EVALUATED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class PolicyConfigChoice:
+    """The policy config file of a run, the environment it stands for, and why it was chosen."""
+
+    path: Path
+    environment: str | None
+    reason: str
+
+    def describe(self) -> str:
+        shown = self.path.relative_to(REPO_ROOT) if self.path.is_relative_to(REPO_ROOT) else self.path
+        return f"policy config {shown} ({self.reason})"
 
 
 @dataclass
@@ -41,12 +78,18 @@ class GateResult:
 
     pack: str
     version: str
-    stack: str
-    config_path: Path
+    stack: StackChoice
+    policy_config: PolicyConfigChoice
     resources: int
     diagnostics: list[Diagnostic]
     remediation: dict[str, str]
     evaluation_seconds: float
+    not_evaluated: list[str] = field(default_factory=list)
+    enforcing: bool = True
+
+    @property
+    def config_path(self) -> Path:
+        return self.policy_config.path
 
     @property
     def mandatory(self) -> list[Diagnostic]:
@@ -54,36 +97,83 @@ class GateResult:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.mandatory else 0
+        if self.mandatory:
+            return EXIT_VIOLATIONS
+        return EXIT_NOT_EVALUATED if self.not_evaluated and self.enforcing else EXIT_CLEAN
 
     @property
     def policy_ids(self) -> set[str]:
         return {d.policy for d in self.diagnostics}
 
 
-def default_stack(program: Path) -> str:
-    """`dev` for this repository's project, `ci` for any other program."""
-    from hastack_tools.dev.mockrun import read_project
+def declared_environments(
+    program_config: Mapping[str, str], stack: StackChoice, run: MockRun | None
+) -> dict[str, list[str]]:
+    """Every environment the stack config or the program's code (when run) declares, and where."""
+    found: dict[str, list[str]] = {}
+    configured = program_config.get(ENVIRONMENT_KEY, "").strip()
+    if configured:
+        stack_keys = (yaml.safe_load(stack.file.read_text()) or {}).get("config") or {} if stack.file else {}
+        source = stack.file.name if stack.file and ENVIRONMENT_KEY in stack_keys else "Pulumi.yaml"
+        found.setdefault(configured, []).append(f"{ENVIRONMENT_KEY} in {source}")
+    if run is None:
+        return found
+    exported = run.outputs.get(ENVIRONMENT_OUTPUT)
+    if isinstance(exported, str) and exported:
+        found.setdefault(exported, []).append(f"the program exports {ENVIRONMENT_OUTPUT}")
+    for resource in run.resources:
+        metadata = resource.inputs.get("metadata")
+        labels = metadata.get("labels") if isinstance(metadata, dict) else None
+        value = labels.get(ENVIRONMENT_LABEL) if isinstance(labels, dict) else None
+        if isinstance(value, str) and value:
+            kind = resource.inputs.get("kind") or resource.type.rsplit(":", 1)[-1]
+            name = metadata.get("name") if isinstance(metadata, dict) else None
+            found.setdefault(value, []).append(
+                f"label {ENVIRONMENT_LABEL} on {kind} {name or resource.name} in the program"
+            )
+    return found
 
-    return "dev" if str(read_project(program).get("name")) == "hastack" else OUTSIDE_STACK
+
+def choose_policy_config(
+    declared: Mapping[str, list[str]], explicit: Path | None, pack_dir: Path
+) -> PolicyConfigChoice:
+    """The policy config for this run (see the module docstring for the order)."""
+    if explicit is not None:
+        return PolicyConfigChoice(explicit, None, "given with --policy-config")
+    if not declared:
+        return PolicyConfigChoice(
+            pack_dir / "config" / f"{STRICT_ENVIRONMENT}.json",
+            STRICT_ENVIRONMENT,
+            f"no environment declared by {ENVIRONMENT_KEY} in the stack config, a {ENVIRONMENT_LABEL} "
+            f"label or an exported {ENVIRONMENT_OUTPUT}: the strict default",
+        )
+    unknown = sorted(env for env in declared if env not in STRICTNESS)
+    if unknown:
+        where = "; ".join(f"{env!r} from {', '.join(declared[env])}" for env in unknown)
+        raise PolicyConfigError(f"unknown environment {where}; allowed: {', '.join(STRICTNESS)}")
+    environment = max(declared, key=STRICTNESS.index)
+    reason = f"environment {environment} from {', '.join(declared[environment])}"
+    if len(declared) > 1:
+        others = "; ".join(f"{env} from {', '.join(declared[env])}" for env in declared if env != environment)
+        reason += f"; the strictest, over {others}"
+    path = pack_dir / "config" / f"{environment}.json"
+    if not path.exists():
+        raise PolicyConfigError(f"{reason}, but {path} does not exist")
+    return PolicyConfigChoice(path, environment, reason)
+
+
+def default_stack(program: Path) -> str:
+    """`dev` for this repository's project, `ci` for any other program (hastack_tools.ops.engine)."""
+    return choose_stack(program, None).name
 
 
 def choose_config(program: Path, stack: str, explicit: Path | None, pack_dir: Path) -> Path:
-    """The policy config file for this run (see the module docstring for the order)."""
-    from hastack_tools.dev.mockrun import engine_config
-
-    if explicit is not None:
-        return explicit
+    """The policy config the stack config alone declares, for the real engine (which runs the
+    program itself, so its code is not seen here)."""
     config, _ = engine_config(program, stack)
-    environment = config.get(ENVIRONMENT_KEY, "").strip()
-    if environment:
-        candidate = pack_dir / "config" / f"{environment}.json"
-        if not candidate.exists():
-            raise PolicyConfigError(
-                f"Pulumi.{stack}.yaml: {ENVIRONMENT_KEY} is {environment!r} but {candidate} does not exist"
-            )
-        return candidate
-    return pack_dir / "config" / f"{STRICT_ENVIRONMENT}.json"
+    file = program / f"Pulumi.{stack}.yaml"
+    choice = StackChoice(stack, file if file.exists() else None, "asked for")
+    return choose_policy_config(declared_environments(config, choice, None), explicit, pack_dir).path
 
 
 def run_gate(
@@ -93,39 +183,74 @@ def run_gate(
     policy_config: Path | None = None,
     pack_dir: Path = DEFAULT_PACK,
     preview: bool = False,
+    enforcing: bool = True,
 ) -> GateResult:
-    """Runs the program under mocks and the pack over what it registered."""
-    from hastack_tools.dev.mockrun import engine_config, run_program
+    """Runs the program under mocks and the pack over what it registered.
 
+    Raises NotAProgramError, StackFileMissingError, ProgramFailedError, PolicyConfigError or
+    AnalyzerError when it cannot evaluate (the CLI exits 2 on each, naming the case).
+    """
     program = program.resolve()
-    stack = stack or default_stack(program)
-    config_path = choose_config(program, stack, policy_config, pack_dir)
-    run = run_program(program, stack, preview=preview)
+    choice = choose_stack(program, stack)
+    run = run_checked(program, choice, preview=preview)
+    config, secret_keys = engine_config(program, choice.name)
+    chosen = choose_policy_config(declared_environments(config, choice, run), policy_config, pack_dir)
     views = views_from_records(run.resources)
-    config, secret_keys = engine_config(program, stack)
     with PolicyPackProcess(
-        pack_dir, project=run.project, stack=stack, dry_run=preview, config=config, secret_keys=secret_keys
+        pack_dir,
+        project=run.project,
+        stack=choice.name,
+        dry_run=preview,
+        config=config,
+        secret_keys=secret_keys,
     ) as pack:
         info = pack.info()
         pack.configure_stack()
-        pack.configure(resolve_config(info, load_config_file(config_path), str(config_path)))
+        pack.configure(resolve_config(info, load_config_file(chosen.path), str(chosen.path)))
         started = time.perf_counter()
         diagnostics = pack.analyze(views)
         elapsed = time.perf_counter() - started
     return GateResult(
         pack=info.name,
         version=info.version,
-        stack=stack,
-        config_path=config_path,
+        stack=choice,
+        policy_config=chosen,
         resources=len(views),
         diagnostics=diagnostics,
         remediation={p.name: p.remediation for p in info.policies},
         evaluation_seconds=elapsed,
+        not_evaluated=list(run.not_evaluated),
+        enforcing=enforcing,
     )
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def verdict(result: GateResult) -> str:
+    """The last line: what the gate concluded, worded as a verdict, never as pass/fail."""
+    advisory = sum(1 for d in result.diagnostics if d.level == "advisory")
+    seen = f"{_count(result.resources, 'resource')} of stack {result.stack.name}"
+    found = (
+        f"{_count(len(result.mandatory), 'mandatory violation')}"
+        if result.mandatory
+        else "no mandatory violation"
+    )
+    text = (
+        f"{result.pack}: {found}, {advisory} advisory, over {seen} "
+        f"(v{result.version}, evaluated in {result.evaluation_seconds:.2f}s)"
+    )
+    if result.exit_code == EXIT_NOT_EVALUATED:
+        text = (
+            f"could not evaluate: {_count(len(result.not_evaluated), 'resource')} not evaluated "
+            f"(their contents were not visible to the gate); {text}"
+        )
+    return text
+
+
 def render(result: GateResult, *, show_remediation: bool = True) -> str:
-    """CLI-like text: violations grouped per resource (mandatory first), then a summary line."""
+    """CLI-like text: violations grouped per resource (mandatory first), the choices made, a verdict."""
     lines: list[str] = []
     by_urn: dict[str, list[Diagnostic]] = {}
     for diagnostic in result.diagnostics:
@@ -142,33 +267,51 @@ def render(result: GateResult, *, show_remediation: bool = True) -> str:
             if show_remediation and result.remediation.get(d.policy):
                 severity = f"severity {d.severity}; " if d.severity else ""
                 lines.append(f"        {severity}fix: {result.remediation[d.policy]}")
-    advisory = sum(1 for d in result.diagnostics if d.level == "advisory")
-    verdict = "FAILED" if result.exit_code else "passed"
-    lines.append(
-        f"Policy gate {verdict}: {len(result.mandatory)} mandatory and {advisory} advisory violation(s) "
-        f"from {result.pack} v{result.version} over {result.resources} resources of stack {result.stack} "
-        f"(config {result.config_path.name}, evaluated in {result.evaluation_seconds:.2f}s)"
-    )
+    if result.not_evaluated:
+        consequence = "fails this enforcing run" if result.enforcing else "allowed by --allow-not-evaluated"
+        lines.append(f"not evaluated ({consequence}):")
+        lines.extend(f"    {name}" for name in result.not_evaluated)
+    lines.append(f"{result.stack.describe()}; {result.policy_config.describe()}")
+    lines.append(verdict(result))
     return "\n".join(lines)
+
+
+CASES: tuple[tuple[type[BaseException], str], ...] = (
+    (NotAProgramError, "not a Pulumi program"),
+    (StackFileMissingError, "no such stack"),
+    (ProgramFailedError, "the program failed"),
+    (PolicyConfigError, "bad policy config"),
+    (AnalyzerError, "the policy pack failed"),
+)
+"""The ways a run cannot be evaluated, as the message names them."""
+
+
+def failure_message(error: BaseException) -> str:
+    """`could not evaluate: <case>: <error>` for each case; an error of the gate itself says so."""
+    for kind, case in CASES:
+        if isinstance(error, kind):
+            return f"could not evaluate: {case}: {error}"
+    return f"could not evaluate: internal error of the gate: {type(error).__name__}: {error} (-v: traceback)"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m hastack_tools.dev.gate",
         description=(
-            "Offline policy gate: the program under mocks, the hastack-ha pack over the analyzer protocol."
+            "Offline policy gate: the program under mocks, the hastack-ha pack over the analyzer protocol. "
+            "Exit 0: no mandatory violation; 1: mandatory violations; 2: could not evaluate."
         ),
     )
     parser.add_argument(
         "--program", type=Path, default=Path("."), help="Pulumi Python program dir (default: .)"
     )
     parser.add_argument(
-        "--stack", help="stack whose Pulumi.<stack>.yaml to use (default: dev here, ci elsewhere)"
+        "--stack", help="stack whose Pulumi.<stack>.yaml to use; must exist (default: dev here, ci elsewhere)"
     )
     parser.add_argument(
         "--policy-config",
         type=Path,
-        help="policy config JSON (default: policy/config/<hastack:environment>.json, else prod.json)",
+        help="policy config JSON (default: policy/config/<declared environment>.json, else prod.json)",
     )
     parser.add_argument(
         "--policy-pack", type=Path, default=DEFAULT_PACK, help="policy pack dir (default: policy/)"
@@ -176,7 +319,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--preview", action="store_true", help="run as a preview (dry run; unknowns possible)"
     )
+    parser.add_argument(
+        "--allow-not-evaluated",
+        action="store_true",
+        help="list resources the gate could not see inside without exiting 2 for them (not enforcing)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no remediation lines")
+    parser.add_argument("-v", "--verbose", action="store_true", help="tracebacks of failures")
     return parser.parse_args(argv)
 
 
@@ -189,12 +338,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             policy_config=args.policy_config,
             pack_dir=args.policy_pack,
             preview=args.preview,
+            enforcing=not args.allow_not_evaluated,
         )
-    except (AnalyzerError, PolicyConfigError, FileNotFoundError, ValueError) as error:
-        print(f"policy gate: {error}", file=sys.stderr)
-        return 2
+    except Exception as error:  # every failure is a "could not evaluate" (2), never a verdict (1)
+        if args.verbose:
+            _print_traceback(error)
+        print(failure_message(error), file=sys.stderr)
+        return EXIT_NOT_EVALUATED
     print(render(result, show_remediation=not args.quiet))
     return result.exit_code
+
+
+def _print_traceback(error: BaseException) -> None:
+    import traceback
+
+    text: Any = error.traceback_text() if isinstance(error, ProgramFailedError) else traceback.format_exc()
+    print(text, file=sys.stderr, end="")
 
 
 if __name__ == "__main__":

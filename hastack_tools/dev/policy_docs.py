@@ -48,19 +48,60 @@ The offline gate (`python -m hastack_tools.dev.gate --program <dir> [--stack <s>
 runs the program under Pulumi's mocks with `Pulumi.<stack>.yaml`, starts this pack exactly as the
 engine does (`python -u -m pulumi.policy <engine> policy/`) and asks it over the analyzer gRPC
 protocol (GetAnalyzerInfo, Configure, Analyze per resource, AnalyzeStack). It prints violations like
-the CLI, `[mandatory] {name} v{version} <rule>: <message> (<urn>)`, grouped per resource, with a
-summary line, and exits 1 on any mandatory violation (2 when it cannot run at all).
+the CLI, `[mandatory] {name} v{version} <rule>: <message> (<urn>)`, grouped per resource, then the
+stack and policy config it used and why, then a verdict line (`{name}: 3 mandatory violations, …`).
 
-**Which config.** `--policy-config` wins. Otherwise the stack's `hastack:environment`
-(dev | staging | prod) picks `policy/config/<environment>.json`; any program may set that key in its
-stack file. Without it (an outside program) the gate uses `prod.json`, the strict one. The stack
-defaults to `dev` for this project and `ci` for any other program.
+**Exit codes** (the same through `make policy`):
+
+| code | meaning | last line |
+| --- | --- | --- |
+| 0 | no mandatory violation (advisories may be printed) | `{name}: no mandatory violation, …` |
+| 1 | mandatory violations | `{name}: N mandatory violations, …` |
+| 2 | could not evaluate (below) | `could not evaluate: <case>: <error>` |
+
+Could not evaluate (2): the program failed (an import error, an exception, a missing config key: its
+own error message and where it was raised; `-v` adds the traceback); `--stack` names no stack file
+(the message lists the stacks there); not a Pulumi program; a bad policy config; the pack failed; or,
+in an enforcing run, resources the gate could not see inside (listed by name;
+`--allow-not-evaluated` lists them without failing).
+
+Mandatory violations found in what the gate could see give 1 even when some resources were not seen.
+
+**Which stack.** `--stack` (`STACK=`) names a stack whose `Pulumi.<stack>.yaml` must exist. Without it
+the stack is `dev` for this project and `ci` for any other program (its `Pulumi.ci.yaml` if there is
+one, else the project's config only, which the gate says).
+
+**Which config.** `--policy-config` wins. Otherwise the environment (dev | staging | prod) picks
+`policy/config/<environment>.json`, from the stack config's `hastack:environment` or from the
+program's code: a `hastack.dev/environment` label on any object it registers (hastack's
+`IsolatedNamespace` labels its namespace so) or an exported `environment`. When several disagree the
+strictest wins and the gate names the others. With none (an outside program) the gate uses
+`prod.json`, the strict one. The choice and its reason are printed before the verdict.
 
 **TLS secrets made outside the stack.** `ingress-tls-coverage` accepts a TLS secret when the stack
 creates it (a Secret, or a cert-manager Certificate with that `secretName`), when the Ingress carries
 a `cert-manager.io/cluster-issuer` or `cert-manager.io/issuer` annotation (cert-manager creates it),
 when the Ingress lists it in the annotation `hastack.io/external-tls-secrets: "<name>[,<name>]"`,
-or when the rule's `externalSecrets` config lists it (`"name"` or `"namespace/name"`).
+or when the rule's `externalSecrets` config lists it (`"name"` or `"namespace/name"`). A `spec.tls`
+entry without `secretName` is accepted for the ingress classes (`spec.ingressClassName` or the
+`kubernetes.io/ingress.class` annotation) listed in `tlsWithoutSecretClasses`: controllers that
+supply the certificate themselves, e.g. `alb` (ACM certificates found by the entry's hosts) or a
+controller started with a default certificate. An Ingress that names its certificate in an annotation
+listed in `certificateAnnotations` (by default AWS `alb.ingress.kubernetes.io/certificate-arn`, GKE
+`networking.gke.io/pre-shared-cert` and `networking.gke.io/managed-certificates`) needs no `spec.tls`.
+Set both per environment in `policy/config/<env>.json`.
+
+**Single writers.** A Deployment whose pods write to a ReadWriteOnce claim cannot roll out with
+RollingUpdate (the new pod waits for the volume the old one holds) nor run replicas on other nodes.
+`rwo-volume-rollout` flags both and offers the fixes that keep such an app working: a StatefulSet with
+`volumeClaimTemplates`, or a single writer: `strategy: Recreate`, one replica, and the annotation
+`hastack.dev/single-writer: "<why>"` (its `singleWriter` setting: `allow` in dev, `annotated` — the
+annotation is required — in staging and prod, or `forbid`). Single writers (declared, or Recreate on a
+claim) are not told to run more replicas, to spread, or to use RollingUpdate by the other rules. An
+`ExternalName` Service (a DNS alias such as a managed database) exposes no pod: `service-type-allowed`
+judges it by `allowExternalName` only, and an Ingress backend's `port.number` needs no matching port on it
+(the controller uses that number). A numeric `targetPort` reaches the pod's port whether or not a
+container declares it; only pods that declare ports are checked against it.
 
 ## Rules
 
@@ -101,7 +142,7 @@ def generate() -> str:
         )
         out.append(f"- remediation: {rule.remediation}\n")
         check = rule.resource_check or rule.stack_check
-        doc = (check.__doc__ or "").strip() if check else ""
+        doc = " ".join((check.__doc__ or "").split()) if check else ""
         if doc:
             out.append(f"- why: {doc}\n")
         if rule.config:

@@ -16,7 +16,14 @@ from typing import Any
 
 import yaml
 
-from hastack_tools.dev.mockrun import MockRun, RecordedResource, run_program, strip_secrets
+from hastack_tools.dev.mockrun import MockRun, RecordedResource, strip_secrets
+from hastack_tools.dev.program import (
+    NotAProgramError,
+    ProgramFailedError,
+    StackFileMissingError,
+    choose_stack,
+    run_checked,
+)
 
 REDACTED = "<redacted>"
 REDACTED_B64 = base64.b64encode(REDACTED.encode()).decode()
@@ -135,19 +142,26 @@ def write(run: MockRun, out: Path) -> tuple[list[Path], int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--stack", default="dev")
+    parser.add_argument(
+        "--stack", help="stack whose Pulumi.<stack>.yaml to use; must exist (default: dev here, ci elsewhere)"
+    )
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--program", type=Path, default=Path("."))
+    parser.add_argument(
+        "--program", type=Path, default=Path("."), help="Pulumi Python program dir (default: .)"
+    )
     args = parser.parse_args(argv)
-    from hastack.config import ConfigError
-
+    program = args.program.resolve()
     try:
-        run = run_program(args.program, args.stack)
-    except ConfigError as error:
-        print(error, file=sys.stderr)
+        stack = choose_stack(program, args.stack)
+        run = run_checked(program, stack)
+    except (NotAProgramError, StackFileMissingError, ProgramFailedError) as error:
+        print(f"render: {error}", file=sys.stderr)
         return 2
     files, count = write(run, args.out)
-    print(f"rendered {count} manifests of stack {args.stack} into {len(files) - 1} files under {args.out}")
+    print(
+        f"rendered {count} manifests of {program.name}, {stack.describe()}, "
+        f"into {len(files) - 1} files under {args.out}"
+    )
     return 0
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
-from . import ha, security, stack, traffic
+from . import ha, security, stack, traffic, volumes
 from .base import PACK_NAME, K8sObject, Rule
 
 PACK_VERSION = "1"
 """Must match `version` in PulumiPolicy.yaml (the CLI reports that one)."""
 
-RULES: tuple[Rule, ...] = (*ha.RULES, *security.RULES, *stack.RULES, *traffic.RULES)
+RULES: tuple[Rule, ...] = (*ha.RULES, *security.RULES, *stack.RULES, *traffic.RULES, *volumes.RULES)
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 
 

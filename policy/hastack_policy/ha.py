@@ -11,11 +11,13 @@ from .k8s import (
     WORKLOAD_KINDS,
     container_name,
     containers,
+    declared_single_writer,
     is_kind,
     is_workload,
     pod_template,
     scaled,
     selector_matches,
+    single_writer_shape,
 )
 
 LONG_RUNNING_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Pod"})
@@ -111,8 +113,12 @@ def check_probe_ports_exist(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[
 
 
 def check_rolling_update(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
-    """A rollout must never take serving capacity below the replica count."""
-    if not is_kind(obj, "Deployment", "apps"):
+    """A rollout must never take serving capacity below the replica count.
+
+    A single writer (one pod writing to a claim, or declared so) is judged by rwo-volume-rollout:
+    RollingUpdate would hang its rollout on a ReadWriteOnce volume.
+    """
+    if not is_kind(obj, "Deployment", "apps") or single_writer_shape(obj) or declared_single_writer(obj):
         return
     strategy = as_dict(obj.spec.get("strategy"))
     kind = known(strategy.get("type")) or "RollingUpdate"
@@ -179,8 +185,11 @@ def _spread_keys(spec: Mapping[str, Any], labels: Mapping[str, Any]) -> tuple[se
 
 
 def check_spread(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
-    """Replicas on one node or zone fail together: spread them over the failure domains."""
+    """Replicas on one node or zone fail together: spread them over the failure domains (single
+    writers run one pod: nothing to spread)."""
     if not (is_workload(obj) and obj.kind in REPLICATED_KINDS):
+        return
+    if declared_single_writer(obj) or single_writer_shape(obj):
         return
     count = as_int(obj.spec.get("replicas")) if "replicas" in obj.spec else None
     if count is not None and count < 2:

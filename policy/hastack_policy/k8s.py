@@ -326,3 +326,74 @@ def port_resolves(port: Any, ports: Sequence[Mapping[str, Any]]) -> bool | None:
         return any(p.get("name") == port for p in ports)
     number = as_int(port)
     return any(as_int(p.get("containerPort")) == number for p in ports)
+
+
+# ---- volumes and single writers ----------------------------------------------------------------
+
+SINGLE_WRITER_ANNOTATION = "hastack.dev/single-writer"
+"""Workload annotation declaring it a single writer of its volume (value: why); see rwo-volume-rollout."""
+SINGLE_NODE_MODES = frozenset({"ReadWriteOnce", "ReadWriteOncePod"})
+"""Access modes that let only one node (or pod) mount the volume."""
+
+
+def writable_claims(pod_spec: Mapping[str, Any]) -> list[str]:
+    """Claim names of the pod's persistentVolumeClaim volumes that are not mounted read-only."""
+    names: list[str] = []
+    for volume in as_list(pod_spec.get("volumes")):
+        claim = as_dict(volume.get("persistentVolumeClaim")) if isinstance(volume, dict) else {}
+        if claim and not known(claim.get("readOnly")):
+            names.append(str(known(claim.get("claimName"))))
+    return names
+
+
+def declared_single_writer(obj: K8sObject) -> str | None:
+    """The reason given in the single-writer annotation, or None when the workload declares none."""
+    value = known(as_dict(obj.metadata.get("annotations")).get(SINGLE_WRITER_ANNOTATION))
+    reason = str(value).strip() if value is not None else ""
+    return reason or None
+
+
+def rollout_strategy(obj: K8sObject) -> str:
+    """A Deployment's spec.strategy.type (RollingUpdate when unset, as the API server defaults it)."""
+    return str(known(dig(obj.spec, "strategy", "type")) or "RollingUpdate")
+
+
+def recreates_with_claim(obj: K8sObject) -> bool:
+    """A Deployment that stops its pods before starting new ones and writes to a claim: a single
+    writer in shape, whose strategy rwo-volume-rollout judges (with the claim's access modes)."""
+    if not is_kind(obj, "Deployment", "apps") or rollout_strategy(obj) != "Recreate":
+        return False
+    _, spec = pod_template(obj)
+    return bool(writable_claims(spec))
+
+
+def single_writer_shape(obj: K8sObject) -> bool:
+    """A workload whose pods write to a claim and that runs one pod (Recreate, or at most one replica
+    set): a single writer in shape. Rules that cannot see the claim's access modes leave it to
+    rwo-volume-rollout, since more replicas or a RollingUpdate may hang it on a ReadWriteOnce volume."""
+    if obj.kind not in REPLICATED_KINDS or not is_workload(obj):
+        return False
+    _, spec = pod_template(obj)
+    if not writable_claims(spec):
+        return False
+    count = as_int(obj.spec.get("replicas")) if "replicas" in obj.spec else None
+    return recreates_with_claim(obj) or count is None or count <= 1
+
+
+def single_node_claims(index: StackIndex) -> dict[tuple[str, str], bool | None]:
+    """(namespace, name) → whether each claim of the stack mounts on one node only (None: unknown)."""
+    found: dict[tuple[str, str], bool | None] = {}
+    for claim in index.of_kind("PersistentVolumeClaim", ""):
+        try:
+            modes = {str(m) for m in as_list(claim.spec.get("accessModes"))}
+            found[(claim.namespace, claim.obj_name)] = modes <= SINGLE_NODE_MODES if modes else None
+        except UnknownValueError:
+            continue
+    return found
+
+
+def mounted_single_node_claims(
+    workload: Workload, claims: Mapping[tuple[str, str], bool | None]
+) -> list[str]:
+    """The writable claims of a workload's pods that the stack declares ReadWriteOnce(Pod)."""
+    return [name for name in writable_claims(workload.pod_spec) if claims.get((workload.namespace, name))]

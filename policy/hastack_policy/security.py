@@ -181,11 +181,21 @@ def check_no_host_access(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str
 
 
 def check_service_type(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
-    """NodePort and LoadBalancer Services bypass the Ingress (TLS, rate limits)."""
+    """NodePort and LoadBalancer Services bypass the Ingress (TLS, rate limits). An ExternalName
+    Service is a DNS alias for something outside the cluster (a managed database): it exposes no
+    pod, so it is judged by allowExternalName alone."""
     if not is_kind(obj, "Service", ""):
         return
     service_type = known(obj.spec.get("type")) or "ClusterIP"
     allowed = [str(t) for t in cfg["allowedTypes"]]
+    if service_type == "ExternalName":
+        if not (cfg.get("allowExternalName") or service_type in allowed):
+            yield (
+                f"{obj.display()} is an ExternalName alias of {known(obj.spec.get('externalName'))}, "
+                "which this environment does not allow (allowExternalName: false): call that host by its "
+                "own DNS name, or set allowExternalName: true"
+            )
+        return
     if service_type not in allowed:
         yield (
             f"{obj.display()} spec.type is {service_type}; allowed: {', '.join(allowed)}: "
@@ -334,7 +344,9 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="service-type-allowed",
-        description="Services are not NodePort or LoadBalancer unless allowed.",
+        description=(
+            "Services are not NodePort or LoadBalancer unless allowed (ExternalName aliases expose no pod)."
+        ),
         severity="high",
         remediation="Use type ClusterIP and expose through the Ingress; allow other types in policy config.",
         category="security",
@@ -348,7 +360,12 @@ RULES: tuple[Rule, ...] = (
                 },
                 "default": ["ClusterIP"],
                 "description": "Service types allowed",
-            }
+            },
+            "allowExternalName": {
+                "type": "boolean",
+                "default": True,
+                "description": "allow ExternalName Services (DNS aliases of outside hosts, no pod exposed)",
+            },
         },
         resource_check=check_service_type,
         kinds=frozenset({"Service"}),

@@ -20,18 +20,23 @@ from .base import (
 )
 from .k8s import (
     REPLICATED_KINDS,
+    SINGLE_WRITER_ANNOTATION,
     WORKLOAD_KINDS,
     StackIndex,
     Workload,
     build_index,
     container_ports,
     containers,
+    declared_single_writer,
     equality_selector,
     hpa_target,
+    mounted_single_node_claims,
     port_resolves,
+    recreates_with_claim,
     scaled,
     selected_workloads,
     selector_matches,
+    single_node_claims,
 )
 
 Finding = tuple[str, str]
@@ -54,31 +59,46 @@ def _workload_display(workload: Workload) -> str:
 
 
 def check_min_replicas(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[Finding]:
-    """One replica is a single point of failure; the HPA floor counts when an HPA owns the count."""
+    """One replica is a single point of failure; the HPA floor counts when an HPA owns the count.
+
+    Single writers (declared, Recreate on a claim, or writing a ReadWriteOnce claim) are judged by
+    rwo-volume-rollout instead: more replicas would break them.
+    """
     index = build_index(objs)
     needed = int(cfg["minReplicas"])
+    claims = single_node_claims(index)
 
     def check(workload: Workload) -> Iterator[Finding]:
         if (
             workload.obj.kind not in REPLICATED_KINDS
             or workload.hpa is not None
             or index.maybe_hpa_owned(workload)
+            or declared_single_writer(workload.obj)
+            or recreates_with_claim(workload.obj)
+            or mounted_single_node_claims(workload, claims)
         ):
             return
+        own_volumes = bool(as_list(workload.obj.spec.get("volumeClaimTemplates")))
+        hint = (
+            f"; if the app cannot replicate its data, declare it a single writer with annotation "
+            f"{SINGLE_WRITER_ANNOTATION}: '<why>'"
+            if own_volumes
+            else ""
+        )
         if workload.replicas is None:
             yield (
                 workload.obj.urn,
                 f"{_workload_display(workload)} spec.replicas is unset (defaults to 1) and no HPA "
                 "targets it; "
                 f"at least {needed} needed: set spec.replicas: {needed} or add an HPA with "
-                f"minReplicas >= {needed}",
+                f"minReplicas >= {needed}{hint}",
             )
         elif workload.replicas < needed:
             yield (
                 workload.obj.urn,
                 f"{_workload_display(workload)} spec.replicas is {workload.replicas}; at least "
                 f"{needed} needed: "
-                f"set spec.replicas: {needed}",
+                f"set spec.replicas: {needed}{hint}",
             )
 
     yield from _each(index.workloads, check)
@@ -278,7 +298,11 @@ def check_hpa_requests(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Ite
 
 
 def check_service_targets(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[Finding]:
-    """A Service that selects no pods, or whose targetPort resolves in none, routes traffic nowhere."""
+    """A Service that selects no pods, or whose targetPort resolves in none, routes traffic nowhere.
+
+    A named targetPort must be declared by the pods; a number is judged only against pods that
+    declare ports (an undeclared port is still reachable, so pods declaring none are not judged).
+    """
     index = build_index(objs)
 
     def check(service: K8sObject) -> Iterator[Finding]:
@@ -306,6 +330,8 @@ def check_service_targets(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> 
                 target = known(port.get("port"))
             for workload in matched:
                 ports = container_ports(workload.pod_spec)
+                if not isinstance(target, str) and not ports:
+                    continue  # a number reaches the pod's port whether or not a container declares it
                 if port_resolves(target, ports) is False:
                     declared = ", ".join(
                         f"{p.get('name')}:{as_int(p.get('containerPort'))}"
@@ -313,13 +339,16 @@ def check_service_targets(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> 
                         else str(as_int(p.get("containerPort")))
                         for p in ports
                     )
-                    shown = f"'{target}'" if isinstance(target, str) else str(as_int(target))
+                    if isinstance(target, str):
+                        shown, fix = f"'{target}'", "a named targetPort must be declared: use one of those"
+                    else:
+                        shown = str(as_int(target))
+                        fix = "use one of those, or declare the port if the container listens on it"
                     yield (
                         service.urn,
                         f"{service.display()} port {_show(port.get('port'))} targetPort {shown} "
                         "matches no container "
-                        f"port of {_workload_display(workload)} (declared: {declared or 'none'}): "
-                        "use one of those",
+                        f"port of {_workload_display(workload)} (declared: {declared or 'none'}): {fix}",
                     )
 
     yield from _each(index.of_kind("Service", ""), check)
@@ -368,8 +397,10 @@ def check_ingress_backends(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) ->
                 continue
             ports = [as_dict(p) for p in as_list(service.spec.get("ports"))]
             number, port_name = port.get("number"), known(port.get("name"))
-            if number is not None:
-                ok = any(as_int(p.get("port")) == as_int(number) for p in ports)
+            if number is not None:  # an ExternalName alias has no ports: the backend's number is used
+                ok = known(service.spec.get("type")) == "ExternalName" or any(
+                    as_int(p.get("port")) == as_int(number) for p in ports
+                )
                 wanted = f"port.number {as_int(number)}"
             else:
                 ok = any(known(p.get("name")) == port_name for p in ports)
@@ -391,6 +422,13 @@ def check_ingress_backends(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) ->
 
 
 CERT_MANAGER_ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
+LEGACY_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
+CERTIFICATE_ANNOTATIONS = (
+    "alb.ingress.kubernetes.io/certificate-arn",
+    "networking.gke.io/pre-shared-cert",
+    "networking.gke.io/managed-certificates",
+)
+"""Annotations by which an Ingress names a certificate its (cloud) controller terminates TLS with."""
 EXTERNAL_SECRET_ANNOTATION = "hastack.io/external-tls-secrets"
 """Ingress annotation listing (comma-separated) TLS secret names managed outside the stack."""
 
@@ -413,7 +451,9 @@ def host_covered(host: str, tls_hosts: Iterable[str]) -> bool:
 def check_ingress_tls(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[Finding]:
     """Every host is served over TLS with a certificate secret the stack provides (or is told about).
 
-    A secret another Ingress of the namespace asks cert-manager for counts as provided.
+    A secret another Ingress of the namespace asks cert-manager for counts as provided. An entry
+    without secretName is valid for ingress classes that bring their own certificate (configured),
+    and an Ingress that names its certificate in a controller annotation needs no spec.tls at all.
     """
     index = build_index(objs)
     secrets: set[tuple[str, str]] = set()
@@ -437,10 +477,15 @@ def check_ingress_tls(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iter
         except UnknownValueError:
             unknown_secret = True
     external = [str(s) for s in cfg["externalSecrets"]]
+    terminating = {str(c) for c in cfg["tlsWithoutSecretClasses"]}
+    certificate_annotations = [str(a) for a in cfg["certificateAnnotations"]]
 
     def check(ingress: K8sObject) -> Iterator[Finding]:
         spec = ingress.spec
         annotations = as_dict(ingress.metadata.get("annotations"))
+        if any(known(annotations.get(a)) for a in certificate_annotations):
+            return  # the Ingress names the certificate its controller serves for every host
+        ingress_class = known(spec.get("ingressClassName")) or known(annotations.get(LEGACY_CLASS_ANNOTATION))
         cert_manager = any(annotations.get(a) for a in CERT_MANAGER_ANNOTATIONS)
         annotated = {
             s.strip()
@@ -468,10 +513,14 @@ def check_ingress_tls(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iter
                 )
         for j, entry in enumerate(tls):
             secret_name = known(entry.get("secretName"))
+            if not secret_name and ingress_class in terminating:
+                continue  # the controller supplies the certificate for the entry's hosts itself
             if not secret_name:
                 yield (
                     ingress.urn,
-                    f"{ingress.display()} spec.tls[{j}] has no secretName: name the certificate Secret",
+                    f"{ingress.display()} spec.tls[{j}] has no secretName: name the certificate Secret, or, "
+                    f"if ingress class {ingress_class or '(none)'} supplies certificates itself, list it in "
+                    "this rule's tlsWithoutSecretClasses config",
                 )
                 continue
             namespace = ingress.namespace
@@ -578,7 +627,7 @@ RULES: tuple[Rule, ...] = (
         default_enforcement="mandatory",
         config={"minReplicas": _MIN_REPLICAS_SCHEMA},
         stack_check=check_min_replicas,
-        kinds=frozenset(WORKLOAD_KINDS) | {"HorizontalPodAutoscaler"},
+        kinds=frozenset(WORKLOAD_KINDS) | {"HorizontalPodAutoscaler", "PersistentVolumeClaim"},
     ),
     Rule(
         id="pdb-coverage",
@@ -662,7 +711,26 @@ RULES: tuple[Rule, ...] = (
                 "items": {"type": "string"},
                 "default": [],
                 "description": "TLS secret names ('name' or 'namespace/name') managed outside the stack",
-            }
+            },
+            "tlsWithoutSecretClasses": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": [],
+                "description": (
+                    "ingress classes whose controller supplies the certificate itself (e.g. alb with ACM "
+                    "certificates found by host, or a controller's default certificate): their spec.tls "
+                    "entries need no secretName"
+                ),
+            },
+            "certificateAnnotations": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": list(CERTIFICATE_ANNOTATIONS),
+                "description": (
+                    "Ingress annotations naming a certificate the controller serves for every host "
+                    "(AWS ACM, GKE pre-shared or managed): an Ingress carrying one needs no spec.tls"
+                ),
+            },
         },
         stack_check=check_ingress_tls,
         kinds=frozenset({"Secret", "Certificate", "Ingress"}),

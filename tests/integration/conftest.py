@@ -13,6 +13,7 @@ import pytest
 
 from hastack_tools.ops.engine import toolchain_env
 from tests.conftest import REPO
+from tests.e2e.kube import CLUSTER_DIR, Cluster, cluster_vars
 from tests.prerequisites import build_failed, require_go
 
 BUILD_TIMEOUT_SECONDS = 60 * 60
@@ -32,6 +33,29 @@ def engine_env() -> dict[str, str]:
     if build.returncode != 0:
         build_failed("the Pulumi toolchain (toolchain/build.sh)", build.returncode, build.stderr)
     return toolchain_env()
+
+
+@pytest.fixture(scope="session")
+def local_cluster() -> Cluster:
+    """The local control plane (cluster/up.sh: built first if needed), left running for the next user.
+
+    Tests deploy into namespaces of their own, so a stack someone brought up with `make up` is
+    never touched; the control plane is shared, so it is never stopped here.
+    """
+    paths = cluster_vars()
+    cluster = Cluster(Path(paths["bin"]), Path(paths["run"]))
+    if not (cluster.bin_dir / "kube-apiserver").is_file():
+        require_go("the local control plane")
+    up = subprocess.run(
+        ["bash", str(CLUSTER_DIR / "up.sh")],
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT_SECONDS,
+        check=False,
+    )
+    if up.returncode != 0:
+        build_failed("the local control plane (cluster/up.sh)", up.returncode, up.stderr)
+    return cluster
 
 
 AWS_TEST_ENV = {

@@ -32,6 +32,7 @@ TOKENS = {
     "NetworkPolicy": "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     "Secret": "kubernetes:core/v1:Secret",
     "ConfigMap": "kubernetes:core/v1:ConfigMap",
+    "PersistentVolumeClaim": "kubernetes:core/v1:PersistentVolumeClaim",
     "Certificate": "kubernetes:cert-manager.io/v1:Certificate",
     "Gateway": "kubernetes:gateway.networking.k8s.io/v1:Gateway",
     "HTTPRoute": "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",

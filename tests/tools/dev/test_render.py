@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import base64
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hastack_tools.dev.mockrun import MockRun, RecordedResource, run_function
 from hastack_tools.dev.render import REDACTED, dump_manifests, integral, manifest, render_groups
+from hastack_tools.dev.render import main as render_main
+from tests.conftest import REPO
 
 
 def test_integral_turns_whole_floats_into_ints_and_sorts_keys() -> None:
@@ -82,3 +87,44 @@ def test_rendered_stacks_dump_to_the_same_bytes(program_run: MockRun) -> None:
     for items in render_groups(program_run).values():
         expected = yaml.safe_dump_all(items, sort_keys=False, default_flow_style=False)
         assert dump_manifests(items) == expected
+
+
+def test_make_render_renders_the_program_it_is_given(tmp_path: Path) -> None:
+    """PROGRAM= reaches the renderer: the outside program's objects, not this repository's stack."""
+    out = tmp_path / "out"
+    done = subprocess.run(
+        ["make", "--no-print-directory", "render", "PROGRAM=tests/programs/good_app", f"OUT={out}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (
+        "rendered 8 manifests of good_app, stack ci (the default; no Pulumi.ci.yaml, project config only)"
+        in (done.stdout)
+    )
+    kinds = sorted(m["kind"] for m in yaml.safe_load_all((out / "stack.yaml").read_text()))
+    assert kinds == [
+        "Deployment",
+        "HorizontalPodAutoscaler",
+        "Ingress",
+        "Namespace",
+        "NetworkPolicy",
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+        "Service",
+    ]
+
+
+def test_render_of_a_stack_without_its_file_names_the_file_and_the_stacks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    program = REPO / "tests" / "programs" / "bad_cross"
+    assert render_main(["--program", str(program), "--stack", "prod", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"render: stack 'prod' was asked for, but {program}/Pulumi.prod.yaml does not exist; "
+        f"stacks of {program}: ci\n"
+    )
+    assert not any(tmp_path.iterdir())

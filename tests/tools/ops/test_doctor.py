@@ -78,3 +78,35 @@ def test_main_exits_1_when_blocked(
     monkeypatch.setenv("HASTACK_CACHE", str(tmp_path / "cache"))
     assert doctor.main([]) == 1
     assert "NO  go" in capsys.readouterr().out
+
+
+def _toolchain_bin(tmp_path: Path, names: tuple[str, ...]) -> dict[str, str]:
+    """An environment whose cache holds a toolchain with only `names` built."""
+    env = _env(tmp_path)
+    cache = env["HASTACK_CACHE"]
+    key = doctor.bash_value(
+        f"export HASTACK_CACHE={cache}; source toolchain/versions.sh; hastack_toolchain_key toolchain"
+    )
+    bin_dir = Path(cache) / "toolchain" / key / "bin"
+    bin_dir.mkdir(parents=True)
+    for name in names:
+        (bin_dir / name).write_text("")
+    return env
+
+
+def test_a_toolchain_without_the_yaml_host_plans_only_that_build(tmp_path: Path) -> None:
+    require_go("the doctor's build plan")
+    env = _toolchain_bin(tmp_path, ("pulumi", "pulumi-language-python", "pulumi-resource-kubernetes"))
+    report = doctor.diagnose(env)
+    toolchain = next(c for c in report.checks if c.name == "toolchain")
+    assert "except pulumi-language-yaml" in toolchain.found
+    (step,) = [s for s in report.plan if "toolchain" in s or "YAML" in s]
+    assert step.startswith("build the YAML language host")
+    assert "min" in step
+
+
+def test_the_four_toolchain_binaries_need_no_build(tmp_path: Path) -> None:
+    require_go("the doctor's build plan")
+    report = doctor.diagnose(_toolchain_bin(tmp_path, doctor.TOOLCHAIN_BINARIES))
+    assert not [s for s in report.plan if "toolchain" in s or "language host" in s]
+    assert next(c for c in report.checks if c.name == "toolchain").found.endswith(": built")

@@ -1,0 +1,143 @@
+"""The program the offline tools (gate, render) run: which stack file they read, and a failing
+program told as the program's own error, so a crash never reads as a policy verdict.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from pulumi.config import ConfigMissingError
+
+from hastack_tools.dev.mockrun import MockRun, read_project, run_program
+
+THIS_PROJECT = "hastack"
+OUTSIDE_STACK = "ci"
+"""The stack an outside program is run as when none is named (its Pulumi.ci.yaml, if any)."""
+
+
+class NotAProgramError(ValueError):
+    """The folder holds no readable Pulumi project (Pulumi.yaml missing or without a name)."""
+
+
+class StackFileMissingError(ValueError):
+    """A stack was named whose Pulumi.<stack>.yaml does not exist."""
+
+
+def existing_stacks(program: Path) -> list[str]:
+    """The stacks that have a stack file in the program's folder, sorted."""
+    names = {
+        path.name.removeprefix("Pulumi.").rsplit(".", 1)[0]
+        for pattern in ("Pulumi.*.yaml", "Pulumi.*.yml")
+        for path in program.glob(pattern)
+    }
+    return sorted(names)
+
+
+def _stacks_text(program: Path) -> str:
+    stacks = existing_stacks(program)
+    return ", ".join(stacks) if stacks else "none (no Pulumi.<stack>.yaml there)"
+
+
+@dataclass(frozen=True)
+class StackChoice:
+    """The stack a run uses, the file its config comes from (None: project config only) and why."""
+
+    name: str
+    file: Path | None
+    reason: str
+
+    def describe(self) -> str:
+        source = self.file.name if self.file else f"no Pulumi.{self.name}.yaml, project config only"
+        return f"stack {self.name} ({self.reason}; {source})"
+
+
+def choose_stack(program: Path, explicit: str | None) -> StackChoice:
+    """A named stack must have its stack file; the default is `dev` here and `ci` for another program."""
+    try:
+        project = str(read_project(program)["name"])
+    except (FileNotFoundError, ValueError) as error:
+        raise NotAProgramError(str(error)) from error
+    if explicit:
+        path = program / f"Pulumi.{explicit}.yaml"
+        if not path.exists():
+            raise StackFileMissingError(
+                f"stack {explicit!r} was asked for, but {path} does not exist; "
+                f"stacks of {program}: {_stacks_text(program)}"
+            )
+        return StackChoice(explicit, path, "asked for")
+    name, reason = ("dev", "the default here") if project == THIS_PROJECT else (OUTSIDE_STACK, "the default")
+    path = program / f"Pulumi.{name}.yaml"
+    return StackChoice(name, path if path.exists() else None, reason)
+
+
+class ProgramFailedError(Exception):
+    """The program raised under mocks: its own exception message, where it was raised, and a hint."""
+
+    def __init__(self, program: Path, stack: StackChoice, error: BaseException) -> None:
+        self.error = error
+        self.where = raised_at(error, program)
+        message = " ".join(str(error).split()) or "(no message)"
+        text = f"{type(error).__name__}: {message}"
+        if self.where:
+            text += f" (raised {self.where})"
+        if isinstance(error, ConfigMissingError) and stack.file is None:
+            text += (
+                f"; stack {stack.name} has no Pulumi.{stack.name}.yaml; "
+                f"stacks of this program: {_stacks_text(program)}: name one with STACK=<stack>"
+            )
+        super().__init__(text)
+
+    def traceback_text(self) -> str:
+        """The full traceback, for `-v` only: the default message is the program's own error."""
+        return "".join(traceback.format_exception(self.error))
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error and what caused it, outermost first (the SDK wraps errors raised inside apply)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def raised_at(error: BaseException, program: Path) -> str:
+    """`at <file>:<line>` of the innermost frame in the program (through wrapped causes), plus the
+    innermost frame overall when that lies outside it (a library the program called)."""
+    root = str(program.resolve())
+    for link in reversed(_chain(error)):
+        frames = traceback.extract_tb(link.__traceback__)
+        own = [f for f in frames if f.filename.startswith(root + "/") and "site-packages" not in f.filename]
+        if own:
+            break
+    else:
+        frames = traceback.extract_tb(error.__traceback__)
+    parts = []
+    if own:
+        parts.append(f"at {Path(own[-1].filename).relative_to(root)}:{own[-1].lineno}")
+    if frames and (not own or frames[-1] is not own[-1]):
+        shown = frames[-1].filename.split("site-packages/", 1)[-1]
+        parts.append(f"in {shown}:{frames[-1].lineno}")
+    return ", ".join(parts)
+
+
+def run_checked(program: Path, stack: StackChoice, *, preview: bool = False) -> MockRun:
+    """run_program, with any exception the program raises turned into ProgramFailedError."""
+    try:
+        return run_program(program, stack.name, preview=preview)
+    except (Exception, SystemExit) as error:
+        raise ProgramFailedError(program, stack, error) from error
+
+
+__all__ = [
+    "NotAProgramError",
+    "ProgramFailedError",
+    "StackChoice",
+    "StackFileMissingError",
+    "choose_stack",
+    "existing_stacks",
+    "run_checked",
+]

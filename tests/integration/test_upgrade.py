@@ -1,0 +1,75 @@
+"""Upgrading hastack replaces nothing: a stack deployed by the last release, previewed with this
+code, shows updates at most (no replacement, no delete), through the real engine.
+
+Replacements are what an upgrade must never cause silently: a changed URN (parent, type or name
+of a resource moved without an alias) or an immutable field (a Deployment selector, a Service's
+clusterIP) would recreate live objects.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hastack_tools.ops import engine
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.integration
+
+LAST_RELEASE = "3c7929fada7bae72f80a9080ed9b1befcac38b6c"
+"""hastack 0.3.0, the last release before this one (the commit its stacks were deployed from)."""
+
+REPLACING_OPS = frozenset({"replace", "create-replacement", "delete-replaced", "delete", "discard"})
+
+
+PROGRAM_FILES = ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "components")
+"""What the release's program is made of (its tools stay out: this code runs the engine)."""
+
+
+def release_checkout(commit: str, into: Path) -> Path:
+    """The release's program at `commit` (needs the clone's history; a shallow clone is refused)."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", commit, *PROGRAM_FILES],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        pytest.fail(
+            f"cannot read release {commit} from the repository's history "
+            f"({archive.stderr.decode().strip()}); clone without --depth to run the upgrade test"
+        )
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(into, filter="data")
+    (into / ".venv").symlink_to(REPO / ".venv")  # its `virtualenv: .venv`, as engine.program_copy links
+    return into
+
+
+def preview_steps(output: str) -> list[dict[str, Any]]:
+    """The steps of `pulumi preview --json`: the first JSON document on stdout (the engine's own
+    lines, such as the stack's init, come before it)."""
+    start = 0 if output.startswith("{") else output.index("\n{") + 1
+    document, _ = json.JSONDecoder().raw_decode(output, start)
+    steps: list[dict[str, Any]] = document.get("steps", [])
+    return steps
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_preview_after_upgrading_from_the_last_release_replaces_nothing(
+    engine_env: dict[str, str], stack: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    release = release_checkout(LAST_RELEASE, tmp_path / "release")
+    # The release's own package first on the path (the venv's editable finder comes after it).
+    old_code = {"PYTHONPATH": str(release / "components")}
+    assert engine.run("up", release, stack, "render", workdir=tmp_path, env_overrides=old_code) == 0
+    capfd.readouterr()
+    assert engine.run("preview", REPO, stack, "render", ["--json"], workdir=tmp_path) == 0
+    steps = preview_steps(capfd.readouterr().out)
+    assert steps, "preview --json reported no steps"
+    replaced = [f"{s['op']} {s['urn']}" for s in steps if s["op"] in REPLACING_OPS]
+    assert replaced == [], "upgrading would replace or delete live objects:\n" + "\n".join(replaced)
