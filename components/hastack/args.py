@@ -121,6 +121,26 @@ class ShutdownArgs(TypedDict, total=False):
     terminationGracePeriodSeconds: int
 
 
+class EgressPortArgs(TypedDict):
+    port: int
+    protocol: NotRequired[str]
+
+
+EgressArgs = TypedDict(
+    "EgressArgs",
+    {
+        "cidr": NotRequired[str],
+        "except": NotRequired[list[str]],
+        "namespaceLabels": NotRequired[dict[str, str]],
+        "podLabels": NotRequired[dict[str, str]],
+        "app": NotRequired[str],
+        "ports": NotRequired[list[EgressPortArgs]],
+        "reason": NotRequired[str],
+    },
+)
+"""One egress allowance: a CIDR block, pods/namespaces by labels, or an app in `calls`; with ports."""
+
+
 class CallArgs(TypedDict):
     """Another app of the namespace that this one calls (its allowFrom names this app)."""
 
@@ -148,6 +168,11 @@ class HighlyAvailableAppArgs(TypedDict):
     allowFrom: NotRequired[list[str]]
     runAsUser: NotRequired[int]
     shutdown: NotRequired[ShutdownArgs]
+    egress: NotRequired[list[EgressArgs]]
+    secretEnv: NotRequired[dict[str, pulumi.Input[str]]]
+    """Stack secrets: each value (plain or Output) is made secret and reaches the pod only through
+    the app's Secret. A secret Output in `env` is refused: it would land in the ConfigMap."""
+    secretsAs: NotRequired[str]
     calls: NotRequired[list[CallArgs]]
     """Opens egress to these apps' ports (the stack program derives it from their allowFrom)."""
 
@@ -205,11 +230,12 @@ def _placeholder(path: Path, index: int) -> object:
 
 
 def _computed_paths(raw: Mapping[str, Any]) -> list[Path]:
-    """Where the user-computable leaves are: image, replicas, env values and ingress hosts."""
+    """Where the user-computable leaves are: image, replicas, env and secretEnv values, ingress hosts."""
     paths: list[Path] = [(key,) for key in ("image", "replicas") if key in raw]
-    env = raw.get("env")
-    if isinstance(env, Mapping):
-        paths.extend(("env", key) for key in env)
+    for key in ("env", "secretEnv"):
+        values = raw.get(key)
+        if isinstance(values, Mapping):
+            paths.extend((key, name) for name in values)
     ingress = raw.get("ingress")
     if isinstance(ingress, Mapping) and isinstance(ingress.get("hosts"), list):
         paths.extend(("ingress", "hosts", i) for i in range(len(ingress["hosts"])))
@@ -281,6 +307,24 @@ def _peer(call: Mapping[str, Any], caller: str | None) -> dict[str, Any]:
     }
 
 
+def _refuse_secret(output: pulumi.Output[Any], source: str, path: Path) -> pulumi.Output[Any]:
+    """`output`, failing the program if it is secret: an env value goes to the ConfigMap in plain text."""
+
+    async def plain_only() -> None:
+        if await output.is_secret():
+            where = "args." + ".".join(str(part) for part in path)
+            raise ArgumentError(
+                source,
+                [
+                    f"{where}: is a secret Output; pass it in secretEnv so it reaches the pod only "
+                    f"through the app's Secret, got a secret value (not shown)"
+                ],
+            )
+
+    guard: pulumi.Output[None] = pulumi.Output.from_input(plain_only())
+    return pulumi.Output.all(output, guard).apply(lambda both: both[0])
+
+
 def resolve(name: str, args: HighlyAvailableAppArgs | Mapping[str, Any]) -> ResolvedArgs:
     """Checks the plain leaves now (raising ArgumentError) and wires each computed leaf to its check."""
     given = _copy(dict(args))
@@ -318,11 +362,14 @@ def resolve(name: str, args: HighlyAvailableAppArgs | Mapping[str, Any]) -> Reso
     app = stack.apps[0]
     updates: dict[str, Any] = {}
     env: dict[str, Any] = dict(app.env)
+    secret_env: dict[str, Any] = dict(app.secret_env)
     hosts: list[Any] = list(app.ingress.hosts) if app.ingress is not None else []
     for path, value in computed.items():
         output = pulumi.Output.from_input(value).apply(leaf_check(path))
         if path[0] == "env":
-            env[str(path[1])] = output
+            env[str(path[1])] = _refuse_secret(output, f"HighlyAvailableApp({name})", path)
+        elif path[0] == "secretEnv":
+            secret_env[str(path[1])] = output
         elif path[0] == "ingress":
             hosts[int(path[2])] = output
         else:
@@ -330,6 +377,7 @@ def resolve(name: str, args: HighlyAvailableAppArgs | Mapping[str, Any]) -> Reso
     if app.ingress is not None:
         updates["ingress"] = app.ingress.model_copy(update={"hosts": hosts})
     updates["env"] = env
+    updates["secret_env"] = {key: pulumi.Output.secret(value) for key, value in secret_env.items()}
     # model_copy does not validate: the Outputs stand where the plain, already checked values were.
     return ResolvedArgs(app.model_copy(update=updates), stack, namespace)
 
@@ -339,6 +387,7 @@ def stack_args(app: AppConfig, stack: StackConfig, namespace: pulumi.Input[str])
     environment = stack.model_dump(by_alias=True, exclude={"apps", "namespace"}, exclude_none=True)
     environment["name"] = environment.pop("environment")
     values = app.model_dump(by_alias=True, exclude={"name"}, exclude_none=True)
-    calls = [{"name": peer.name, "port": peer.port} for peer in stack.apps if app.name in peer.allow_from]
+    values["allowFrom"] = [caller.name for caller in stack.callers_of(app)]
+    calls = [{"name": peer.name, "port": peer.port} for peer in stack.callees_of(app)]
     args = {**values, "environment": environment, "namespace": namespace, "calls": calls}
     return args  # type: ignore[return-value]

@@ -28,6 +28,52 @@ class RateLimit:
     connections: int | None = None
 
 
+RETRY_CONDITIONS = ("connect-failure", "gateway-error", "5xx", "reset")
+"""When a request may be retried on another backend: the connection failed, a 502/503/504, any 5xx,
+or the backend reset the connection."""
+
+
+@dataclass(frozen=True)
+class Resilience:
+    """How the proxy takes unhealthy backends out and shields clients from one failing pod.
+
+    Each field is None when not asked for; the keys are those of `apps[].ingress` in the config.
+    """
+
+    consecutive_errors: int | None = None
+    """backendHealth: errors in a row that eject a backend (passive health check, outlier detection)."""
+    ejection_seconds: int = 30
+    max_ejected_percent: int = 50
+    retry_attempts: int | None = None
+    retry_on: tuple[str, ...] = ()
+    per_try_timeout_seconds: int | None = None
+    connect_timeout_seconds: int | None = None
+    request_timeout_seconds: int | None = None
+    read_timeout_seconds: int | None = None
+
+    def requested(self) -> list[str]:
+        """The config keys (below `apps[].ingress`) this asks a controller to honour."""
+        keys = {
+            "backendHealth": self.consecutive_errors,
+            "retries": self.retry_attempts,
+            "retries.perTryTimeoutSeconds": self.per_try_timeout_seconds,
+            "timeouts.connectSeconds": self.connect_timeout_seconds,
+            "timeouts.requestSeconds": self.request_timeout_seconds,
+            "timeouts.readSeconds": self.read_timeout_seconds,
+        }
+        return [key for key, value in keys.items() if value is not None]
+
+
+RESILIENCE_WHAT = {
+    "backendHealth": "take a failing backend out of rotation by its errors (passive health check)",
+    "retries": "retry a failed request on another backend",
+    "retries.perTryTimeoutSeconds": "limit the time of each try",
+    "timeouts.connectSeconds": "limit the time to connect to a backend",
+    "timeouts.requestSeconds": "limit the time of a whole request",
+    "timeouts.readSeconds": "limit the time between two reads from a backend",
+}
+
+
 @dataclass(frozen=True)
 class Problem:
     """A setting the controller cannot honour: the config key below the app's ingress, and why."""
@@ -43,10 +89,18 @@ class Profile:
     name: str
     load_balancing: Mapping[str, Mapping[str, Any]]
     rate_limit_problems: Callable[[RateLimit], list[Problem]] = field(default=lambda _limit: [])
+    resilience_keys: frozenset[str] = frozenset()
+    """The Resilience keys (RESILIENCE_WHAT) this implementation can honour."""
 
-    def problems(self, algorithm: str, rate_limit: RateLimit | None) -> list[Problem]:
+    def problems(
+        self, algorithm: str, rate_limit: RateLimit | None, resilience: Resilience | None = None
+    ) -> list[Problem]:
         """Everything in the requested settings this implementation cannot do, with what it can."""
-        found: list[Problem] = []
+        found: list[Problem] = [
+            Problem(key, f"{self.name} cannot {RESILIENCE_WHAT[key]}; {resilience_capable(key)} can")
+            for key in (resilience.requested() if resilience is not None else [])
+            if key not in self.resilience_keys
+        ]
         if algorithm not in self.load_balancing:
             supported = ", ".join(self.load_balancing)
             found.append(
@@ -70,13 +124,18 @@ class ControllerProfile(Profile):
     rate_limit_annotations: Callable[[RateLimit], dict[str, str]]
     canary_annotations: Callable[[int], dict[str, str]] | None = None
     """Annotations that make a second Ingress a weighted canary of the first; None: no such mechanism."""
+    resilience_annotations: Callable[[Resilience], dict[str, str]] = field(default=lambda _r: {})
 
-    def ingress_annotations(self, algorithm: str, rate_limit: RateLimit | None) -> dict[str, str]:
+    def ingress_annotations(
+        self, algorithm: str, rate_limit: RateLimit | None, resilience: Resilience | None = None
+    ) -> dict[str, str]:
         """The annotations for a validated combination (call `problems` first)."""
         annotations = dict(self.redirect_annotations)
         annotations.update(self.load_balancing[algorithm])
         if rate_limit is not None:
             annotations.update(self.rate_limit_annotations(rate_limit))
+        if resilience is not None:
+            annotations.update(self.resilience_annotations(resilience))
         return annotations
 
 
@@ -114,7 +173,39 @@ def _nginx_canary(weight: int) -> dict[str, str]:
     }
 
 
+_NGINX_NEXT_UPSTREAM = {
+    "connect-failure": ("error", "timeout"),
+    "gateway-error": ("http_502", "http_503", "http_504"),
+    "5xx": ("http_500", "http_502", "http_503", "http_504"),
+    "reset": ("error",),
+}
+
+
+def _nginx_resilience(resilience: Resilience) -> dict[str, str]:
+    """proxy-next-upstream retries on the next backend (tries count the first one); timeouts in s."""
+    annotations: dict[str, str] = {}
+    if resilience.retry_attempts is not None:
+        cases = [c for condition in resilience.retry_on for c in _NGINX_NEXT_UPSTREAM[condition]]
+        annotations[_NGINX + "proxy-next-upstream"] = " ".join(dict.fromkeys(cases))
+        annotations[_NGINX + "proxy-next-upstream-tries"] = str(resilience.retry_attempts + 1)
+    for key, seconds in (
+        ("proxy-connect-timeout", resilience.connect_timeout_seconds),
+        ("proxy-read-timeout", resilience.read_timeout_seconds),
+        ("proxy-send-timeout", resilience.read_timeout_seconds),
+    ):
+        if seconds is not None:
+            annotations[_NGINX + key] = str(seconds)
+    return annotations
+
+
 _HAPROXY = "haproxy.org/"
+
+
+def _haproxy_resilience(resilience: Resilience) -> dict[str, str]:
+    """HAProxy's `timeout server` is the inactivity limit on the backend side."""
+    if resilience.read_timeout_seconds is None:
+        return {}
+    return {_HAPROXY + "timeout-server": f"{resilience.read_timeout_seconds}s"}
 
 
 def _haproxy_rate_limit(limit: RateLimit) -> dict[str, str]:
@@ -151,6 +242,8 @@ PROFILES: tuple[ControllerProfile, ...] = (
         rate_limit_annotations=_nginx_rate_limit,
         rate_limit_problems=_nginx_rate_limit_problems,
         canary_annotations=_nginx_canary,
+        resilience_keys=frozenset({"retries", "timeouts.connectSeconds", "timeouts.readSeconds"}),
+        resilience_annotations=_nginx_resilience,
     ),
     ControllerProfile(
         name="haproxy",
@@ -164,6 +257,8 @@ PROFILES: tuple[ControllerProfile, ...] = (
         redirect_annotations={_HAPROXY + "ssl-redirect": "true"},
         rate_limit_annotations=_haproxy_rate_limit,
         rate_limit_problems=_haproxy_rate_limit_problems,
+        resilience_keys=frozenset({"timeouts.readSeconds"}),
+        resilience_annotations=_haproxy_resilience,
     ),
 )
 
@@ -201,9 +296,14 @@ class GatewayProfile(Profile):
     policy_api_version: str
     policy_kind: str
     rate_limit_spec: Callable[[RateLimit], dict[str, Any]]
+    resilience_spec: Callable[[Resilience], dict[str, Any]] = field(default=lambda _r: {})
 
     def traffic_policy_spec(
-        self, algorithm: str, rate_limit: RateLimit | None, route_name: object
+        self,
+        algorithm: str,
+        rate_limit: RateLimit | None,
+        route_name: object,
+        resilience: Resilience | None = None,
     ) -> dict[str, Any]:
         """The policy spec for a validated combination (call `problems` first), attached to one route."""
         spec: dict[str, Any] = {
@@ -212,6 +312,8 @@ class GatewayProfile(Profile):
         }
         if rate_limit is not None:
             spec["rateLimit"] = self.rate_limit_spec(rate_limit)
+        if resilience is not None:
+            spec.update(self.resilience_spec(resilience))
         return spec
 
 
@@ -251,6 +353,37 @@ def _envoy_rate_limit_problems(limit: RateLimit) -> list[Problem]:
     return found
 
 
+def _envoy_resilience(resilience: Resilience) -> dict[str, Any]:
+    """Outlier detection (healthCheck.passive: 5xx answers and connection failures alike count, and
+    an ejected backend returns after the ejection time, longer each time it is ejected again),
+    retries and timeouts of the BackendTrafficPolicy."""
+    spec: dict[str, Any] = {}
+    if resilience.consecutive_errors is not None:
+        spec["healthCheck"] = {
+            "passive": {
+                "consecutive5XxErrors": resilience.consecutive_errors,
+                "baseEjectionTime": f"{resilience.ejection_seconds}s",
+                "maxEjectionPercent": resilience.max_ejected_percent,
+            }
+        }
+    if resilience.retry_attempts is not None:
+        retry: dict[str, Any] = {
+            "numRetries": resilience.retry_attempts,
+            "retryOn": {"triggers": list(resilience.retry_on)},
+        }
+        if resilience.per_try_timeout_seconds is not None:
+            retry["perRetry"] = {"timeout": f"{resilience.per_try_timeout_seconds}s"}
+        spec["retry"] = retry
+    timeout: dict[str, Any] = {}
+    if resilience.connect_timeout_seconds is not None:
+        timeout["tcp"] = {"connectTimeout": f"{resilience.connect_timeout_seconds}s"}
+    if resilience.request_timeout_seconds is not None:
+        timeout["http"] = {"requestTimeout": f"{resilience.request_timeout_seconds}s"}
+    if timeout:
+        spec["timeout"] = timeout
+    return spec
+
+
 GATEWAY_PROFILES: tuple[GatewayProfile, ...] = (
     GatewayProfile(
         name="envoy-gateway",
@@ -264,9 +397,18 @@ GATEWAY_PROFILES: tuple[GatewayProfile, ...] = (
         },
         rate_limit_spec=_envoy_rate_limit,
         rate_limit_problems=_envoy_rate_limit_problems,
+        resilience_keys=frozenset(RESILIENCE_WHAT) - {"timeouts.readSeconds"},
+        resilience_spec=_envoy_resilience,
     ),
 )
 
 GATEWAY_PROFILES_BY_NAME: dict[str, GatewayProfile] = {profile.name: profile for profile in GATEWAY_PROFILES}
 GATEWAY_IMPLEMENTATIONS = tuple(GATEWAY_PROFILES_BY_NAME)
 """Every implementation name the config accepts."""
+
+
+def resilience_capable(key: str) -> str:
+    """`ingress-nginx (class nginx), envoy-gateway (exposure: gateway)`: who can honour `key`."""
+    names = [f"{p.name} (class {', '.join(p.class_names)})" for p in PROFILES if key in p.resilience_keys]
+    names += [f"{p.name} (exposure: gateway)" for p in GATEWAY_PROFILES if key in p.resilience_keys]
+    return ", ".join(names) or "no profile"

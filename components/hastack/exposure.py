@@ -54,7 +54,7 @@ def ingress_annotations(app: AppConfig, stack_ingress: IngressConfig) -> dict[st
     assert profile is not None  # guaranteed by config validation
     limit = app.ingress.rate_limit
     rate_limit = limit.as_rate_limit() if limit is not None else None
-    return profile.ingress_annotations(app.ingress.load_balancing, rate_limit)
+    return profile.ingress_annotations(app.ingress.load_balancing, rate_limit, app.ingress.as_resilience())
 
 
 def ingress_spec(

@@ -85,12 +85,16 @@ def redirect_route_spec(app: AppConfig, gateway: GatewayConfig) -> dict[str, Any
 def traffic_policy_spec(
     app: AppConfig, gateway: GatewayConfig, route_name: pulumi.Input[str]
 ) -> dict[str, Any]:
-    """Load balancing and rate limits for the route, in the implementation's own policy resource."""
+    """Load balancing, rate limits, outlier detection, retries and timeouts for the route, in the
+    implementation's own policy resource."""
     assert app.ingress is not None
     limit = app.ingress.rate_limit
     profile = GATEWAY_PROFILES_BY_NAME[gateway.implementation]
     return profile.traffic_policy_spec(
-        app.ingress.load_balancing, limit.as_rate_limit() if limit is not None else None, route_name
+        app.ingress.load_balancing,
+        limit.as_rate_limit() if limit is not None else None,
+        route_name,
+        app.ingress.as_resilience(),
     )
 
 

@@ -7,9 +7,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from hastack.config import AppConfig, StackConfig
+from hastack.config import AppConfig, EgressConfig, StackConfig
 from hastack.controllers import GATEWAY_PROFILES_BY_NAME, profile_for
-from hastack.labels import PART_OF, app_labels, common_labels
+from hastack.labels import OPEN_EGRESS_ANNOTATION, PART_OF, app_labels, common_labels
 
 PSA_LEVEL = "restricted"
 DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
@@ -98,8 +98,36 @@ def entry_namespace(app: AppConfig, stack: StackConfig) -> str | None:
     return None
 
 
+def egress_rule(egress: EgressConfig) -> dict[str, Any] | None:
+    """One configured allowance as a NetworkPolicy egress rule (None for an app: see callees).
+
+    Labels go to matchLabels as given (exact match, nothing added): a namespace-only selector
+    allows every pod of the matching namespaces, a pod-only one pods of the app's own namespace.
+    """
+    peer: dict[str, Any]
+    if egress.cidr is not None:
+        block: dict[str, Any] = {"cidr": egress.cidr}
+        if egress.except_:
+            block["except"] = list(egress.except_)
+        peer = {"ipBlock": block}
+    elif egress.namespace_labels is not None or egress.pod_labels is not None:
+        peer = {}
+        for key, labels in (
+            ("namespaceSelector", egress.namespace_labels),
+            ("podSelector", egress.pod_labels),
+        ):
+            if labels is not None:
+                # {} as the API server stores "every namespace" (matchLabels: {} would diff forever).
+                peer[key] = {"matchLabels": dict(labels)} if labels else {}
+    else:
+        return None
+    ports = [{"protocol": p.protocol, "port": p.port} for p in egress.ports]
+    return {"to": [peer], "ports": ports}
+
+
 def network_policy_spec(app: AppConfig, stack: StackConfig) -> dict[str, Any]:
-    """Ingress from the controller (if exposed) and from allowFrom apps; egress to DNS and callees.
+    """Ingress from the controller (if exposed) and from the apps that call this one; egress to
+    DNS, to the apps this one calls, and to the configured allowances, each on its ports only.
 
     Selectors name the app only (not the instance), so a canary gets exactly the stable pods' rules.
     """
@@ -108,8 +136,7 @@ def network_policy_spec(app: AppConfig, stack: StackConfig) -> dict[str, Any]:
     source_ns = entry_namespace(app, stack)
     if source_ns is not None:
         peers.append({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": source_ns}}})
-    by_name = {a.name: a for a in stack.apps}
-    peers.extend({"podSelector": {"matchLabels": app_labels(by_name[n])}} for n in app.allow_from)
+    peers.extend({"podSelector": {"matchLabels": app_labels(caller)}} for caller in stack.callers_of(app))
     ingress_rules = [{"from": peers, "ports": port}] if peers else []
     egress_rules: list[dict[str, Any]] = [
         {
@@ -122,14 +149,14 @@ def network_policy_spec(app: AppConfig, stack: StackConfig) -> dict[str, Any]:
             "ports": DNS_PORTS,
         }
     ]
-    for callee in stack.apps:
-        if app.name in callee.allow_from:
-            egress_rules.append(
-                {
-                    "to": [{"podSelector": {"matchLabels": app_labels(callee)}}],
-                    "ports": [{"protocol": "TCP", "port": callee.port}],
-                }
-            )
+    egress_rules.extend(
+        {
+            "to": [{"podSelector": {"matchLabels": app_labels(callee)}}],
+            "ports": [{"protocol": "TCP", "port": callee.port}],
+        }
+        for callee in stack.callees_of(app)
+    )
+    egress_rules.extend(rule for rule in map(egress_rule, app.egress) if rule is not None)
     return {
         "podSelector": {"matchLabels": app_labels(app)},
         "policyTypes": ["Ingress", "Egress"],
@@ -138,12 +165,22 @@ def network_policy_spec(app: AppConfig, stack: StackConfig) -> dict[str, Any]:
     }
 
 
+def open_egress_reasons(app: AppConfig) -> str | None:
+    """The reasons given for the app's open egress allowances, for the NetworkPolicy's annotation."""
+    reasons = [e.reason for e in app.egress if e.is_open() and e.reason is not None]
+    return "; ".join(reasons) if reasons else None
+
+
 def network_policy(
     app: AppConfig, stack: StackConfig, namespace: pulumi.Input[str], parent: pulumi.Resource
 ) -> k8s.networking.v1.NetworkPolicy:
+    metadata: dict[str, Any] = {"namespace": namespace, "labels": common_labels(app)}
+    reasons = open_egress_reasons(app)
+    if reasons is not None:
+        metadata["annotations"] = {OPEN_EGRESS_ANNOTATION: reasons}
     return k8s.networking.v1.NetworkPolicy(
         app.name,
-        metadata={"namespace": namespace, "labels": common_labels(app)},
+        metadata=metadata,
         spec=network_policy_spec(app, stack),
         opts=pulumi.ResourceOptions(parent=parent),
     )

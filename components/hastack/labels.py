@@ -15,6 +15,9 @@ Track = Literal["stable", "canary"]
 PART_OF = "hastack"
 CHECKSUM_ANNOTATION = "hastack.dev/config-checksum"
 """Pod-template annotation whose change rolls the pods when env or generated secrets change."""
+OPEN_EGRESS_ANNOTATION = "hastack.dev/open-egress-reason"
+"""On a NetworkPolicy that allows egress to every address or namespace: why (the pack's
+egress-not-open rule accepts it then)."""
 
 _TAG_OR_DIGEST = re.compile(r"(?::([\w][\w.-]{0,127})|@sha256:([0-9a-f]{12}))")
 

@@ -10,7 +10,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pulumi.runtime import mocks, rpc
-from pulumi.runtime.config import CONFIG, get_config_env, set_all_config
+from pulumi.runtime.config import CONFIG, get_config_env, get_config_secret_keys_env, set_all_config
+from pulumi.runtime.config import is_config_secret as _runtime_is_secret
 from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
@@ -27,6 +28,11 @@ unwrap_secret = rpc.unwrap_rpc_secret
 def engine_config() -> dict[str, str]:
     """The running program's config as the engine passed it (`ns:key` -> string), env and runtime merged."""
     return {**get_config_env(), **CONFIG.get()}
+
+
+def is_config_secret(key: str) -> bool:
+    """Whether the engine marked config `ns:key` secret (it holds a `secure:` value, at any depth)."""
+    return _runtime_is_secret(key) or key in get_config_secret_keys_env()
 
 
 def marked_secret(value: Any) -> dict[str, Any]:

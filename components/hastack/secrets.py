@@ -1,4 +1,5 @@
-"""Generated secrets (pulumi-random, secret end to end) and the plain env ConfigMap."""
+"""The app's Secret (generated values from pulumi-random and stack secrets, secret end to end) and
+the plain env ConfigMap."""
 
 from __future__ import annotations
 
@@ -35,7 +36,10 @@ def checksum(plain: dict[str, str], secret_values: list[str]) -> str:
 
 
 def app_environment(app: AppConfig, namespace: pulumi.Input[str], parent: pulumi.Resource) -> AppEnvironment:
-    """ConfigMap for `env`; one RandomPassword per generated secret, gathered in one Secret."""
+    """ConfigMap for `env`; one RandomPassword per generated secret, gathered with the stack secrets
+    (`secretEnv`) in one Secret. The checksum covers env and the generated values only: a digest
+    of a short stack secret could be guessed; a changed one replaces the immutable Secret, whose new
+    name rolls the pods."""
     child = pulumi.ResourceOptions(parent=parent)
     metadata = {"namespace": namespace, "labels": common_labels(app)}
     config_map = k8s.core.v1.ConfigMap(
@@ -58,10 +62,11 @@ def app_environment(app: AppConfig, namespace: pulumi.Input[str], parent: pulumi
     resources.extend(passwords)
     secret_name: pulumi.Output[str] | None = None
     secret_values: pulumi.Output[list[str]] = pulumi.Output.from_input([])
-    if passwords:
-        values = {
-            key: password.result for key, password in zip(app.generated_secrets, passwords, strict=True)
-        }
+    values: dict[str, pulumi.Input[str]] = {
+        key: password.result for key, password in zip(app.generated_secrets, passwords, strict=True)
+    }
+    values.update(app.secret_env)
+    if values:
         secret = k8s.core.v1.Secret(
             app.name,
             metadata=metadata,

@@ -20,6 +20,10 @@ from hastack.labels import (
 PORT_NAME = "http"
 TMP_VOLUME = "tmp"
 TMP_SIZE_LIMIT = "64Mi"
+SECRETS_VOLUME = "secrets"
+SECRETS_MOUNT_PATH = "/var/run/secrets/hastack"
+"""With `secretsAs: files`, each key of the app's Secret is a file here, readable by the pod's group."""
+SECRETS_FILE_MODE = 0o440
 STARTUP_BUDGET_SECONDS = 150
 """How long a slow start may take before the startup probe gives up and the pod restarts."""
 
@@ -104,11 +108,23 @@ def pod_security_context(app: AppConfig) -> dict[str, Any]:
     }
 
 
+def secrets_as_files(app: AppConfig, rules: EnvironmentRules) -> bool:
+    """The app's choice, else the environment's default (files in prod: env variables leak into
+    crash dumps and child processes, checkov CKV_K8S_35)."""
+    return app.secrets_as == "files" if app.secrets_as is not None else rules.secrets_as_files
+
+
 def container(
-    app: AppConfig, config_map_name: pulumi.Input[str], secret_name: pulumi.Input[str] | None
+    app: AppConfig,
+    config_map_name: pulumi.Input[str],
+    secret_name: pulumi.Input[str] | None,
+    secret_files: bool = False,
 ) -> dict[str, Any]:
     env_from: list[dict[str, Any]] = [{"configMapRef": {"name": config_map_name}}]
-    if secret_name is not None:
+    mounts: list[dict[str, Any]] = [{"name": TMP_VOLUME, "mountPath": "/tmp"}]
+    if secret_name is not None and secret_files:
+        mounts.append({"name": SECRETS_VOLUME, "mountPath": SECRETS_MOUNT_PATH, "readOnly": True})
+    elif secret_name is not None:
         env_from.append({"secretRef": {"name": secret_name}})
     return {
         "name": app.name,
@@ -127,7 +143,7 @@ def container(
         if app.shutdown.pre_stop_seconds > 0
         else None,
         "securityContext": container_security_context(),
-        "volumeMounts": [{"name": TMP_VOLUME, "mountPath": "/tmp"}],
+        "volumeMounts": mounts,
     }
 
 
@@ -145,7 +161,13 @@ def deployment_spec(
 
     A canary gets the very same spec (probes, security, spread, rollout) under its own selector.
     """
-    main = {k: v for k, v in container(app, config_map_name, secret_name).items() if v is not None}
+    files = secret_name is not None and secrets_as_files(app, rules)
+    main = {k: v for k, v in container(app, config_map_name, secret_name, files).items() if v is not None}
+    volumes: list[dict[str, Any]] = [{"name": TMP_VOLUME, "emptyDir": {"sizeLimit": TMP_SIZE_LIMIT}}]
+    if files:
+        volumes.append(
+            {"name": SECRETS_VOLUME, "secret": {"secretName": secret_name, "defaultMode": SECRETS_FILE_MODE}}
+        )
     spec: dict[str, Any] = {
         "selector": {"matchLabels": selector_labels(app, track)},
         "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "25%"}},
@@ -165,7 +187,7 @@ def deployment_spec(
                 "terminationGracePeriodSeconds": app.shutdown.termination_grace_period_seconds,
                 "topologySpreadConstraints": topology_spread(app, rules, track),
                 "containers": [main],
-                "volumes": [{"name": TMP_VOLUME, "emptyDir": {"sizeLimit": TMP_SIZE_LIMIT}}],
+                "volumes": volumes,
             },
         },
     }

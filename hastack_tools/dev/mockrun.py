@@ -22,10 +22,12 @@ from typing import Any
 import yaml
 
 from hastack import pulumi_private as private
+from hastack.config.errors import SECRET_STAND_IN
 from hastack.runtime_tuning import tuned_gc
 
-SECRET_PLACEHOLDER = "[secret]"
-"""Stands in for every value the program marked secret, wherever it appears in a record."""
+SECRET_PLACEHOLDER = SECRET_STAND_IN
+"""Stands in for every value the program marked secret, wherever it appears in a record, and for
+every `secure:` config value (not decrypted offline)."""
 
 _K8S_PROVIDER_TYPE = "pulumi:providers:kubernetes"
 
@@ -202,7 +204,8 @@ def engine_config(program_dir: Path, stack: str) -> tuple[dict[str, str], list[s
     """The config map the engine would hand the program: project defaults, then the stack file.
 
     Values are strings as the engine passes them (objects and lists JSON-encoded). Encrypted
-    (`secure:`) values cannot be decrypted offline; they arrive as a placeholder marked secret.
+    (`secure:`) values cannot be decrypted offline; they arrive as the placeholder, and their key
+    is marked secret (the whole key, as the engine marks it, also for a leaf deep in an object).
     """
     project = read_project(program_dir)
     name = str(project["name"])
@@ -219,12 +222,25 @@ def engine_config(program_dir: Path, stack: str) -> tuple[dict[str, str], list[s
         loaded = yaml.safe_load(stack_file.read_text()) or {}
         for key, value in (loaded.get("config") or {}).items():
             full_key = key if ":" in key else f"{name}:{key}"
-            if isinstance(value, dict) and set(value) == {"secure"}:
-                config[full_key] = SECRET_PLACEHOLDER
+            offline, secure = _without_ciphertext(value)
+            config[full_key] = _encode(offline)
+            if secure:
                 secret_keys.append(full_key)
-            else:
-                config[full_key] = _encode(value)
     return config, secret_keys
+
+
+def _without_ciphertext(value: Any) -> tuple[Any, bool]:
+    """`value` with each `secure:` leaf (at any depth) replaced by the placeholder, and whether it had
+    one: the engine marks the whole key secret then, as here."""
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        return SECRET_PLACEHOLDER, True
+    if isinstance(value, dict):
+        pairs = {key: _without_ciphertext(item) for key, item in value.items()}
+        return {key: item for key, (item, _) in pairs.items()}, any(s for _, s in pairs.values())
+    if isinstance(value, list):
+        items = [_without_ciphertext(item) for item in value]
+        return [item for item, _ in items], any(s for _, s in items)
+    return value, False
 
 
 def _encode(value: Any) -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from hastack.labels import OPEN_EGRESS_ANNOTATION
+
 from .base import CLUSTER_SCOPED_KINDS, K8sObject, Rule, as_dict, as_int, as_list, dig, is_unknown, known
 from .k8s import WORKLOAD_KINDS, container_name, containers, is_kind, is_workload, pod_template
 
@@ -217,6 +219,42 @@ def check_not_default_namespace(obj: K8sObject, cfg: Mapping[str, Any]) -> Itera
         )
 
 
+def _open_destination(peer: Any) -> str | None:
+    """What an egress peer opens to everything: a /0 block or a selector of every namespace."""
+    if not isinstance(peer, dict):
+        return None
+    cidr = dig(peer, "ipBlock", "cidr")
+    if isinstance(cidr, str) and cidr.endswith("/0"):
+        return f"every address (ipBlock {cidr})"
+    selector = known(peer.get("namespaceSelector"))
+    if (
+        isinstance(selector, dict)
+        and not as_dict(selector.get("matchLabels"))
+        and not as_list(selector.get("matchExpressions"))
+    ):
+        return "every namespace (namespaceSelector {})"
+    return None
+
+
+def check_egress_not_open(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
+    """An app that may connect anywhere turns one compromised pod into a pivot to every network."""
+    if not is_kind(obj, "NetworkPolicy", "networking.k8s.io"):
+        return
+    if str(known(as_dict(obj.metadata.get("annotations")).get(OPEN_EGRESS_ANNOTATION)) or "").strip():
+        return
+    for index, rule in enumerate(as_list(obj.spec.get("egress"))):
+        if not isinstance(rule, dict):
+            continue
+        peers = as_list(rule.get("to"))
+        opened = ["every destination (no `to`)"] if not peers else [_open_destination(p) for p in peers]
+        for what in opened:
+            if what is not None:
+                yield (
+                    f"{obj.display()} spec.egress[{index}] allows {what}: name the destination's block or "
+                    f"namespace, or say why in the annotation {OPEN_EGRESS_ANNOTATION}"
+                )
+
+
 def check_namespace_pss(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
     """Pod Security Admission labels make the API server itself refuse non-compliant pods."""
     if not is_kind(obj, "Namespace", ""):
@@ -350,6 +388,22 @@ RULES: tuple[Rule, ...] = (
             }
         },
         resource_check=check_not_default_namespace,
+    ),
+    Rule(
+        id="egress-not-open",
+        description=(
+            "NetworkPolicies allow no egress to every address or every namespace unless it is acknowledged."
+        ),
+        severity="high",
+        remediation=(
+            "Allow egress to the destination's CIDR block or namespace (hastack: apps[].egress); where a "
+            f"destination really is open, say why in the NetworkPolicy annotation {OPEN_EGRESS_ANNOTATION} "
+            "(hastack: egress[].reason)."
+        ),
+        category="security",
+        default_enforcement="mandatory",
+        resource_check=check_egress_not_open,
+        kinds=frozenset({"NetworkPolicy"}),
     ),
     Rule(
         id="namespace-pod-security",

@@ -5,6 +5,7 @@ rule of its own: every HA and security rule judges it like any other Deployment.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -281,6 +282,40 @@ def check_ingress_canary(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> I
     yield from _each(ingresses, check)
 
 
+# ---- retries-within-timeout -------------------------------------------------------------------
+
+ENVOY_GATEWAY_GROUP = "gateway.envoyproxy.io"
+_DURATION = re.compile(r"(\d+)(ms|h|m|s)")
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def duration_seconds(text: Any) -> float | None:
+    """Envoy Gateway's durations (`1m30s`, `500ms`) in seconds; None when not one."""
+    if not isinstance(text, str) or not re.fullmatch(r"(\d+(ms|h|m|s))+", text):
+        return None
+    return sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION.findall(text))
+
+
+def check_retries_within_timeout(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
+    """Retries that cannot finish inside the request timeout are cut short: the client sees the
+    timeout instead of the healthy backend the last retry would have reached."""
+    if not is_kind(obj, "BackendTrafficPolicy", ENVOY_GATEWAY_GROUP):
+        return
+    retry = as_dict(obj.spec.get("retry"))
+    per_try = duration_seconds(dig(retry, "perRetry", "timeout"))
+    request = duration_seconds(dig(obj.spec, "timeout", "http", "requestTimeout"))
+    if not retry or per_try is None or request is None:
+        return
+    retries = as_int(retry.get("numRetries"))
+    tries = (2 if retries is None else retries) + 1  # Envoy Gateway's default numRetries is 2
+    if per_try * tries > request:
+        yield (
+            f"{obj.display()} spec.retry allows {tries} tries of {per_try:g}s ({per_try * tries:g}s) but "
+            f"spec.timeout.http.requestTimeout is {request:g}s: raise the request timeout or lower "
+            "perRetry.timeout or numRetries"
+        )
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         id="httproute-backend-exists",
@@ -347,5 +382,18 @@ RULES: tuple[Rule, ...] = (
         default_enforcement="mandatory",
         stack_check=check_ingress_canary,
         kinds=frozenset({"Ingress"}),
+    ),
+    Rule(
+        id="retries-within-timeout",
+        description="Gateway retries fit inside the request timeout, so the last retry can still answer.",
+        severity="medium",
+        remediation=(
+            "Make spec.timeout.http.requestTimeout at least perRetry.timeout x (numRetries + 1), or lower "
+            "them (hastack: apps[].ingress.retries and timeouts)."
+        ),
+        category="ha",
+        default_enforcement="mandatory",
+        resource_check=check_retries_within_timeout,
+        kinds=frozenset({"BackendTrafficPolicy"}),
     ),
 )

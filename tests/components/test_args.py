@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from hastack import HighlyAvailableApp
 from hastack.args import ArgumentError, EnvironmentArgs, HighlyAvailableAppArgs
-from hastack_tools.dev.mockrun import MockRun, run_function
+from hastack_tools.dev.mockrun import MockRun, run_function, strip_secrets
 from hastack_tools.dev.render import manifest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -134,6 +135,19 @@ def run_computed_failure(case: int) -> None:
     run(args)  # type: ignore[arg-type]
 
 
+def run_in_child(call: str) -> subprocess.CompletedProcess[str]:
+    """`call` (a function of this module) in a child process: a program that fails leaves Pulumi's
+    runtime with pending tasks that a later run in the same process would trip over."""
+    return subprocess.run(
+        [sys.executable, "-c", f"import tests.components.test_args as t; t.{call}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 @pytest.mark.parametrize("case", range(len(COMPUTED_FAILURES)))
 def test_a_computed_leaf_is_checked_with_the_same_rules_when_it_resolves(case: int) -> None:
     """Construction passes (the leaf is unknown); the program fails when it resolves, naming the path.
@@ -141,14 +155,7 @@ def test_a_computed_leaf_is_checked_with_the_same_rules_when_it_resolves(case: i
     A child process per case: the failed run leaves Pulumi's runtime with pending tasks that a
     later run in the same process would trip over (a program is one process under the engine).
     """
-    child = subprocess.run(
-        [sys.executable, "-c", f"import tests.components.test_args as t; t.run_computed_failure({case})"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    child = run_in_child(f"run_computed_failure({case})")
     assert child.returncode != 0
     assert "ArgumentError: invalid arguments" in child.stderr
     assert COMPUTED_FAILURES[case][1] in child.stderr
@@ -162,3 +169,42 @@ def test_stack_program_keeps_every_urn() -> None:
         urns = sorted(r.urn for r in run_program(REPO, stack).resources)
         expected = (REPO / "tests" / "data" / "urns" / f"{stack}.txt").read_text().split()
         assert urns == expected, stack
+
+
+def test_secret_env_outputs_and_plain_values_reach_only_the_secret() -> None:
+    password = pulumi.Output.secret("from-a-vault")
+    result = run(prod_args(secretEnv={"DB_PASSWORD": password, "API_KEY": "plain-given"}, secretsAs="env"))
+    (secret,) = [r for r in result.resources if r.type == "kubernetes:core/v1:Secret"]
+    assert secret.secret_paths == (("stringData",),)
+    assert strip_secrets(secret.inputs["stringData"], None) == {
+        "DB_PASSWORD": "from-a-vault",
+        "API_KEY": "plain-given",
+    }
+    everywhere = json.dumps([strip_secrets(r.inputs) for r in result.resources])
+    assert "from-a-vault" not in everywhere and "plain-given" not in everywhere
+    container = kind(result, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert [list(e) for e in container["envFrom"]] == [["configMapRef"], ["secretRef"]]
+
+
+def run_secret_in_env() -> None:
+    """A secret Output passed as a plain env value (in a child process: the program fails). The value
+    is assembled, so a traceback quoting this line does not contain it."""
+    run(prod_args(env={"DB_PASSWORD": pulumi.Output.secret("-".join(("from", "a", "vault")))}))
+
+
+def test_a_secret_output_in_env_is_refused_without_showing_it() -> None:
+    child = run_in_child("run_secret_in_env()")
+    assert child.returncode != 0
+    assert "args.env.DB_PASSWORD: is a secret Output; pass it in secretEnv" in child.stderr
+    assert "from-a-vault" not in child.stderr + child.stdout
+
+
+def test_egress_to_a_called_app_by_name_needs_it_in_calls() -> None:
+    with pytest.raises(ArgumentError, match=r"args\.egress\[0\]\.app: must name another app"):
+        HighlyAvailableApp("web", prod_args(egress=[{"app": "api"}]))
+    result = run(prod_args(egress=[{"app": "api"}], calls=[{"name": "api", "port": 9090}]))
+    policy = kind(result, "NetworkPolicy")
+    assert policy["spec"]["egress"][1] == {
+        "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}}}],
+        "ports": [{"protocol": "TCP", "port": 9090}],
+    }

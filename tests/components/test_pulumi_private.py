@@ -23,6 +23,7 @@ def test_run_under_mocks_passes_config_and_secret_keys_to_the_program() -> None:
         seen["plain"] = config.get("plain")
         seen["secret_is_output"] = isinstance(config.get_secret("token"), pulumi.Output)
         seen["engine"] = private.engine_config()
+        seen["secret"] = [key for key in ("demo:plain", "demo:token") if private.is_config_secret(key)]
         pulumi.export("name", pulumi.get_stack())
 
     monitor = RecordingMonitor(RecordingMocks())
@@ -38,6 +39,7 @@ def test_run_under_mocks_passes_config_and_secret_keys_to_the_program() -> None:
     assert seen["plain"] == "a"
     assert seen["secret_is_output"] is True
     assert seen["engine"] == {"demo:plain": "a", "demo:token": "t"}
+    assert seen["secret"] == ["demo:token"]
     assert monitor.stack_outputs == {"name": "dev"}
 
 

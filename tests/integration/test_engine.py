@@ -162,3 +162,51 @@ def test_backup_and_restore_through_the_cli(
     assert state_backup.main(["restore", *args, "--version", first["VersionId"]]) == 0
     restored = json.loads(pulumi_cli(env, "stack", "export", "--stack", "dev", cwd=workspace.folder).stdout)
     assert [r["urn"] for r in restored["deployment"]["resources"]] == [r["urn"] for r in original]
+
+
+def test_a_stack_secret_reaches_only_the_secret_through_the_real_engine(
+    engine_env: dict[str, str], tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A `secure:` leaf deep in hastack:apps: the engine decrypts it and marks the whole key secret
+    (what hastack.config relies on); the value lands in the api Secret and nowhere else."""
+    program, _ = engine.program_copy(tmp_path, "dev", "sec")
+    value = "engine-" + "stack-secret-7f3a"
+    workspace = engine.StackWorkspace("hastack", "dev", tmp_path)
+    env = {**engine_env, "PULUMI_BACKEND_URL": engine.backend_url(engine_env, tmp_path)}
+    engine.prepare_stack(program, workspace, env, {})
+    path = "hastack:apps[1].secretEnv.DB_URL"
+    setting = pulumi_cli(
+        env,
+        "config",
+        "set",
+        "--secret",
+        "--path",
+        path,
+        value,
+        "--config-file",
+        str(workspace.config_file),
+        "--stack",
+        "dev",
+        cwd=workspace.folder,
+    )
+    assert setting.returncode == 0, setting.stderr
+    ciphertext = yaml.safe_load(workspace.config_file.read_text())["config"]["hastack:apps"][1]["secretEnv"]
+    stack_file = yaml.safe_load((program / "Pulumi.dev.yaml").read_text())
+    stack_file["config"]["hastack:apps"][1]["secretEnv"] = ciphertext
+    (program / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack_file, sort_keys=False))
+
+    assert engine.run("up", program, "dev", "render", workdir=tmp_path) == 0
+    output = capfd.readouterr().out
+    rendered = {p.name: p.read_text() for p in workspace.render_dir.rglob("*.yaml")}
+    api_secrets = [
+        d
+        for text in rendered.values()
+        for d in yaml.safe_load_all(text)
+        if d and d["kind"] == "Secret" and d["metadata"]["labels"].get("app.kubernetes.io/name") == "api"
+    ]
+    assert [sorted(d.get("data") or d.get("stringData")) for d in api_secrets] == [
+        ["DB_PASSWORD", "DB_URL", "JWT_SIGNING_KEY"]
+    ]
+    exported = pulumi_cli(env, "stack", "export", "--stack", "dev", cwd=workspace.folder)
+    for text in (output, exported.stdout, *rendered.values()):
+        assert value not in text

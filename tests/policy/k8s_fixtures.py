@@ -36,6 +36,7 @@ TOKENS = {
     "Certificate": "kubernetes:cert-manager.io/v1:Certificate",
     "Gateway": "kubernetes:gateway.networking.k8s.io/v1:Gateway",
     "HTTPRoute": "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
+    "BackendTrafficPolicy": "kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy",
 }
 DIGEST = "sha256:" + "ab" * 32
 

@@ -342,7 +342,69 @@ FAILING: list[tuple[str, str, str, Change, list[str]]] = [
         _set("spec.podSelector", {"matchLabels": {"x": "y"}}),
         ["namespace shop has no default-deny NetworkPolicy"],
     ),
+    (
+        "egress-not-open",
+        "NetworkPolicy",
+        "web-allow",
+        _set("spec.egress", [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443}]}]),
+        [
+            "NetworkPolicy shop/web-allow spec.egress[0] allows every address (ipBlock 0.0.0.0/0)",
+            "open-egress-reason",
+        ],
+    ),
+    (
+        "egress-not-open",
+        "NetworkPolicy",
+        "web-allow",
+        _set(
+            "spec.egress", [{"to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"a": "b"}}}]}]
+        ),
+        ["spec.egress[0] allows every namespace (namespaceSelector {})"],
+    ),
+    (
+        "egress-not-open",
+        "NetworkPolicy",
+        "web-allow",
+        _set("spec.egress", [{"ports": [{"port": 53, "protocol": "UDP"}]}]),
+        ["spec.egress[0] allows every destination (no `to`)"],
+    ),
 ]
+
+DATABASE_EGRESS = {
+    "to": [{"ipBlock": {"cidr": "10.40.0.0/24", "except": ["10.40.0.0/28"]}}],
+    "ports": [{"port": 5432}],
+}
+
+
+def test_egress_to_named_destinations_or_acknowledged_open_egress_passes() -> None:
+    scoped = [
+        DATABASE_EGRESS,
+        {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "payments"}}}]},
+        {"to": [{"namespaceSelector": {"matchExpressions": [{"key": "team", "operator": "Exists"}]}}]},
+        {"to": [{"podSelector": {"matchLabels": {"app": "cache"}}}]},
+    ]
+    assert (
+        violations(
+            "egress-not-open", edit(good_stack(), "NetworkPolicy", _set("spec.egress", scoped), "web-allow")
+        )
+        == []
+    )
+    open_rule = {"to": [{"ipBlock": {"cidr": "::/0"}}], "ports": [{"port": 443}]}
+
+    def acknowledged(props: dict[str, Any]) -> None:
+        props["spec"]["egress"] = [open_rule]
+        props["metadata"]["annotations"] = {"hastack.dev/open-egress-reason": "payment provider rotates IPs"}
+
+    assert violations("egress-not-open", edit(good_stack(), "NetworkPolicy", acknowledged, "web-allow")) == []
+
+    def blank_reason(props: dict[str, Any]) -> None:
+        acknowledged(props)
+        props["metadata"]["annotations"] = {"hastack.dev/open-egress-reason": " "}
+
+    blank = edit(good_stack(), "NetworkPolicy", blank_reason, "web-allow")
+    assert violations("egress-not-open", blank)
+    assert PROD["egress-not-open"]["enforcementLevel"] == "mandatory"
+    assert DEV["egress-not-open"]["enforcementLevel"] == "advisory"
 
 
 def _case_id(case: tuple[str, str, str, Change, list[str]]) -> str:

@@ -43,6 +43,23 @@ REFS = ("spec", "rules", 0, "backendRefs")
 # (rule, kind, pulumi name, change, message parts)
 TRAFFIC_FAILING: list[tuple[str, str, str, Change, list[str]]] = [
     (
+        "retries-within-timeout",
+        "BackendTrafficPolicy",
+        "web",
+        _set("spec", "timeout", "http", "requestTimeout", value="14s"),
+        [
+            "BackendTrafficPolicy shop/web spec.retry allows 3 tries of 5s (15s)",
+            "requestTimeout is 14s",
+        ],
+    ),
+    (
+        "retries-within-timeout",
+        "BackendTrafficPolicy",
+        "web",
+        _set("spec", "retry", "perRetry", "timeout", value="10s500ms"),
+        ["3 tries of 10.5s (31.5s)", "requestTimeout is 30s"],
+    ),
+    (
         "httproute-backend-exists",
         "HTTPRoute",
         "web",
@@ -265,3 +282,25 @@ def test_canary_tls_secret_requested_by_the_stable_ingress_counts_as_provided() 
     no_issuer = edit(stack, "Ingress", _set("metadata", "annotations", value={}), "web")
     messages = violations("ingress-tls-coverage", no_issuer)
     assert any("Ingress shop/web-canary" in m and "not created by this stack" in m for m in messages)
+
+
+def test_retries_within_timeout_counts_the_default_retries_and_passes_what_fits() -> None:
+    from hastack_policy.traffic import duration_seconds
+
+    assert violations("retries-within-timeout", traffic_stack()) == []
+
+    def default_retries(props: dict[str, Any]) -> None:
+        del props["spec"]["retry"]["numRetries"]  # Envoy Gateway's default: 2 retries, so 3 tries
+        props["spec"]["retry"]["perRetry"]["timeout"] = "11s"
+
+    assert violations(
+        "retries-within-timeout", edit(traffic_stack(), "BackendTrafficPolicy", default_retries, "web")
+    )
+    assert [duration_seconds(t) for t in ("1m30s", "500ms", "1h", "5", "", None)] == [
+        90,
+        0.5,
+        3600,
+        None,
+        None,
+        None,
+    ]

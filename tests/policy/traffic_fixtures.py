@@ -93,8 +93,34 @@ def routes(namespace: str = "shop") -> list[K8sObject]:
     ]
 
 
+def traffic_policy(namespace: str = "shop") -> K8sObject:
+    """Envoy Gateway's policy for web's route: outlier detection, 2 retries of 5s within 30s."""
+    return make(
+        "BackendTrafficPolicy",
+        "web",
+        {
+            "metadata": {"namespace": namespace},
+            "spec": {
+                "targetRefs": [
+                    {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": "web-route"}
+                ],
+                "loadBalancer": {"type": "LeastRequest"},
+                "healthCheck": {"passive": {"consecutive5XxErrors": 5, "baseEjectionTime": "30s"}},
+                "retry": {"numRetries": 2, "perRetry": {"timeout": "5s"}},
+                "timeout": {"http": {"requestTimeout": "30s"}},
+            },
+        },
+    )
+
+
 def traffic_stack(namespace: str = "shop") -> list[K8sObject]:
     canary = edit(
         good_app("web", namespace, instance="web-canary"), "Ingress", _as_nginx_canary, "web-canary"
     )
-    return [*good_stack(namespace), *canary, gateway(namespace), *routes(namespace)]
+    return [
+        *good_stack(namespace),
+        *canary,
+        gateway(namespace),
+        *routes(namespace),
+        traffic_policy(namespace),
+    ]

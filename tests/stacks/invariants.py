@@ -111,4 +111,23 @@ def violations(manifests: list[Manifest]) -> list[str]:
         ]
         if not policies:
             found.append(f"Deployment {name} pods are selected by no NetworkPolicy")
+    found.extend(_egress_violations(_of_kind(manifests, "NetworkPolicy")))
+    return found
+
+
+def _egress_violations(policies: list[Manifest]) -> list[str]:
+    """Each egress rule names a destination and its ports; an open one (every address or every
+    namespace) carries the reason annotation."""
+    found: list[str] = []
+    for policy in policies:
+        name = policy["metadata"]["name"]
+        reason = policy["metadata"].get("annotations", {}).get("hastack.dev/open-egress-reason", "").strip()
+        for index, rule in enumerate(policy["spec"].get("egress", [])):
+            if not rule.get("to") or not rule.get("ports"):
+                found.append(f"NetworkPolicy {name} egress[{index}] allows every destination or every port")
+            for peer in rule.get("to", []):
+                block = peer.get("ipBlock", {}).get("cidr", "")
+                every_namespace = "namespaceSelector" in peer and not any(peer["namespaceSelector"].values())
+                if (block.endswith("/0") or every_namespace) and not reason:
+                    found.append(f"NetworkPolicy {name} egress[{index}] is open without a reason")
     return found

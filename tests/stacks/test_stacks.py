@@ -165,3 +165,54 @@ def test_dev_uses_self_signed_tls_and_two_replicas() -> None:
     assert [m for m in manifests if m["kind"] == "HTTPRoute"] == []
     assert len([m for m in manifests if m["kind"] == "Ingress"]) == 1
     assert [m for m in manifests if m["kind"] == "Secret" and m["type"] == "kubernetes.io/tls"]
+
+
+def test_invariants_catch_open_or_portless_egress() -> None:
+    """Guards the egress invariant: an open destination without a reason, or a rule without ports."""
+    policy: dict[str, Any] = {
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "api"},
+        "spec": {
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}},
+            "egress": [
+                {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443}]},
+                {"to": [{"namespaceSelector": {}}], "ports": [{"port": 443}]},
+                {"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]},
+            ],
+        },
+    }
+    assert violations([policy]) == [
+        "NetworkPolicy api egress[0] is open without a reason",
+        "NetworkPolicy api egress[1] is open without a reason",
+        "NetworkPolicy api egress[2] allows every destination or every port",
+    ]
+    policy["metadata"]["annotations"] = {"hastack.dev/open-egress-reason": "partner API"}
+    assert violations([policy]) == ["NetworkPolicy api egress[2] allows every destination or every port"]
+
+
+def test_prod_api_reaches_the_database_block_on_its_port_and_nothing_else_outside() -> None:
+    from tests.conftest import _program_run
+
+    (policy,) = [
+        m
+        for m in manifests_of(_program_run("prod"))
+        if m["kind"] == "NetworkPolicy"
+        and m["spec"]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "api"}}
+    ]
+    outside = [
+        rule
+        for rule in policy["spec"]["egress"]
+        if any("ipBlock" in peer or "namespaceSelector" in peer for peer in rule["to"])
+    ]
+    assert outside == [
+        {
+            "to": [
+                {
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                }
+            ],
+            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+        },
+        {"to": [{"ipBlock": {"cidr": "10.40.0.0/24"}}], "ports": [{"protocol": "TCP", "port": 5432}]},
+    ]

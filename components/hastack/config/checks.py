@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -112,6 +113,8 @@ def _app_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str]:
         if peer == app.name or peer not in names:
             others = ", ".join(n for n in names if n != app.name) or "none"
             add(("allowFrom", position), f"must name another app of this stack ({others})", peer)
+    found.extend(_egress_problems(app, index, stack))
+    found.extend(_secret_env_problems(app, index))
     shutdown = app.shutdown
     if shutdown.termination_grace_period_seconds < shutdown.pre_stop_seconds + 5:
         add(
@@ -119,6 +122,92 @@ def _app_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str]:
             f"must exceed preStopSeconds ({shutdown.pre_stop_seconds}) by at least 5 so requests can finish",
             shutdown.termination_grace_period_seconds,
         )
+    return found
+
+
+def _egress_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str]:
+    """One destination per allowance, `except` inside its block, ports named, open ones explained."""
+    found: list[str] = []
+    names = [a.name for a in stack.apps if a.name != app.name]
+    for position, egress in enumerate(app.egress):
+        loc: tuple[str | int, ...] = ("apps", index, "egress", position)
+        shown = show(egress.model_dump(by_alias=True, exclude_defaults=True))
+        kinds = [
+            kind
+            for kind, present in (
+                ("cidr", egress.cidr is not None),
+                (
+                    "namespaceLabels/podLabels",
+                    egress.namespace_labels is not None or egress.pod_labels is not None,
+                ),
+                ("app", egress.app is not None),
+            )
+            if present
+        ]
+        if len(kinds) != 1:
+            found.append(
+                f"{key_path(loc)}: set exactly one destination: cidr, namespaceLabels/podLabels, or app, "
+                f"got {shown}"
+            )
+            continue
+        if egress.except_ and egress.cidr is None:
+            found.append(f"{key_path((*loc, 'except'))}: only applies to a cidr destination, got {shown}")
+        if egress.cidr is not None:
+            block = ipaddress.ip_network(egress.cidr)
+            for number, text in enumerate(egress.except_):
+                hole = ipaddress.ip_network(text)
+                if hole.version != block.version or hole == block or not hole.subnet_of(block):  # type: ignore[arg-type]
+                    found.append(
+                        f"{key_path((*loc, 'except', number))}: must be a smaller block inside "
+                        f"{egress.cidr}, got {show(text)}"
+                    )
+        if egress.app is not None:
+            if egress.app not in names:
+                found.append(
+                    f"{key_path((*loc, 'app'))}: must name another app of this stack "
+                    f"({', '.join(names) or 'none'}), got {show(egress.app)}"
+                )
+            if egress.ports:
+                found.append(
+                    f"{key_path((*loc, 'ports'))}: an app is reached on its own port; remove ports, "
+                    f"got {show([p.model_dump() for p in egress.ports])}"
+                )
+        elif not egress.ports:
+            found.append(
+                f"{key_path((*loc, 'ports'))}: name the ports this destination is reached on "
+                f"(e.g. [{{port: 5432}}]); an empty list would allow every port, got []"
+            )
+        if egress.pod_labels == {} and egress.namespace_labels is None:
+            found.append(
+                f"{key_path((*loc, 'podLabels'))}: select pods by at least one label ({{}} would be every "
+                f"pod of the namespace), got {{}}"
+            )
+        if egress.is_open() and stack.rules.open_egress_needs_reason and egress.reason is None:
+            what = "every address" if egress.cidr is not None else "every namespace"
+            found.append(
+                f"{key_path(loc)}: {stack.environment} refuses egress to {what} unless reason says why "
+                f"(or name the destination's block or namespace), got {shown}"
+            )
+        if egress.reason is not None and not egress.is_open():
+            found.append(
+                f"{key_path((*loc, 'reason'))}: only for an open destination (a /0 block or every "
+                f"namespace); remove it, got {show(egress.reason)}"
+            )
+    return found
+
+
+def _secret_env_problems(app: AppConfig, index: int) -> list[str]:
+    """secretEnv names must not collide with env or generatedSecrets; values are never shown."""
+    found: list[str] = []
+    for key in sorted(app.secret_env):
+        others = [
+            k for k, names in (("env", app.env), ("generatedSecrets", app.generated_secrets)) if key in names
+        ]
+        if others:
+            found.append(
+                f"{key_path(('apps', index, 'secretEnv', key))}: is also in {' and '.join(others)}; one "
+                f"source per variable, got a secret value (not shown)"
+            )
     return found
 
 
@@ -205,11 +294,21 @@ def _ingress_problems(ingress: AppIngressConfig, index: int, stack: StackConfig)
                 f"{key_path((*loc, 'rateLimit', 'burst'))}: must be at least rps ({limit.rps}), "
                 f"got {limit.burst}"
             ]
-    return [
+    found = [
         f"{key_path(loc)}.{problem.key}: {problem.message}, got "
         f"{show(_lookup(ingress.model_dump(by_alias=True), problem.key))}"
-        for problem in profile.problems(ingress.load_balancing, limit)
+        for problem in profile.problems(ingress.load_balancing, limit, ingress.as_resilience())
     ]
+    retries, timeouts = ingress.retries, ingress.timeouts
+    if retries and retries.per_try_timeout_seconds and timeouts and timeouts.request_seconds:
+        needed = retries.per_try_timeout_seconds * (retries.attempts + 1)
+        if needed > timeouts.request_seconds:
+            found.append(
+                f"{key_path((*loc, 'timeouts', 'requestSeconds'))}: {retries.attempts + 1} tries of "
+                f"{retries.per_try_timeout_seconds}s need {needed}s; the request timeout would cut the "
+                f"retries short, got {timeouts.request_seconds}"
+            )
+    return found
 
 
 def _lookup(tree: Mapping[str, Any], dotted: str) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pulumi
@@ -33,5 +33,32 @@ def key_path(loc: Iterable[str | int]) -> str:
     return text
 
 
+SECRET_STAND_IN = "[secret]"
+"""Shown instead of a secret value; also what a runner without the stack's key (hastack_tools'
+mockrun) passes for a `secure:` value it cannot decrypt."""
+
+SECRET_KEYS = frozenset({"secretEnv", "secure"})
+"""Keys whose values are secret wherever they sit in a config tree (stack secrets, ciphertext)."""
+
+
+def redacted(value: Any) -> Any:
+    """`value` with everything under a secret key replaced by the stand-in, for messages."""
+    if isinstance(value, Mapping):
+        return {
+            key: (_stand_in(item) if key in SECRET_KEYS else redacted(item)) for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redacted(item) for item in value]
+    return value
+
+
+def _stand_in(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict.fromkeys(value, SECRET_STAND_IN)
+    return SECRET_STAND_IN
+
+
 def show(value: Any) -> str:
+    """A value for an error message; secrets (see `redacted`) never appear."""
+    value = redacted(value)
     return json.dumps(value) if not isinstance(value, str) else repr(value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, get_args, get_origin
 
 import pulumi
@@ -12,10 +12,10 @@ from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
 
 from hastack.config.checks import check
-from hastack.config.errors import ConfigError, key_path, show
+from hastack.config.errors import SECRET_KEYS, SECRET_STAND_IN, ConfigError, key_path, show
 from hastack.config.models import Model, StackConfig
 from hastack.config.types import PROJECT
-from hastack.pulumi_private import engine_config
+from hastack.pulumi_private import engine_config, is_config_secret
 
 
 def _model_at(loc: tuple[str | int, ...]) -> type[Model] | None:
@@ -62,17 +62,72 @@ def _describe(error: Mapping[str, Any]) -> str:
     if error["type"] == "missing":
         return f"{key_path(loc)}: required key is missing"
     message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{key_path(loc)}: {message}, got {show(error.get('input'))}"
+    shown = "a secret value (not shown)" if SECRET_KEYS & set(map(str, loc)) else show(error.get("input"))
+    return f"{key_path(loc)}: {message}, got {shown}"
 
 
-def validate(raw: Mapping[str, Any], source: str) -> StackConfig:
-    """Validates the `hastack:` config of one stack; raises ConfigError listing every problem."""
+def validate(raw: Mapping[str, Any], source: str, secret_keys: Collection[str] | None = None) -> StackConfig:
+    """Validates the `hastack:` config of one stack; raises ConfigError listing every problem.
+
+    `secret_keys` (the top-level keys the engine marked secret) also checks that stack secrets sit
+    only in secretEnv and that secretEnv holds only secure values; None when not known (code).
+    """
     try:
         stack = StackConfig.model_validate(dict(raw))
     except ValidationError as error:
         raise ConfigError(source, [_describe(e) for e in error.errors()]) from None
+    if secret_keys is not None:
+        problems = secure_value_problems(stack, secret_keys)
+        if problems:
+            raise ConfigError(source, problems)
     check(stack, source)
     return stack
+
+
+def secure_value_problems(stack: StackConfig, secret_keys: Collection[str]) -> list[str]:
+    """The engine marks a whole top-level key secret when any leaf in it is `secure:`. Stack secrets
+    belong in apps[].secretEnv only: elsewhere the value would be used in plain text (a ConfigMap,
+    a label). Offline, a secure leaf arrives as the stand-in, so a misplaced one is found by path.
+    """
+    found = [
+        f"{key_path((key,))}: holds a secure value, but only apps[].secretEnv takes stack secrets "
+        f"(anything else is used in plain text), got a secret value (not shown)"
+        for key in sorted(secret_keys)
+        if key != "apps"
+    ]
+    with_secrets = [(i, app) for i, app in enumerate(stack.apps) if app.secret_env]
+    if "apps" not in secret_keys:
+        found.extend(
+            f"{key_path(('apps', i, 'secretEnv', key))}: must be a secure value (pulumi config set --secret "
+            f"--path 'hastack:apps[{i}].secretEnv.{key}' <value>), not plain text in the stack file, "
+            f"got a plain value (not shown)"
+            for i, app in with_secrets
+            for key in sorted(app.secret_env)
+        )
+        return found
+    if not with_secrets:
+        found.append(
+            f"{key_path(('apps',))}: holds a secure value, but no app has secretEnv; stack secrets go "
+            f"under apps[].secretEnv (anything else is used in plain text), got a secret value (not shown)"
+        )
+    tree = stack.model_dump(by_alias=True, exclude_none=True)["apps"]
+    found.extend(
+        f"{key_path(('apps', *path))}: is a secure value; stack secrets go under secretEnv (anything else "
+        f"is used in plain text), got a secret value (not shown)"
+        for path in _stand_in_paths(tree)
+        if "secretEnv" not in path
+    )
+    return found
+
+
+def _stand_in_paths(tree: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    if tree == SECRET_STAND_IN:
+        return [prefix]
+    if isinstance(tree, Mapping):
+        return [p for key, item in tree.items() for p in _stand_in_paths(item, (*prefix, key))]
+    if isinstance(tree, list):
+        return [p for index, item in enumerate(tree) for p in _stand_in_paths(item, (*prefix, index))]
+    return []
 
 
 _OBJECT_KEYS = ("ingress", "gateway", "apps")
@@ -102,7 +157,11 @@ def load(stack_name: str | None = None) -> StackConfig:
     """Reads and validates this stack's `hastack:` config from the running Pulumi program."""
     stack_name = stack_name or pulumi.get_stack()
     source = f"Pulumi.{stack_name}.yaml"
-    raw, problems = raw_from_engine(engine_config())
+    config = engine_config()
+    raw, problems = raw_from_engine(config)
     if problems:
         raise ConfigError(source, problems)
-    return validate(raw, source)
+    secret_keys = [
+        key.partition(":")[2] for key in config if key.startswith(f"{PROJECT}:") and is_config_secret(key)
+    ]
+    return validate(raw, source, secret_keys)

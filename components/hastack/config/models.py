@@ -10,6 +10,7 @@ from pydantic.alias_generators import to_camel
 from hastack.config.profiles import ENVIRONMENTS, EnvironmentRules
 from hastack.config.types import (
     CanaryWeight,
+    Cidr,
     ClassName,
     Dns1123Label,
     Dns1123Subdomain,
@@ -21,14 +22,20 @@ from hastack.config.types import (
     Hostname,
     HttpPath,
     IntOrPercent,
+    LabelKey,
+    LabelValue,
     LoadBalancing,
     NamespaceName,
+    NetworkPort,
+    NetworkProtocol,
     Percentage,
     Port,
     Quantity,
+    RetryCondition,
+    SecretsAs,
     TlsMode,
 )
-from hastack.controllers import RateLimit
+from hastack.controllers import RateLimit, Resilience
 
 
 class Model(BaseModel):
@@ -131,13 +138,62 @@ class RateLimitConfig(Model):
         return RateLimit(self.rps, self.burst, self.connections)
 
 
+Seconds = Annotated[int, Field(ge=1, le=3600)]
+
+
+class BackendHealthConfig(Model):
+    """Passive health checking: the proxy takes a backend out after errors in a row, and back after
+    the ejection time (recovery), never more than a share of them at once."""
+
+    consecutive_errors: Annotated[int, Field(ge=1, le=100)] = 5
+    ejection_seconds: Seconds = 30
+    max_ejected_percent: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class RetriesConfig(Model):
+    """Retry a failed request on another backend, on the listed conditions."""
+
+    attempts: Annotated[int, Field(ge=1, le=10)]
+    conditions: Annotated[list[RetryCondition], Field(min_length=1)] = ["connect-failure", "gateway-error"]
+    """Not `on`: YAML 1.1 reads that key as the boolean true."""
+    per_try_timeout_seconds: Seconds | None = None
+
+
+class TimeoutsConfig(Model):
+    """How long the proxy waits for a backend: to connect, for a whole request, between two reads."""
+
+    connect_seconds: Seconds | None = None
+    request_seconds: Seconds | None = None
+    read_seconds: Seconds | None = None
+
+
 class AppIngressConfig(Model):
-    """Public exposure of one app: hosts, paths, balancing and abuse protection."""
+    """Public exposure of one app: hosts, paths, balancing, abuse protection and backend failures."""
 
     hosts: Annotated[list[Hostname], Field(min_length=1)]
     paths: Annotated[list[HttpPath], Field(min_length=1)] = ["/"]
     load_balancing: LoadBalancing = "round-robin"
     rate_limit: RateLimitConfig | None = None
+    backend_health: BackendHealthConfig | None = None
+    retries: RetriesConfig | None = None
+    timeouts: TimeoutsConfig | None = None
+
+    def as_resilience(self) -> Resilience | None:
+        """The controller-neutral value the profiles translate; None when nothing is asked."""
+        if self.backend_health is None and self.retries is None and self.timeouts is None:
+            return None
+        health, retries, timeouts = self.backend_health, self.retries, self.timeouts or TimeoutsConfig()
+        return Resilience(
+            consecutive_errors=health.consecutive_errors if health else None,
+            ejection_seconds=health.ejection_seconds if health else 30,
+            max_ejected_percent=health.max_ejected_percent if health else 50,
+            retry_attempts=retries.attempts if retries else None,
+            retry_on=tuple(retries.conditions) if retries else (),
+            per_try_timeout_seconds=retries.per_try_timeout_seconds if retries else None,
+            connect_timeout_seconds=timeouts.connect_seconds,
+            request_timeout_seconds=timeouts.request_seconds,
+            read_timeout_seconds=timeouts.read_seconds,
+        )
 
 
 class GatewayConfig(Model):
@@ -165,6 +221,34 @@ class ShutdownConfig(Model):
     termination_grace_period_seconds: Annotated[int, Field(ge=1, le=600)] = 45
 
 
+class EgressPortConfig(Model):
+    """One destination port (1-65535, any: the callee is not bound by our non-root rule)."""
+
+    port: NetworkPort
+    protocol: NetworkProtocol = "TCP"
+
+
+class EgressConfig(Model):
+    """One egress allowance: exactly one destination (a CIDR block, pods/namespaces by labels, or
+    another app of the stack), and the ports it may be reached on."""
+
+    cidr: Cidr | None = None
+    except_: list[Cidr] = Field(default=[], alias="except")
+    namespace_labels: dict[LabelKey, LabelValue] | None = None
+    """{} selects every namespace (an open destination, see `reason`)."""
+    pod_labels: dict[LabelKey, LabelValue] | None = None
+    app: DnsName | None = None
+    ports: list[EgressPortConfig] = []
+    reason: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    """Why an open destination (0.0.0.0/0, every namespace) is needed; prod refuses one without it."""
+
+    def is_open(self) -> bool:
+        """Every address (a /0 block) or every namespace: what the prod profile wants acknowledged."""
+        if self.cidr is not None:
+            return self.cidr.endswith("/0")
+        return self.namespace_labels == {}
+
+
 class AppConfig(Model):
     """One highly available app: everything hastack needs to deploy and expose it."""
 
@@ -184,6 +268,11 @@ class AppConfig(Model):
     allow_from: list[DnsName] = []
     run_as_user: Annotated[int, Field(ge=1000, le=2_147_483_647)] = 10001
     shutdown: ShutdownConfig = ShutdownConfig()
+    egress: list[EgressConfig] = []
+    secret_env: dict[EnvName, str] = {}
+    """Stack secrets (`secure:` values): only ever in the app's Secret, never printed."""
+    secrets_as: SecretsAs | None = None
+    """How the pod gets its Secret: env variables or files; None takes the environment's default."""
 
     def replica_floor(self) -> int:
         """The fewest replicas the app can run with: the HPA minimum, else the fixed count."""
@@ -206,6 +295,17 @@ class StackConfig(Model):
     @property
     def rules(self) -> EnvironmentRules:
         return ENVIRONMENTS[self.environment]
+
+    def calls(self, caller: AppConfig, callee: AppConfig) -> bool:
+        """Whether `caller` may open connections to `callee`: the callee lists it in allowFrom, or
+        the caller names the callee in its egress."""
+        return caller.name in callee.allow_from or any(e.app == callee.name for e in caller.egress)
+
+    def callers_of(self, app: AppConfig) -> list[AppConfig]:
+        return [other for other in self.apps if other.name != app.name and self.calls(other, app)]
+
+    def callees_of(self, app: AppConfig) -> list[AppConfig]:
+        return [other for other in self.apps if other.name != app.name and self.calls(app, other)]
 
     def exposure_of(self, app: AppConfig) -> Exposure | None:
         """How the app is reached from outside: its own choice, else the stack's; None if not exposed."""

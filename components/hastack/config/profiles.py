@@ -19,10 +19,22 @@ class EnvironmentRules:
     require_digest: bool
     tls_modes: tuple[str, ...]
     min_available_during_disruption: int
+    open_egress_needs_reason: bool = False
+    """An egress allowance to every address or every namespace must say why (`egress[].reason`)."""
+    secrets_as_files: bool = False
+    """Secrets reach the pod as files unless the app sets `secretsAs: env` (checkov CKV_K8S_35)."""
 
 
 ENVIRONMENTS: dict[str, EnvironmentRules] = {
     "dev": EnvironmentRules(2, None, False, ("self-signed", "cert-manager", "secret"), 1),
     "staging": EnvironmentRules(2, "ScheduleAnyway", False, ("cert-manager", "secret"), 1),
-    "prod": EnvironmentRules(3, "DoNotSchedule", True, ("cert-manager", "secret"), 2),
+    "prod": EnvironmentRules(
+        3,
+        "DoNotSchedule",
+        True,
+        ("cert-manager", "secret"),
+        2,
+        open_egress_needs_reason=True,
+        secrets_as_files=True,
+    ),
 }

@@ -5,13 +5,14 @@ Each validator's message says what is allowed; pydantic adds the key path and th
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from hastack.controllers import GATEWAY_IMPLEMENTATIONS, LOAD_BALANCING_ALGORITHMS
+from hastack.controllers import GATEWAY_IMPLEMENTATIONS, LOAD_BALANCING_ALGORITHMS, RETRY_CONDITIONS
 
 PROJECT = "hastack"
 """Config namespace: keys are `hastack:<key>` in the stack files."""
@@ -161,3 +162,47 @@ ClassName = Annotated[str, AfterValidator(namespace_name)]
 """An IngressClass name: a DNS-1123 label, and never a shared system namespace's name."""
 Port = Annotated[int, AfterValidator(port_number)]
 CanaryWeight = Annotated[int, AfterValidator(weight_percent)]
+
+
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
+
+
+def _label_key(value: str) -> str:
+    prefix, slash, name = value.rpartition("/")
+    if (slash and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix))) or (
+        len(name) > 63 or not _LABEL_NAME.match(name)
+    ):
+        raise ValueError(
+            "must be a Kubernetes label key: an optional DNS-1123 subdomain prefix and '/', then a name "
+            "of at most 63 letters, digits, '-', '_' or '.' that starts and ends with a letter or digit"
+        )
+    return value
+
+
+def _label_value(value: str) -> str:
+    if value and (len(value) > 63 or not _LABEL_NAME.match(value)):
+        raise ValueError(
+            "must be a Kubernetes label value: empty, or at most 63 letters, digits, '-', '_' or '.' "
+            "that starts and ends with a letter or digit"
+        )
+    return value
+
+
+def _cidr(value: str) -> str:
+    """Canonical text of an IPv4 or IPv6 network; host bits must be zero, as the API server demands."""
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError:
+        raise ValueError(
+            "must be a CIDR block such as 10.20.0.0/16 or 2001:db8::/64, with the host bits zero"
+        ) from None
+
+
+LabelKey = Annotated[str, AfterValidator(_label_key)]
+LabelValue = Annotated[str, AfterValidator(_label_value)]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+NetworkPort = Annotated[int, Field(ge=1, le=65535)]
+NetworkProtocol = Literal["TCP", "UDP", "SCTP"]
+SecretsAs = Literal["env", "files"]
+RetryCondition = Literal["connect-failure", "gateway-error", "5xx", "reset"]
+assert get_args(RetryCondition) == RETRY_CONDITIONS
