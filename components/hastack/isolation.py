@@ -9,7 +9,7 @@ import pulumi_kubernetes as k8s
 
 from hastack.config import AppConfig, EgressConfig, StackConfig
 from hastack.controllers import GATEWAY_PROFILES_BY_NAME, profile_for
-from hastack.labels import OPEN_EGRESS_ANNOTATION, PART_OF, app_labels, common_labels
+from hastack.labels import ENVIRONMENT_LABEL, OPEN_EGRESS_ANNOTATION, PART_OF, app_labels, common_labels
 
 PSA_LEVEL = "restricted"
 DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
@@ -17,7 +17,7 @@ DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
 
 def namespace_labels(environment: str) -> dict[str, str]:
     """Pod Security Admission enforces *restricted*, and audits and warns on it too."""
-    labels = {"app.kubernetes.io/part-of": PART_OF, "hastack.dev/environment": environment}
+    labels = {"app.kubernetes.io/part-of": PART_OF, ENVIRONMENT_LABEL: environment}
     for mode in ("enforce", "audit", "warn"):
         labels[f"pod-security.kubernetes.io/{mode}"] = PSA_LEVEL
         labels[f"pod-security.kubernetes.io/{mode}-version"] = "latest"
@@ -174,7 +174,8 @@ def open_egress_reasons(app: AppConfig) -> str | None:
 def network_policy(
     app: AppConfig, stack: StackConfig, namespace: pulumi.Input[str], parent: pulumi.Resource
 ) -> k8s.networking.v1.NetworkPolicy:
-    metadata: dict[str, Any] = {"namespace": namespace, "labels": common_labels(app)}
+    labels = {**common_labels(app), ENVIRONMENT_LABEL: stack.environment}
+    metadata: dict[str, Any] = {"namespace": namespace, "labels": labels}
     reasons = open_egress_reasons(app)
     if reasons is not None:
         metadata["annotations"] = {OPEN_EGRESS_ANNOTATION: reasons}

@@ -13,6 +13,9 @@ Track = Literal["stable", "canary"]
 """Which release of an app a resource belongs to: the stable one, or the canary beside it."""
 
 PART_OF = "hastack"
+ENVIRONMENT_LABEL = "hastack.dev/environment"
+"""The environment profile a namespace or an app's NetworkPolicy was built for: the offline gate
+reads it to judge a program that sets its environment in code (HighlyAvailableApp args)."""
 CHECKSUM_ANNOTATION = "hastack.dev/config-checksum"
 """Pod-template annotation whose change rolls the pods when env or generated secrets change."""
 OPEN_EGRESS_ANNOTATION = "hastack.dev/open-egress-reason"

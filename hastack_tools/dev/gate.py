@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from hastack.config.profiles import ENVIRONMENTS
+from hastack.labels import ENVIRONMENT_LABEL  # a program declares its environment in code by it
 from hastack_tools.dev.analyzer import (
     AnalyzerError,
     Diagnostic,
@@ -49,8 +50,6 @@ from hastack_tools.dev.program import (
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PACK = REPO_ROOT / "policy"
 ENVIRONMENT_KEY = "hastack:environment"
-ENVIRONMENT_LABEL = "hastack.dev/environment"
-"""A label by which a program's code declares its environment (hastack's IsolatedNamespace sets it)."""
 ENVIRONMENT_OUTPUT = "environment"
 STRICT_ENVIRONMENT = "prod"
 STRICTNESS = tuple(ENVIRONMENTS)
