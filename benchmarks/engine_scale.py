@@ -191,13 +191,14 @@ class ProcessSampler:
             if stat is None or status is None:
                 continue
             cpu, start = parse_stat(stat)
+            # the command line is read every time: a process seen between fork and exec (or a shell
+            # that execs its target) shows its parent's first, its own later
+            argv = [a for a in (_read(f"/proc/{pid}/cmdline") or "").split("\0") if a]
             record = self.records.get((pid, start))
-            if record is None or record.role == "other":  # a shell may since have exec'd its target
-                argv = [a for a in (_read(f"/proc/{pid}/cmdline") or "").split("\0") if a]
-                if record is None:
-                    record = self.records[(pid, start)] = ProcessRecord(role_of(argv), argv, now, now)
-                else:
-                    record.role, record.argv = role_of(argv), argv
+            if record is None:
+                record = self.records[(pid, start)] = ProcessRecord(role_of(argv), argv, now, now)
+            elif argv and argv != record.argv:
+                record.role, record.argv = role_of(argv), argv
             record.last_seen = now
             record.cpu_s = max(record.cpu_s, cpu)
             record.peak_kib = max(record.peak_kib, parse_high_water_kib(status))
