@@ -47,6 +47,10 @@ def release_checkout(commit: str, into: Path) -> Path:
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(into, filter="data")
     (into / ".venv").symlink_to(REPO / ".venv")  # its `virtualenv: .venv`, as engine.program_copy links
+    # The release's package beside its program: the program's folder comes first on its sys.path
+    # (the venv's editable finder of this code comes last), while the policy pack, run from
+    # policy/, keeps importing this code.
+    (into / "components" / "hastack").rename(into / "hastack")
     return into
 
 
@@ -64,12 +68,16 @@ def test_preview_after_upgrading_from_the_last_release_replaces_nothing(
     engine_env: dict[str, str], stack: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     release = release_checkout(LAST_RELEASE, tmp_path / "release")
-    # The release's own package first on the path (the venv's editable finder comes after it).
-    old_code = {"PYTHONPATH": str(release / "components")}
-    assert engine.run("up", release, stack, "render", workdir=tmp_path, env_overrides=old_code) == 0
+    assert engine.run("up", release, stack, "render", workdir=tmp_path) == 0
     capfd.readouterr()
     assert engine.run("preview", REPO, stack, "render", ["--json"], workdir=tmp_path) == 0
     steps = preview_steps(capfd.readouterr().out)
     assert steps, "preview --json reported no steps"
     replaced = [f"{s['op']} {s['urn']}" for s in steps if s["op"] in REPLACING_OPS]
     assert replaced == [], "upgrading would replace or delete live objects:\n" + "\n".join(replaced)
+    # The release's own code was deployed (not this one): since 0.3.0 every NetworkPolicy carries
+    # the environment label, so those are updated in place.
+    updated = {
+        s["urn"].rsplit("::", 1)[-1] for s in steps if s["op"] == "update" and "NetworkPolicy" in s["urn"]
+    }
+    assert updated, "no NetworkPolicy updated: the release's program did not run its own package"
