@@ -19,19 +19,20 @@ from tests.prerequisites import build_failed, require_go
 BUILD_TIMEOUT_SECONDS = 60 * 60
 
 
+def run_build(what: str, script: Path) -> None:
+    """Runs a build script of the repo (a no-op once built); its failure fails the test with its output."""
+    done = subprocess.run(
+        ["bash", str(script)], capture_output=True, text=True, timeout=BUILD_TIMEOUT_SECONDS, check=False
+    )
+    if done.returncode != 0:
+        build_failed(f"{what} ({script.relative_to(REPO)})", done.returncode, done.stderr)
+
+
 @pytest.fixture(scope="session")
 def engine_env() -> dict[str, str]:
     """The toolchain's environment, after building it if needed."""
     require_go("the Pulumi toolchain")
-    build = subprocess.run(
-        ["bash", str(REPO / "toolchain" / "build.sh")],
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT_SECONDS,
-        check=False,
-    )
-    if build.returncode != 0:
-        build_failed("the Pulumi toolchain (toolchain/build.sh)", build.returncode, build.stderr)
+    run_build("the Pulumi toolchain", REPO / "toolchain" / "build.sh")
     return toolchain_env()
 
 
@@ -46,15 +47,7 @@ def local_cluster() -> Cluster:
     cluster = Cluster(Path(paths["bin"]), Path(paths["run"]))
     if not (cluster.bin_dir / "kube-apiserver").is_file():
         require_go("the local control plane")
-    up = subprocess.run(
-        ["bash", str(CLUSTER_DIR / "up.sh")],
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT_SECONDS,
-        check=False,
-    )
-    if up.returncode != 0:
-        build_failed("the local control plane (cluster/up.sh)", up.returncode, up.stderr)
+    run_build("the local control plane", CLUSTER_DIR / "up.sh")
     return cluster
 
 
