@@ -229,6 +229,8 @@ class RecordingMonitor(private.MockMonitor):
                 return constructed
         self.recording_mocks.secret_outputs = list(request.additionalSecretOutputs)
         response = super().RegisterResource(request)
+        if request.remote and request.type.startswith("kubernetes:"):
+            response.object.update({"resources": []})  # not built (listed as not evaluated): no children
         if request.type == "pulumi:pulumi:Stack":
             self._stack_urn = response.urn
             return response

@@ -11,27 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from hastack_tools.ops.engine import toolchain_env
 from tests.conftest import REPO
-from tests.prerequisites import build_failed, require_go
-
-BUILD_TIMEOUT_SECONDS = 60 * 60
+from tests.prerequisites import built_toolchain
 
 
 @pytest.fixture(scope="session")
 def engine_env() -> dict[str, str]:
     """The toolchain's environment, after building it if needed."""
-    require_go("the Pulumi toolchain")
-    build = subprocess.run(
-        ["bash", str(REPO / "toolchain" / "build.sh")],
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT_SECONDS,
-        check=False,
-    )
-    if build.returncode != 0:
-        build_failed("the Pulumi toolchain (toolchain/build.sh)", build.returncode, build.stderr)
-    return toolchain_env()
+    return built_toolchain()
 
 
 AWS_TEST_ENV = {
