@@ -36,7 +36,7 @@ from pulumi.runtime.proto import (
     resource_pb2_grpc,
 )
 
-from hastack_tools.dev.analyzer import EngineLog
+from hastack_tools.dev.analyzer import EngineLog, stop_plugin
 
 PROVIDER_ENV = "HASTACK_KUBERNETES_PROVIDER"
 """Path of the `pulumi-resource-kubernetes` binary to use instead of the toolchain's."""
@@ -239,15 +239,7 @@ class KubernetesProvider:
             self._channel = None
         self._stub = None
         if self._process is not None:
-            if self._process.poll() is None:
-                self._process.terminate()
-                try:
-                    self._process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self._process.kill()
-                    self._process.wait()
-            if self._process.stdout is not None:
-                self._process.stdout.close()
+            stop_plugin(self._process)
             self._process = None
         if self._stderr is not None:
             self._stderr.close()
