@@ -20,7 +20,7 @@ if str(REPO) not in sys.path:
 from hastack.config import StackConfig, validate  # noqa: E402
 from hastack_tools.dev.mockrun import MockRun, run_program  # noqa: E402
 from tests.consumer import consumer_project  # noqa: E402, F401 - session fixture for every tier
-from tests.prerequisites import PREREQUISITE_ABSENT  # noqa: E402
+from tests.prerequisites import PREREQUISITE_ABSENT, built_toolchain  # noqa: E402
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -131,3 +131,10 @@ def s3_endpoint() -> Iterator[str]:
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def kubernetes_provider() -> Path:
+    """The real kubernetes provider the mock run answers YAML and Helm through (built if needed:
+    a failed build fails, see tests/prerequisites.py)."""
+    return Path(built_toolchain()["HASTACK_TOOLCHAIN_BIN"]) / "pulumi-resource-kubernetes"

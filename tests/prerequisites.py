@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+from pathlib import Path
 from typing import NoReturn
 
 import pytest
+
+from hastack_tools.ops.engine import toolchain_env
 
 PREREQUISITE_ABSENT = "prerequisite absent:"
 """Prefix of the skip reason of every test skipped for a missing prerequisite."""
@@ -39,3 +43,24 @@ def build_failed(what: str, returncode: int, output: str) -> NoReturn:
     """A build that could run and failed is a failure, never a skip."""
     tail = "\n".join(output.strip().splitlines()[-40:])
     pytest.fail(f"{what} failed (exit {returncode}) on a machine that can build it:\n{tail}", pytrace=False)
+
+
+BUILD_TIMEOUT_SECONDS = 60 * 60
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_build(what: str, script: Path) -> None:
+    """Runs a build script of the repo (a no-op once built); its failure fails the test with its output."""
+    done = subprocess.run(
+        ["bash", str(script)], capture_output=True, text=True, timeout=BUILD_TIMEOUT_SECONDS, check=False
+    )
+    if done.returncode != 0:
+        build_failed(f"{what} ({script.relative_to(REPO_ROOT)})", done.returncode, done.stderr)
+
+
+def built_toolchain() -> dict[str, str]:
+    """The toolchain's environment (`toolchain/env.sh`) after `toolchain/build.sh`, a no-op once built;
+    no Go skips (outside CI), a failed build fails with its error."""
+    require_go("the Pulumi toolchain")
+    run_build("the Pulumi toolchain", REPO_ROOT / "toolchain" / "build.sh")
+    return toolchain_env()

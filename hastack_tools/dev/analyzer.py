@@ -188,6 +188,20 @@ def _provider(view: ResourceView, by_urn: Mapping[str, ResourceView]) -> Any | N
     )
 
 
+def stop_plugin(process: subprocess.Popen[bytes]) -> None:
+    """Stops a plugin process we started (by handle: terminate, then kill after 10 s) and its pipes."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for pipe in (process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
+
+
 class PolicyPackProcess:
     """A running policy pack plus the engine endpoint it talks back to. Use as a context manager."""
 
@@ -309,16 +323,7 @@ class PolicyPackProcess:
             self._channel.close()
             self._channel = None
         if self._process is not None:
-            if self._process.poll() is None:
-                self._process.terminate()
-                try:
-                    self._process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self._process.kill()
-                    self._process.wait()
-            for pipe in (self._process.stdout, self._process.stderr):
-                if pipe is not None:
-                    pipe.close()
+            stop_plugin(self._process)
             self._process = None
         if self._server is not None:
             self._server.stop(0)

@@ -84,6 +84,7 @@ class GateResult:
     remediation: dict[str, str]
     evaluation_seconds: float
     not_evaluated: list[str] = field(default_factory=list)
+    not_evaluated_reasons: dict[str, str] = field(default_factory=dict)
     enforcing: bool = True
 
     @property
@@ -219,6 +220,7 @@ def run_gate(
         remediation={p.name: p.remediation for p in info.policies},
         evaluation_seconds=elapsed,
         not_evaluated=list(run.not_evaluated),
+        not_evaluated_reasons=dict(run.not_evaluated_reasons),
         enforcing=enforcing,
     )
 
@@ -269,7 +271,9 @@ def render(result: GateResult, *, show_remediation: bool = True) -> str:
     if result.not_evaluated:
         consequence = "fails this enforcing run" if result.enforcing else "allowed by --allow-not-evaluated"
         lines.append(f"not evaluated ({consequence}):")
-        lines.extend(f"    {name}" for name in result.not_evaluated)
+        for name in result.not_evaluated:
+            reason = result.not_evaluated_reasons.get(name)
+            lines.append(f"    {name}: {reason}" if reason else f"    {name}")
     lines.append(f"{result.stack.describe()}; {result.policy_config.describe()}")
     lines.append(verdict(result))
     return "\n".join(lines)

@@ -20,16 +20,33 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pulumi.runtime.proto import resource_pb2
 
 from hastack import pulumi_private as private
 from hastack.config.errors import SECRET_STAND_IN
 from hastack.runtime_tuning import tuned_gc
+from hastack_tools.dev.k8s_provider import KubernetesProvider, ProviderUnavailableError
 
 SECRET_PLACEHOLDER = SECRET_STAND_IN
 """Stands in for every value the program marked secret, wherever it appears in a record, and for
 every `secure:` config value (not decrypted offline)."""
 
 _K8S_PROVIDER_TYPE = "pulumi:providers:kubernetes"
+
+INVOKE_COMPONENTS = {
+    "kubernetes:yaml:decode": ("kubernetes:yaml:ConfigFile", "kubernetes:yaml:ConfigGroup"),
+    "kubernetes:helm:template": ("kubernetes:helm.sh/v3:Chart",),
+    "kubernetes:kustomize:directory": ("kubernetes:kustomize:Directory",),
+}
+"""The SDK components whose objects come from a provider invoke, by the invoke's token."""
+
+OPAQUE_TYPES = {
+    "kubernetes:helm.sh/v3:Release": (
+        "a Helm release is templated and installed inside the provider: its objects are never "
+        "registered, so no policy (offline or in the engine) sees them; use helm.v4.Chart"
+    ),
+}
+"""Resources whose Kubernetes objects no analyzer can see, with why."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +75,8 @@ class MockRun:
     resources: list[RecordedResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     not_evaluated: list[str] = field(default_factory=list)
+    not_evaluated_reasons: dict[str, str] = field(default_factory=dict)
+    """Why each `not_evaluated` entry (`type::name`) could not be looked inside."""
 
     def by_type(self, type_token: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_token]
@@ -144,7 +163,7 @@ class RecordingMocks(private.Mocks):
         return f"{args.name}-{_suffix(urn_key)}", state
 
     def call(self, args: private.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+        return {}, []
 
 
 class RecordingMonitor(private.MockMonitor):
@@ -156,10 +175,64 @@ class RecordingMonitor(private.MockMonitor):
         self.recorded: list[RecordedResource] = []
         self.stack_outputs: dict[str, Any] = {}
         self._stack_urn = ""
+        self.kubernetes: KubernetesProvider | None = None
+        """Answers the kubernetes invokes and constructs its remote components (set by run_function)."""
+        self.unseen: dict[str, str] = {}
+        """`type::name` -> why its contents could not be evaluated."""
+        self._unanswered: dict[str, str] = {}
+        """Invoke token -> why the provider could not answer it."""
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        if request.tok.startswith("kubernetes:") and self.kubernetes is not None:
+            try:
+                return self.kubernetes.invoke(request)
+            except ProviderUnavailableError as error:
+                self._unanswered.setdefault(request.tok, str(error))
+                return resource_pb2.ResourceInvokeResponse()
+        return super().Invoke(request)
+
+    def _construct(self, request: Any) -> Any | None:
+        """A remote component built by its provider (children recorded), or None (then opaque, listed)."""
+        key = f"{request.type}::{request.name}"
+        if not request.type.startswith("kubernetes:") or self.kubernetes is None:
+            package = request.type.split(":", 1)[0]
+            self.unseen[key] = (
+                f"a component of package {package!r} built by its provider (remote), which the offline run "
+                "does not start: its children are unknown"
+            )
+            return None
+        try:
+            return self.kubernetes.construct(request)
+        except (ProviderUnavailableError, RuntimeError) as error:
+            self.unseen[key] = f"its children are built by the kubernetes provider, which could not: {error}"
+            return None
+
+    def not_evaluated(self) -> dict[str, str]:
+        """Every recorded resource whose Kubernetes objects stayed out of sight, with why."""
+        unseen = dict(self.unseen)
+        parents = {r.parent for r in self.recorded}
+        for token, reason in self._unanswered.items():
+            for resource in self.recorded:
+                if resource.type in INVOKE_COMPONENTS.get(token, ()) and resource.urn not in parents:
+                    unseen.setdefault(
+                        f"{resource.type}::{resource.name}",
+                        f"its objects come from the kubernetes provider ({token}), "
+                        f"which is unavailable: {reason}",
+                    )
+        for resource in self.recorded:
+            if resource.type in OPAQUE_TYPES:
+                unseen.setdefault(f"{resource.type}::{resource.name}", OPAQUE_TYPES[resource.type])
+        return unseen
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        if request.remote:
+            constructed = self._construct(request)
+            if constructed is not None:
+                return constructed
         self.recording_mocks.secret_outputs = list(request.additionalSecretOutputs)
         response = super().RegisterResource(request)
+        if request.remote and request.type.startswith("kubernetes:"):
+            response.object.update({"resources": []})  # not built (listed as not evaluated): no children
         if request.type == "pulumi:pulumi:Stack":
             self._stack_urn = response.urn
             return response
@@ -264,18 +337,35 @@ def run_function(
 
     def _run() -> MockRun:
         monitor = RecordingMonitor(RecordingMocks())
-        with tuned_gc():
-            private.run_under_mocks(
-                program,
-                monitor,
-                project=project,
-                stack=stack,
-                preview=preview,
-                config=config or {},
-                secret_keys=list(secret_keys or []),
-            )
+        monitor.kubernetes = KubernetesProvider(
+            monitor,
+            project=project,
+            stack=stack,
+            config=config or {},
+            secret_keys=list(secret_keys or []),
+            dry_run=preview,
+        )
+        try:
+            with tuned_gc():
+                private.run_under_mocks(
+                    program,
+                    monitor,
+                    project=project,
+                    stack=stack,
+                    preview=preview,
+                    config=config or {},
+                    secret_keys=list(secret_keys or []),
+                )
+        finally:
+            monitor.kubernetes.close()
+        unseen = monitor.not_evaluated()
         return MockRun(
-            project=project, stack=stack, resources=monitor.recorded, outputs=monitor.stack_outputs
+            project=project,
+            stack=stack,
+            resources=monitor.recorded,
+            outputs=monitor.stack_outputs,
+            not_evaluated=list(unseen),
+            not_evaluated_reasons=unseen,
         )
 
     return contextvars.Context().run(_run)

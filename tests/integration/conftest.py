@@ -11,29 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from hastack_tools.ops.engine import toolchain_env
 from tests.conftest import REPO
 from tests.e2e.kube import CLUSTER_DIR, Cluster, cluster_vars
-from tests.prerequisites import build_failed, require_go
-
-BUILD_TIMEOUT_SECONDS = 60 * 60
-
-
-def run_build(what: str, script: Path) -> None:
-    """Runs a build script of the repo (a no-op once built); its failure fails the test with its output."""
-    done = subprocess.run(
-        ["bash", str(script)], capture_output=True, text=True, timeout=BUILD_TIMEOUT_SECONDS, check=False
-    )
-    if done.returncode != 0:
-        build_failed(f"{what} ({script.relative_to(REPO)})", done.returncode, done.stderr)
+from tests.prerequisites import built_toolchain, require_go, run_build
 
 
 @pytest.fixture(scope="session")
 def engine_env() -> dict[str, str]:
     """The toolchain's environment, after building it if needed."""
-    require_go("the Pulumi toolchain")
-    run_build("the Pulumi toolchain", REPO / "toolchain" / "build.sh")
-    return toolchain_env()
+    return built_toolchain()
 
 
 @pytest.fixture(scope="session")
