@@ -247,6 +247,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="read-only-root-filesystem",
+        tier="hardening",
         description="Containers run with a read-only root filesystem.",
         severity="medium",
         remediation="Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir at /tmp.",
@@ -257,6 +258,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="no-service-account-token",
+        tier="hardening",
         description="Pods do not mount a service-account token.",
         severity="medium",
         remediation="Set automountServiceAccountToken: false in the pod spec.",
@@ -296,6 +298,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="service-type-allowed",
+        tier="hardening",
         description="Services are not NodePort or LoadBalancer unless allowed.",
         severity="high",
         remediation="Use type ClusterIP and expose through the Ingress; allow other types in policy config.",
@@ -317,6 +320,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="no-default-namespace",
+        tier="hardening",
         description="Namespaced resources are not placed in the default (or a system) namespace.",
         severity="medium",
         remediation=(
@@ -336,6 +340,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="namespace-pod-security",
+        tier="hardening",
         description="Namespaces enforce the restricted Pod Security Admission level.",
         severity="medium",
         remediation="Label the Namespace pod-security.kubernetes.io/enforce: restricted.",

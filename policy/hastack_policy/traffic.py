@@ -294,6 +294,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="httproute-tls-listener",
+        tier="hardening",
         description=(
             "Every host of an HTTPRoute with backends is served by an HTTPS listener of its Gateway "
             "(when the Gateway is in the stack)."

@@ -77,7 +77,7 @@ def test_output_looks_like_the_cli() -> None:
         "(urn:pulumi:ci::bad-cross::" in text
     )
     assert text.splitlines()[-1].startswith(
-        "Policy gate FAILED: 8 mandatory and 1 advisory violation(s) from hastack-ha v1"
+        "Policy gate FAILED: 9 mandatory and 1 advisory violation(s) from hastack-ha v1"
     )
 
 
