@@ -46,7 +46,11 @@ def _program_run(stack: str) -> MockRun:
     return run_program(REPO, stack)
 
 
-@pytest.fixture(params=["dev", "prod"])
+STACKS = ("dev", "staging", "prod")
+"""The committed stack files, one per environment; every stack test runs over each."""
+
+
+@pytest.fixture(params=STACKS)
 def stack_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
