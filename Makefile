@@ -60,7 +60,7 @@ $(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt -c constraints.txt
 	touch $@
 
-docs: venv ## regenerate policy/README.md from the rule metadata
+docs: venv ## regenerate policy/README.md and policy/config/<env>.json from the rules and the environment profiles
 	$(PY) -m hastack_tools.dev.policy_docs
 
 bench: $(VENV)/.bench-installed ## benchmarks (time and peak memory) beside their named peers

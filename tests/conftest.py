@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from hastack.config import StackConfig, validate  # noqa: E402
+from hastack.config import ENVIRONMENTS, StackConfig, validate  # noqa: E402
 from hastack_tools.dev.mockrun import MockRun, run_program  # noqa: E402
 from tests.consumer import consumer_project  # noqa: E402, F401 - session fixture for every tier
 from tests.prerequisites import PREREQUISITE_ABSENT, built_toolchain  # noqa: E402
@@ -47,7 +47,11 @@ def _program_run(stack: str) -> MockRun:
     return run_program(REPO, stack)
 
 
-@pytest.fixture(params=["dev", "prod"])
+STACKS = ("dev", "staging", "prod")
+"""The committed stack files, one per environment; every stack test runs over each."""
+
+
+@pytest.fixture(params=STACKS)
 def stack_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -59,20 +63,21 @@ def program_run(stack_name: str) -> MockRun:
 
 
 def minimal_config(environment: str = "dev", **app_overrides: Any) -> dict[str, Any]:
-    """A small valid config for `environment`; tests change one thing at a time."""
+    """A small valid config for `environment` (at its profile's floors); tests change one thing at a time."""
+    rules = ENVIRONMENTS.get(environment, ENVIRONMENTS["dev"])  # an unknown one: a test of that error
     digest = "@sha256:" + "a" * 64
     app: dict[str, Any] = {
         "name": "web",
-        "image": "ghcr.io/acme/web" + (digest if environment == "prod" else ":1.0.0"),
+        "image": "ghcr.io/acme/web" + (digest if rules.require_digest else ":1.0.0"),
         "port": 8080,
-        "replicas": 3 if environment == "prod" else 2,
+        "replicas": rules.min_replicas,
         "ingress": {"hosts": ["shop.example.com"]},
     }
     app.update(app_overrides)
     tls = (
-        {"mode": "cert-manager", "issuer": "letsencrypt"}
-        if environment == "prod"
-        else {"mode": "self-signed"}
+        {"mode": "self-signed"}
+        if "self-signed" in rules.tls_modes
+        else {"mode": "cert-manager", "issuer": "letsencrypt"}
     )
     return {
         "environment": environment,

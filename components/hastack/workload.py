@@ -8,6 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from hastack.config import AppConfig, EnvironmentRules, ProbeConfig
+from hastack.config.profiles import HOSTNAME_KEY, ZONE_KEY
 from hastack.labels import (
     CHECKSUM_ANNOTATION,
     Track,
@@ -60,24 +61,27 @@ def topology_spread(app: AppConfig, rules: EnvironmentRules, track: Track = "sta
     """Hostname spread everywhere (soft); zone spread per environment (hard in prod).
 
     `matchLabelKeys: [pod-template-hash]` spreads each ReplicaSet on its own, so a rolling update
-    is not blocked by the skew of the old pods.
+    is not blocked by the skew of the old pods. The profile's `minDomains` (hard spread only) makes
+    the scheduler count missing zones as empty, so a cluster with too few zones leaves the surplus
+    pods Pending rather than stacking them in the zones it has.
     """
     selector = {"matchLabels": selector_labels(app, track)}
     constraints = []
     if rules.zone_spread is not None:
-        constraints.append(
-            {
-                "maxSkew": 1,
-                "topologyKey": "topology.kubernetes.io/zone",
-                "whenUnsatisfiable": rules.zone_spread,
-                "labelSelector": selector,
-                "matchLabelKeys": ["pod-template-hash"],
-            }
-        )
+        zone: dict[str, Any] = {
+            "maxSkew": 1,
+            "topologyKey": ZONE_KEY,
+            "whenUnsatisfiable": rules.zone_spread,
+            "labelSelector": selector,
+            "matchLabelKeys": ["pod-template-hash"],
+        }
+        if rules.zone_min_domains is not None:
+            zone["minDomains"] = rules.zone_min_domains
+        constraints.append(zone)
     constraints.append(
         {
             "maxSkew": 1,
-            "topologyKey": "kubernetes.io/hostname",
+            "topologyKey": HOSTNAME_KEY,
             "whenUnsatisfiable": "ScheduleAnyway",
             "labelSelector": selector,
             "matchLabelKeys": ["pod-template-hash"],
@@ -116,6 +120,7 @@ def secrets_as_files(app: AppConfig, rules: EnvironmentRules) -> bool:
 
 def container(
     app: AppConfig,
+    rules: EnvironmentRules,
     config_map_name: pulumi.Input[str],
     secret_name: pulumi.Input[str] | None,
     secret_files: bool = False,
@@ -132,10 +137,7 @@ def container(
         "imagePullPolicy": "IfNotPresent",
         "ports": [{"name": PORT_NAME, "containerPort": app.port, "protocol": "TCP"}],
         "envFrom": env_from,
-        "resources": {
-            "requests": {"cpu": app.resources.requests.cpu, "memory": app.resources.requests.memory},
-            "limits": {"cpu": app.resources.limits.cpu, "memory": app.resources.limits.memory},
-        },
+        "resources": app.resource_quantities(rules),
         "readinessProbe": probe(app.probes.readiness),
         "livenessProbe": probe(app.probes.liveness),
         "startupProbe": startup_probe(app),
@@ -162,7 +164,9 @@ def deployment_spec(
     A canary gets the very same spec (probes, security, spread, rollout) under its own selector.
     """
     files = secret_name is not None and secrets_as_files(app, rules)
-    main = {k: v for k, v in container(app, config_map_name, secret_name, files).items() if v is not None}
+    main = {
+        k: v for k, v in container(app, rules, config_map_name, secret_name, files).items() if v is not None
+    }
     volumes: list[dict[str, Any]] = [{"name": TMP_VOLUME, "emptyDir": {"sizeLimit": TMP_SIZE_LIMIT}}]
     if files:
         volumes.append(
@@ -191,6 +195,9 @@ def deployment_spec(
             },
         },
     }
+    priority = app.priority_class(rules)
+    if priority is not None:
+        spec["template"]["spec"]["priorityClassName"] = priority
     if app.autoscaling is None:
         spec["replicas"] = app.replicas
     return spec

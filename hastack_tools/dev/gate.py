@@ -12,6 +12,7 @@ Policy config: `--policy-config FILE` wins; else the environment (dev|staging|pr
 (`hastack:environment`) or the program's own code (a `hastack.dev/environment` label on an object,
 or an exported `environment`) declares picks policy/config/<env>.json, the strictest when they
 disagree; else prod.json. Stack: `--stack` (its file must exist); else `dev` here, `ci` elsewhere.
+`--print-config` prints that choice and exits, so CI and the engine never pick a config by stack name.
 """
 
 from __future__ import annotations
@@ -329,11 +330,33 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no remediation lines")
     parser.add_argument("-v", "--verbose", action="store_true", help="tracebacks of failures")
+    parser.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the policy config file this stack is judged by (chosen by environment) and exit",
+    )
     return parser.parse_args(argv)
+
+
+def print_config(args: argparse.Namespace) -> int:
+    """Prints the chosen config (relative to the working directory when inside it), for CI steps that
+    hand it to `pulumi preview|up --policy-pack-config`: the same choice as the gate and the engine."""
+    program = args.program.resolve()
+    try:
+        stack = args.stack or default_stack(program)
+        path = choose_config(program, stack, args.policy_config, args.policy_pack)
+    except (PolicyConfigError, FileNotFoundError, ValueError) as error:
+        print(f"could not evaluate: {error}", file=sys.stderr)
+        return 2
+    path = path.resolve()
+    print(path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.print_config:
+        return print_config(args)
     try:
         result = run_gate(
             args.program,

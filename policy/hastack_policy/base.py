@@ -45,6 +45,7 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 SeverityName = Literal["low", "medium", "high", "critical"]
 Level = Literal["advisory", "mandatory", "disabled"]
+Tier = Literal["baseline", "hardening", "advice"]
 
 
 class UnknownValueError(Exception):
@@ -247,6 +248,9 @@ class Rule:
     remediation: str
     category: Literal["ha", "security"]
     default_enforcement: Level
+    tier: Tier = "baseline"
+    """How environments enforce it (`hastack_policy.environments`): baseline rules are mandatory
+    everywhere, hardening rules at the environment profile's `hardening` level, advice is advisory."""
     config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """JSON schema per config property; each carries a `default` the rule falls back to."""
     resource_check: ResourceCheck | None = None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from hastack.config.types import QUANTITY_FORMS, quantity_problem, quantity_text
+
 from .base import K8sObject, Rule, as_dict, as_int, as_list, dig, known
 from .k8s import (
     REPLICATED_KINDS,
@@ -159,10 +161,18 @@ def check_rolling_update(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str
 # ---- spread ------------------------------------------------------------------------------------
 
 
-def _spread_keys(spec: Mapping[str, Any], labels: Mapping[str, Any]) -> tuple[set[str], set[str]]:
-    """(topology keys spread over, of which hard) from spread constraints and pod anti-affinity."""
+_ONE_PER_DOMAIN = 1_000_000
+"""Stands for the minDomains of required anti-affinity: one pod per domain is stricter than any."""
+
+
+def _spread_keys(
+    spec: Mapping[str, Any], labels: Mapping[str, Any]
+) -> tuple[set[str], set[str], dict[str, int]]:
+    """(topology keys spread over, of which hard, the best minDomains of each hard key) from spread
+    constraints and pod anti-affinity."""
     keys: set[str] = set()
     hard: set[str] = set()
+    domains: dict[str, int] = {}
     for constraint in as_list(spec.get("topologySpreadConstraints")):
         if not isinstance(constraint, dict):
             continue
@@ -172,16 +182,18 @@ def _spread_keys(spec: Mapping[str, Any], labels: Mapping[str, Any]) -> tuple[se
         keys.add(key)
         if known(constraint.get("whenUnsatisfiable", "DoNotSchedule")) == "DoNotSchedule":
             hard.add(key)
+            domains[key] = max(domains.get(key, 0), as_int(constraint.get("minDomains")) or 0)
     anti = as_dict(dig(spec, "affinity", "podAntiAffinity"))
     for term in as_list(anti.get("requiredDuringSchedulingIgnoredDuringExecution")):
         if isinstance(term, dict) and selector_matches(term.get("labelSelector"), labels) is not False:
             keys.add(known(term.get("topologyKey")))
             hard.add(known(term.get("topologyKey")))
+            domains[known(term.get("topologyKey"))] = _ONE_PER_DOMAIN
     for weighted in as_list(anti.get("preferredDuringSchedulingIgnoredDuringExecution")):
         term = as_dict(dig(weighted, "podAffinityTerm"))
         if selector_matches(term.get("labelSelector"), labels) is not False:
             keys.add(known(term.get("topologyKey")))
-    return keys, hard
+    return keys, hard, domains
 
 
 def check_spread(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
@@ -195,7 +207,7 @@ def check_spread(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
     if count is not None and count < 2:
         return
     metadata, spec = pod_template(obj)
-    keys, hard = _spread_keys(spec, as_dict(metadata.get("labels")))
+    keys, hard, domains = _spread_keys(spec, as_dict(metadata.get("labels")))
     required = [str(k) for k in cfg["requiredTopologyKeys"]]
     required_hard = [str(k) for k in cfg["hardTopologyKeys"]]
     missing = [k for k in required if k not in keys]
@@ -213,6 +225,26 @@ def check_spread(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
             f"{obj.display()} spread over {', '.join(soft_only)} is not enforced: set "
             "whenUnsatisfiable: DoNotSchedule for it"
         )
+    needed = int(cfg["minDomains"])
+    for key in required_hard if needed > 0 else ():
+        if key in hard and domains.get(key, 0) < needed:
+            yield (
+                f"{obj.display()} hard spread over {key} has minDomains {domains.get(key) or 'unset'}: with "
+                f"fewer than {needed} domains the scheduler packs the pods into the ones there are; set "
+                f"minDomains: {needed}"
+            )
+    for constraint in as_list(spec.get("topologySpreadConstraints")):
+        when = known(dig(constraint, "whenUnsatisfiable", default="DoNotSchedule"))
+        if (
+            isinstance(constraint, dict)
+            and constraint.get("minDomains") is not None
+            and when != "DoNotSchedule"
+        ):
+            yield (
+                f"{obj.display()} spread over {dig(constraint, 'topologyKey')} sets minDomains with "
+                f"whenUnsatisfiable {when}, which the API server refuses: use DoNotSchedule or drop "
+                "minDomains"
+            )
 
 
 # ---- bare pods ---------------------------------------------------------------------------------
@@ -280,6 +312,43 @@ def check_resources(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
             )
 
 
+def check_resource_units(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
+    """`memory: 512m` is half a byte and `cpu: 1Gi` a billion cores: typos the API server accepts."""
+    if not is_workload(obj):
+        return
+    _, spec = pod_template(obj)
+    for container in containers(spec, init=True):
+        resources = as_dict(container.get("resources"))
+        for section in ("requests", "limits"):
+            for resource, value in as_dict(resources.get(section)).items():
+                if resource not in QUANTITY_FORMS or known(value) is None:
+                    continue
+                problem = quantity_problem(resource, value)
+                if problem is not None:
+                    yield (
+                        f"{obj.display()} container {container_name(container)} "
+                        f"resources.{section}.{resource} is {quantity_text(value)}: {problem}"
+                    )
+
+
+def check_priority_class(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
+    """Pods without a priority class have priority 0 (or the global default) and are preempted first."""
+    if not (is_workload(obj) and obj.kind in REPLICATED_KINDS):
+        return
+    _, spec = pod_template(obj)
+    name = known(spec.get("priorityClassName"))
+    if not name:
+        yield (
+            f"{obj.display()} pod spec sets no priorityClassName, so under resource pressure its pods are "
+            "among the first preempted: set priorityClassName to a PriorityClass for serving workloads"
+        )
+    elif str(name).startswith("system-") and obj.namespace != "kube-system":
+        yield (
+            f"{obj.display()} pod spec priorityClassName is {name}, reserved for kube-system: "
+            "name a PriorityClass of your own"
+        )
+
+
 _MIN_REPLICAS_SCHEMA = {
     "type": "integer",
     "minimum": 1,
@@ -290,6 +359,7 @@ _MIN_REPLICAS_SCHEMA = {
 RULES: tuple[Rule, ...] = (
     Rule(
         id="hpa-replica-bounds",
+        tier="hardening",
         description=(
             "HorizontalPodAutoscalers keep at least the environment's replica floor and can scale out."
         ),
@@ -303,6 +373,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="probes-present",
+        tier="hardening",
         description="Every long-running container has readiness and liveness probes.",
         severity="high",
         remediation=(
@@ -322,6 +393,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="liveness-not-readiness",
+        tier="hardening",
         description="A container's liveness probe is not identical to its readiness probe.",
         severity="medium",
         remediation=(
@@ -344,6 +416,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="rolling-update-keeps-capacity",
+        tier="hardening",
         description=(
             "Deployments roll out with RollingUpdate and a maxUnavailable that keeps serving capacity."
         ),
@@ -364,6 +437,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="spread-or-anti-affinity",
+        tier="hardening",
         description="Multi-replica workloads spread their pods over nodes (and zones where required).",
         severity="medium",
         remediation=(
@@ -384,6 +458,12 @@ RULES: tuple[Rule, ...] = (
                 "items": {"type": "string"},
                 "default": [],
                 "description": "topology keys whose spread must be DoNotSchedule / required anti-affinity",
+            },
+            "minDomains": {
+                "type": "integer",
+                "minimum": 0,
+                "default": 0,
+                "description": "minDomains each hard topology key's spread must set (0: not checked)",
             },
         },
         resource_check=check_spread,
@@ -421,6 +501,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="resources-specified",
+        tier="hardening",
         description="Every container sets resource requests and limits.",
         severity="medium",
         remediation="Set resources.requests (cpu, memory) and resources.limits.memory on every container.",
@@ -442,5 +523,32 @@ RULES: tuple[Rule, ...] = (
         },
         resource_check=check_resources,
         kinds=frozenset(WORKLOAD_KINDS),
+    ),
+    Rule(
+        id="resource-units",
+        description="Resource quantities use the units of their resource (cores, millicores, whole bytes).",
+        severity="high",
+        remediation=(
+            "Write cpu as cores or millicores (0.5, 250m) and memory and ephemeral-storage in bytes with "
+            "a decimal or binary suffix (512Mi, 1Gi, 500M), never milli-bytes (512m)."
+        ),
+        category="ha",
+        default_enforcement="mandatory",
+        resource_check=check_resource_units,
+        kinds=frozenset(WORKLOAD_KINDS),
+    ),
+    Rule(
+        id="priority-class-set",
+        description="Replicated serving workloads name a PriorityClass, so they are not preempted first.",
+        severity="low",
+        remediation=(
+            "Create a PriorityClass for serving workloads and set spec.template.spec.priorityClassName "
+            "(hastack: apps[].priorityClassName)."
+        ),
+        category="ha",
+        default_enforcement="advisory",
+        tier="advice",
+        resource_check=check_priority_class,
+        kinds=REPLICATED_KINDS,
     ),
 )

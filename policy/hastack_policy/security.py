@@ -295,6 +295,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="read-only-root-filesystem",
+        tier="hardening",
         description="Containers run with a read-only root filesystem.",
         severity="medium",
         remediation="Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir at /tmp.",
@@ -305,6 +306,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="no-service-account-token",
+        tier="hardening",
         description="Pods do not mount a service-account token.",
         severity="medium",
         remediation="Set automountServiceAccountToken: false in the pod spec.",
@@ -344,6 +346,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="service-type-allowed",
+        tier="hardening",
         description=(
             "Services are not NodePort or LoadBalancer unless allowed (ExternalName aliases expose no pod)."
         ),
@@ -372,6 +375,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="no-default-namespace",
+        tier="hardening",
         description="Namespaced resources are not placed in the default (or a system) namespace.",
         severity="medium",
         remediation=(
@@ -402,11 +406,13 @@ RULES: tuple[Rule, ...] = (
         ),
         category="security",
         default_enforcement="mandatory",
+        tier="hardening",
         resource_check=check_egress_not_open,
         kinds=frozenset({"NetworkPolicy"}),
     ),
     Rule(
         id="namespace-pod-security",
+        tier="hardening",
         description="Namespaces enforce the restricted Pod Security Admission level.",
         severity="medium",
         remediation="Label the Namespace pod-security.kubernetes.io/enforce: restricted.",

@@ -185,7 +185,8 @@ def check_pdb_allows_eviction(objs: Sequence[K8sObject], cfg: Mapping[str, Any])
             return
         expected = sum(w.floor for w in matched)
         allowed = disruptions_allowed(pdb, expected)
-        if allowed is None or allowed >= 1:
+        keep = int(cfg["minAvailable"])
+        if allowed is None or (allowed >= 1 and expected - allowed >= keep):
             return
         spec = pdb.spec
         if spec.get("maxUnavailable") is not None:
@@ -194,9 +195,17 @@ def check_pdb_allows_eviction(objs: Sequence[K8sObject], cfg: Mapping[str, Any])
             policy = f"minAvailable {_show(spec['minAvailable'])}"
         floors = ", ".join(f"{_workload_display(w)}: {w.floor_text()}" for w in matched)
         scale = matched[0].floor_text() if len(matched) == 1 else f"{expected} replicas ({floors})"
+        if allowed < 1:
+            yield (
+                pdb.urn,
+                f"{pdb.display()} allows no eviction: {policy} with {scale}; set maxUnavailable: 1",
+            )
+            return
         yield (
             pdb.urn,
-            f"{pdb.display()} allows no eviction: {policy} with {scale}; set maxUnavailable: 1",
+            f"{pdb.display()} lets {allowed} pod(s) go with {scale} ({policy}), keeping "
+            f"{expected - allowed}; at least {keep} must stay available during disruptions: lower "
+            "maxUnavailable or raise the floor",
         )
 
     yield from _each(_pdbs(index), check)
@@ -643,11 +652,25 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="pdb-allows-eviction",
-        description="A PodDisruptionBudget allows at least one eviction at the workload's minimum scale.",
+        description=(
+            "A PodDisruptionBudget allows an eviction at the workload's minimum scale and keeps the "
+            "environment's minimum available."
+        ),
         severity="critical",
-        remediation="Use maxUnavailable: 1, or a minAvailable below the replica (HPA) floor.",
+        remediation=(
+            "Use maxUnavailable: 1, or a minAvailable below the replica (HPA) floor that still keeps the "
+            "environment's minimum available."
+        ),
         category="ha",
         default_enforcement="mandatory",
+        config={
+            "minAvailable": {
+                "type": "integer",
+                "minimum": 0,
+                "default": 0,
+                "description": "pods the budget must keep at the replica floor (0: not checked)",
+            }
+        },
         stack_check=check_pdb_allows_eviction,
         kinds=frozenset(WORKLOAD_KINDS) | {"HorizontalPodAutoscaler", "PodDisruptionBudget"},
     ),
@@ -697,6 +720,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="ingress-tls-coverage",
+        tier="hardening",
         description="Every Ingress host is covered by a TLS entry whose secret the stack provides.",
         severity="high",
         remediation=(
@@ -737,6 +761,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="network-policy-coverage",
+        tier="hardening",
         description=(
             "Every pod is selected by a NetworkPolicy (and namespaces deny by default where required)."
         ),

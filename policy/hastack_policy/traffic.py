@@ -329,6 +329,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="httproute-tls-listener",
+        tier="hardening",
         description=(
             "Every host of an HTTPRoute with backends is served by an HTTPS listener of its Gateway "
             "(when the Gateway is in the stack)."
@@ -393,6 +394,7 @@ RULES: tuple[Rule, ...] = (
         ),
         category="ha",
         default_enforcement="mandatory",
+        tier="hardening",
         resource_check=check_retries_within_timeout,
         kinds=frozenset({"BackendTrafficPolicy"}),
     ),

@@ -15,6 +15,7 @@ from hastack import HighlyAvailableApp
 from hastack.args import ArgumentError, EnvironmentArgs, HighlyAvailableAppArgs
 from hastack_tools.dev.mockrun import MockRun, run_function, strip_secrets
 from hastack_tools.dev.render import manifest
+from tests.conftest import STACKS
 
 REPO = Path(__file__).resolve().parents[2]
 DIGEST = "@sha256:" + "b" * 64
@@ -165,7 +166,7 @@ def test_stack_program_keeps_every_urn() -> None:
     """The move to HighlyAvailableApp(name, args) replaces nothing in the existing stacks."""
     from hastack_tools.dev.mockrun import run_program
 
-    for stack in ("dev", "prod"):
+    for stack in STACKS:
         urns = sorted(r.urn for r in run_program(REPO, stack).resources)
         expected = (REPO / "tests" / "data" / "urns" / f"{stack}.txt").read_text().split()
         assert urns == expected, stack

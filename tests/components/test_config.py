@@ -263,7 +263,65 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
         "hastack:apps[0].shutdown.terminationGracePeriodSeconds",
         "exceed preStopSeconds (30)",
     ),
-    ("root user", with_app(runAsUser=0), "hastack:apps[0].runAsUser", "greater than or equal to 1000"),
+    ("root user", with_app(runAsUser=0), "hastack:apps[0].runAsUser", "greater than or equal to 1"),
+    *(
+        (f"low uid in {env}", with_app(env, runAsUser=5000), "hastack:apps[0].runAsUser", "at least 10000")
+        for env in ("dev", "staging", "prod")
+    ),
+    (
+        "milli-bytes of memory",
+        with_app(resources={"limits": {"memory": "512m"}}),
+        "hastack:apps[0].resources.limits.memory",
+        "the unit 'm' makes no sense for memory (m is milli",
+    ),
+    (
+        "binary cpu",
+        with_app(resources={"requests": {"cpu": "1Gi"}}),
+        "hastack:apps[0].resources.requests.cpu",
+        "cores or millicores, such as 0.5, 2 or 250m; the unit 'Gi'",
+    ),
+    (
+        "fraction of a millicore",
+        with_app(resources={"requests": {"cpu": "0.0005"}}),
+        "hastack:apps[0].resources.requests.cpu",
+        "whole number of millicores",
+    ),
+    (
+        "fraction of a byte",
+        with_app(resources={"requests": {"ephemeralStorage": "0.5"}}),
+        "hastack:apps[0].resources.requests.ephemeralStorage",
+        "whole number of bytes",
+    ),
+    (
+        "ephemeral storage limit below its request",
+        with_app(resources={"requests": {"ephemeralStorage": "2Gi"}}),
+        "hastack:apps[0].resources.limits.ephemeralStorage",
+        "at least the request 2Gi",
+    ),
+    (
+        "system priority class",
+        with_app(priorityClassName="system-cluster-critical"),
+        "hastack:apps[0].priorityClassName",
+        "reserved for cluster components",
+    ),
+    (
+        "priority class not a DNS name",
+        with_app(priorityClassName="High"),
+        "hastack:apps[0].priorityClassName",
+        "DNS-1123 subdomain",
+    ),
+    (
+        "staging tag",
+        with_app("staging", image="ghcr.io/acme/web:1.0.0"),
+        "hastack:apps[0].image",
+        "staging needs a digest-pinned image",
+    ),
+    (
+        "staging self-signed",
+        with_stack("staging", ingress={"className": "nginx", "tls": {"mode": "self-signed"}}),
+        "hastack:ingress.tls.mode",
+        "staging allows cert-manager, secret",
+    ),
     ("no apps", with_stack(apps=[]), "hastack:apps", "at least 1 item"),
     ("replicas as string", with_app(replicas="3"), "hastack:apps[0].replicas", "valid integer"),
 ]
@@ -325,8 +383,23 @@ def test_overriding_one_quantity_keeps_the_other_default() -> None:
     assert app.resources.requests.memory == "128Mi"
 
 
+def test_ephemeral_storage_and_priority_default_to_the_profile() -> None:
+    stack = parsed(minimal_config("prod"))
+    app = stack.apps[0]
+    assert app.resources.requests.ephemeral_storage is None
+    quantities = app.resource_quantities(stack.rules)
+    assert quantities["requests"]["ephemeral-storage"] == stack.rules.ephemeral_storage_request == "128Mi"
+    assert quantities["limits"]["ephemeral-storage"] == stack.rules.ephemeral_storage_limit == "1Gi"
+    assert app.priority_class(stack.rules) is None
+    own = parsed(
+        with_app(resources={"limits": {"ephemeralStorage": "2Gi"}}, priorityClassName="web-high")
+    ).apps[0]
+    assert own.resource_quantities(stack.rules)["limits"]["ephemeral-storage"] == "2Gi"
+    assert own.priority_class(stack.rules) == "web-high"
+
+
 def test_committed_stacks_are_valid() -> None:
-    for stack in ("dev", "prod"):
+    for stack in ("dev", "staging", "prod"):
         config = validate(stack_file_config(stack), f"Pulumi.{stack}.yaml")
         assert config.environment == stack
 
@@ -337,6 +410,26 @@ def test_committed_stacks_are_valid() -> None:
 )
 def test_parse_quantity(text: str, expected: str) -> None:
     assert str(parse_quantity(text).normalize()) == str(type(parse_quantity(text))(expected).normalize())
+
+
+@pytest.mark.parametrize(
+    ("resource", "good", "bad"),
+    [
+        ("cpu", ["250m", "0.5", "2", "1000m"], ["1Gi", "1k", "512Mi", "0.5m", "1e3", "-1"]),
+        ("memory", ["512Mi", "1Gi", "500M", "1048576", "1.5Ki"], ["512m", "1.5", "100u", "1 Gi", "lots"]),
+        ("ephemeral-storage", ["64Mi", "2G"], ["64m", "0.1"]),
+    ],
+)
+def test_quantities_take_only_the_units_of_their_resource(
+    resource: str, good: list[str], bad: list[str]
+) -> None:
+    from hastack.config.types import QUANTITY_FORMS, quantity_problem
+
+    assert [q for q in good if quantity_problem(resource, q)] == []
+    for quantity in bad:
+        problem = quantity_problem(resource, quantity)
+        assert problem is not None and QUANTITY_FORMS[resource] in problem, quantity
+    assert quantity_problem(resource, "0") == "must be greater than zero"
 
 
 @pytest.mark.parametrize(

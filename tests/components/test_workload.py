@@ -60,9 +60,16 @@ def test_three_distinct_probes_on_the_named_port() -> None:
 def test_requests_and_limits_present() -> None:
     resources = spec_for()["template"]["spec"]["containers"][0]["resources"]
     assert resources == {
-        "requests": {"cpu": "100m", "memory": "128Mi"},
-        "limits": {"cpu": "1", "memory": "256Mi"},
+        "requests": {"cpu": "100m", "memory": "128Mi", "ephemeral-storage": "128Mi"},
+        "limits": {"cpu": "1", "memory": "256Mi", "ephemeral-storage": "1Gi"},
     }
+
+
+def test_priority_class_only_when_named() -> None:
+    assert "priorityClassName" not in spec_for("prod")["template"]["spec"]
+    assert (
+        spec_for("prod", priorityClassName="web-high")["template"]["spec"]["priorityClassName"] == "web-high"
+    )
 
 
 def test_pod_security_standards_restricted() -> None:
@@ -102,13 +109,41 @@ def test_spread_dev_is_soft_over_hosts_only() -> None:
 
 def test_spread_prod_is_hard_over_zones_and_soft_over_hosts() -> None:
     constraints = spec_for("prod")["template"]["spec"]["topologySpreadConstraints"]
-    assert [(c["topologyKey"], c["whenUnsatisfiable"]) for c in constraints] == [
-        ("topology.kubernetes.io/zone", "DoNotSchedule"),
-        ("kubernetes.io/hostname", "ScheduleAnyway"),
+    assert [(c["topologyKey"], c["whenUnsatisfiable"], c.get("minDomains")) for c in constraints] == [
+        ("topology.kubernetes.io/zone", "DoNotSchedule", 3),
+        ("kubernetes.io/hostname", "ScheduleAnyway", None),
     ]
     for constraint in constraints:
         assert constraint["labelSelector"] == {"matchLabels": spec_for("prod")["selector"]["matchLabels"]}
         assert constraint["matchLabelKeys"] == ["pod-template-hash"]
+
+
+def test_spread_staging_is_soft_over_zones_without_min_domains() -> None:
+    """Kubernetes accepts minDomains only with DoNotSchedule: staging's soft zone spread has none."""
+    constraints = spec_for("staging")["template"]["spec"]["topologySpreadConstraints"]
+    assert [(c["topologyKey"], c["whenUnsatisfiable"]) for c in constraints] == [
+        ("topology.kubernetes.io/zone", "ScheduleAnyway"),
+        ("kubernetes.io/hostname", "ScheduleAnyway"),
+    ]
+    assert all("minDomains" not in c for c in constraints)
+
+
+def test_min_domains_without_a_hard_spread_is_refused_in_the_profile() -> None:
+    import pytest
+
+    from hastack.config.profiles import EnvironmentRules
+
+    with pytest.raises(ValueError, match="DoNotSchedule"):
+        EnvironmentRules(
+            min_replicas=2,
+            zone_spread="ScheduleAnyway",
+            zone_min_domains=3,
+            require_digest=False,
+            tls_modes=("secret",),
+            min_available_during_disruption=1,
+            require_startup_probe=False,
+            hardening="advisory",
+        )
 
 
 def test_env_comes_from_config_map_and_secret_and_checksum_annotates_template() -> None:

@@ -69,6 +69,7 @@ def pod_spec(app: str = "web", port: int = 8080, instance: str | None = None) ->
     probe = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 5}
     return {
         "automountServiceAccountToken": False,
+        "priorityClassName": "serving-high",
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": 10001,
@@ -79,6 +80,7 @@ def pod_spec(app: str = "web", port: int = 8080, instance: str | None = None) ->
                 "topologyKey": "topology.kubernetes.io/zone",
                 "maxSkew": 1,
                 "whenUnsatisfiable": "DoNotSchedule",
+                "minDomains": 3,
                 "labelSelector": {"matchLabels": labels},
             },
             {
@@ -96,7 +98,10 @@ def pod_spec(app: str = "web", port: int = 8080, instance: str | None = None) ->
                 "readinessProbe": probe,
                 "livenessProbe": {**probe, "httpGet": {"path": "/livez", "port": "http"}},
                 "startupProbe": {**probe, "failureThreshold": 30},
-                "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+                "resources": {
+                    "requests": {"cpu": "100m", "memory": "128Mi", "ephemeral-storage": "128Mi"},
+                    "limits": {"memory": "256Mi", "ephemeral-storage": "1Gi"},
+                },
                 "securityContext": {
                     "allowPrivilegeEscalation": False,
                     "readOnlyRootFilesystem": True,

@@ -1,4 +1,4 @@
-"""`make policy STACK=dev|prod` over this repository: the program's own stacks carry no
+"""`make policy STACK=dev|staging|prod` over this repository: the program's own stacks carry no
 mandatory violation (advisories are printed for the record).
 """
 
@@ -10,7 +10,7 @@ from hastack_tools.dev.gate import render, run_gate
 from tests.policy.k8s_fixtures import ROOT
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_repository_stack_passes_the_gate(stack: str) -> None:
     if not (ROOT / f"Pulumi.{stack}.yaml").exists():
         pytest.fail(f"Pulumi.{stack}.yaml is missing")

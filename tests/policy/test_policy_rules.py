@@ -125,6 +125,76 @@ FAILING: list[tuple[str, str, str, Change, list[str]]] = [
         ["not spread over topology.kubernetes.io/zone"],
     ),
     (
+        "spread-or-anti-affinity",
+        "Deployment",
+        "web",
+        _set(f"{POD}.topologySpreadConstraints.0.minDomains", _DELETE),
+        ["hard spread over topology.kubernetes.io/zone has minDomains unset", "set minDomains: 3"],
+    ),
+    (
+        "spread-or-anti-affinity",
+        "Deployment",
+        "web",
+        _set(f"{POD}.topologySpreadConstraints.0.minDomains", 2),
+        ["has minDomains 2", "fewer than 3 domains"],
+    ),
+    (
+        "spread-or-anti-affinity",
+        "Deployment",
+        "web",
+        _set(f"{POD}.topologySpreadConstraints.1.minDomains", 2),
+        ["spread over kubernetes.io/hostname sets minDomains with whenUnsatisfiable ScheduleAnyway"],
+    ),
+    (
+        "resources-specified",
+        "Deployment",
+        "web",
+        _set(f"{C0}.resources.limits", {"memory": "256Mi"}),
+        ["has no resources.limits.ephemeral-storage"],
+    ),
+    (
+        "resource-units",
+        "Deployment",
+        "web",
+        _set(f"{C0}.resources.limits.memory", "512m"),
+        ["resources.limits.memory is 512m", "the unit 'm' makes no sense for memory", "512Mi, 1Gi"],
+    ),
+    (
+        "resource-units",
+        "Deployment",
+        "web",
+        _set(f"{C0}.resources.requests.cpu", "1Gi"),
+        ["resources.requests.cpu is 1Gi", "cores or millicores, such as 0.5, 2 or 250m"],
+    ),
+    (
+        "resource-units",
+        "Deployment",
+        "web",
+        _set(f"{C0}.resources.requests.ephemeral-storage", 0.5),
+        ["resources.requests.ephemeral-storage is 0.5", "whole number of bytes"],
+    ),
+    (
+        "priority-class-set",
+        "Deployment",
+        "web",
+        _set(f"{POD}.priorityClassName", _DELETE),
+        ["sets no priorityClassName", "preempted"],
+    ),
+    (
+        "priority-class-set",
+        "Deployment",
+        "web",
+        _set(f"{POD}.priorityClassName", "system-node-critical"),
+        ["priorityClassName is system-node-critical, reserved for kube-system"],
+    ),
+    (
+        "pdb-allows-eviction",
+        "PodDisruptionBudget",
+        "api",
+        _set("spec.maxUnavailable", 2),
+        ["lets 2 pod(s) go with 3 replicas (maxUnavailable 2), keeping 1", "at least 2 must stay"],
+    ),
+    (
         "pdb-policy-allows-disruption",
         "PodDisruptionBudget",
         "web",
@@ -460,8 +530,51 @@ def test_dev_is_laxer_than_prod() -> None:
     two = edit(good_stack(), "Deployment", _set("spec.replicas", 2), "api")
     assert violations("min-replicas", two, DEV) == []
     assert violations("min-replicas", two, PROD)
-    assert {k for k, v in PROD.items() if v["enforcementLevel"] != "mandatory"} == set()
-    assert any(v["enforcementLevel"] == "advisory" for v in DEV.values())
+    advice = {rule.id for rule in RULES if rule.tier == "advice"}
+    assert advice == {"priority-class-set"}
+    assert {k for k, v in PROD.items() if v["enforcementLevel"] != "mandatory"} == advice
+    assert any(v["enforcementLevel"] == "advisory" for k, v in DEV.items() if k not in advice)
+
+
+def test_quantities_in_plain_numbers_are_read_as_the_api_server_reads_them() -> None:
+    """Numbers arrive as floats: `cpu: 1` is 1.0 and one core, `memory: 1` one byte, both fine."""
+    whole = edit(good_stack(), "Deployment", _set(f"{C0}.resources.requests", {"cpu": 1, "memory": 1048576}))
+    assert violations("resource-units", whole) == []
+    assert (
+        violations(
+            "resource-units", edit(good_stack(), "Deployment", _set(f"{C0}.resources.limits.cpu", 0.25))
+        )
+        == []
+    )
+
+
+def test_min_domains_are_checked_only_where_the_profile_asks() -> None:
+    unset = edit(good_stack(), "Deployment", _set(f"{POD}.topologySpreadConstraints.0.minDomains", _DELETE))
+    assert violations("spread-or-anti-affinity", unset, DEV) == []
+    assert violations("spread-or-anti-affinity", unset, PROD)
+    anti = edit(
+        unset,
+        "Deployment",
+        _set(
+            f"{POD}.affinity",
+            {
+                "podAntiAffinity": {
+                    "requiredDuringSchedulingIgnoredDuringExecution": [
+                        {
+                            "topologyKey": "topology.kubernetes.io/zone",
+                            "labelSelector": {
+                                "matchLabels": {
+                                    "app.kubernetes.io/name": "web",
+                                    "app.kubernetes.io/instance": "web",
+                                }
+                            },
+                        }
+                    ]
+                }
+            },
+        ),
+    )
+    assert violations("spread-or-anti-affinity", anti, PROD) == []  # one pod per zone is stricter still
 
 
 def _live(replicas: int, owner: str) -> Change:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.conftest import STACKS
 from tests.policy.k8s_fixtures import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -31,6 +32,41 @@ def _on(workflow: dict[Any, Any]) -> Any:
 
 def _pulumi_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in job["steps"] if str(s.get("uses", "")).startswith("pulumi/actions@")]
+
+
+def _config_by_environment(job: dict[str, Any], stack: str) -> str:
+    """The policy config reaches pulumi/actions from the gate's own choice (by hastack:environment),
+    never from a path spelled with the stack name; returns the expression that carries it."""
+    (step,) = [s for s in job["steps"] if s.get("id") == "policy-config"]
+    assert f"hastack_tools.dev.gate --stack {stack} --print-config" in step["run"]
+    assert 'path="$(' in step["run"]  # an assignment: a failed choice fails the step
+    assert "policy/config/" not in yaml.safe_dump(job)
+    return "${{ steps.policy-config.outputs.path }}"
+
+
+def test_print_config_follows_the_environment_not_the_stack_name(tmp_path: Path) -> None:
+    """A stack named `qa` whose hastack:environment is prod is judged by prod.json."""
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (tmp_path / name).write_text((ROOT / name).read_text())
+    (tmp_path / "Pulumi.qa.yaml").write_text((ROOT / "Pulumi.prod.yaml").read_text())
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hastack_tools.dev.gate",
+            "--program",
+            str(tmp_path),
+            "--stack",
+            "qa",
+            "--print-config",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "policy/config/prod.json"), done.stderr
 
 
 def test_workflows_exist() -> None:
@@ -54,15 +90,15 @@ def test_pull_requests_gate_and_preview_every_stack_with_the_pack() -> None:
     workflow = _load("pull-request.yml")
     assert "pull_request" in _on(workflow)
     gate = workflow["jobs"]["policy-gate"]
-    assert gate["strategy"]["matrix"]["stack"] == ["dev", "prod"]
+    assert gate["strategy"]["matrix"]["stack"] == list(STACKS)
     assert any("make policy STACK=${{ matrix.stack }}" in str(s.get("run", "")) for s in gate["steps"])
     assert "secrets." not in yaml.safe_dump(gate)  # the gate needs no credentials
     preview = workflow["jobs"]["preview"]
-    assert preview["strategy"]["matrix"]["stack"] == ["dev", "prod"]
+    assert preview["strategy"]["matrix"]["stack"] == list(STACKS)
     (step,) = _pulumi_steps(preview)
     assert step["with"]["command"] == "preview"
     assert step["with"]["policyPacks"] == "policy"
-    assert step["with"]["policyPackConfigs"] == "policy/config/${{ matrix.stack }}.json"
+    assert _config_by_environment(preview, "${{ matrix.stack }}") == step["with"]["policyPackConfigs"]
     assert step["with"]["comment-on-pr"] is True
 
 
@@ -76,7 +112,7 @@ def test_deploys_run_up_with_the_environment_config(name: str, stack: str, trigg
     (job,) = workflow["jobs"].values()
     (step,) = _pulumi_steps(job)
     assert step["with"]["command"] == "up"
-    assert step["with"]["policyPackConfigs"] == f"policy/config/{stack}.json"
+    assert _config_by_environment(job, stack) == step["with"]["policyPackConfigs"]
     assert any(f"make policy STACK={stack}" in str(s.get("run", "")) for s in job["steps"])
 
 

@@ -9,18 +9,19 @@ import kubernetes_validate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hastack.config import ENVIRONMENTS
 from hastack_tools.dev.render import render_groups
 from tests.conftest import _program_run, run_config
 from tests.stacks.invariants import violations
 
 NAMES = ["web", "api", "cart", "search", "auth"]
-FLOORS = {"dev": 2, "staging": 2, "prod": 3}
 
 
 @st.composite
 def app_configs(draw: st.DrawFn, environment: str, name: str, index: int) -> dict[str, Any]:
-    floor = FLOORS[environment]
-    image = f"ghcr.io/acme/{name}" + ("@sha256:" + "b" * 64 if environment == "prod" else f":{index}.0.1")
+    rules = ENVIRONMENTS[environment]
+    floor = rules.min_replicas
+    image = f"ghcr.io/acme/{name}" + ("@sha256:" + "b" * 64 if rules.require_digest else f":{index}.0.1")
     app: dict[str, Any] = {"name": name, "image": image, "port": draw(st.integers(1024, 65535))}
     if draw(st.booleans()):
         low = draw(st.integers(floor, 8))
@@ -32,7 +33,7 @@ def app_configs(draw: st.DrawFn, environment: str, name: str, index: int) -> dic
     else:
         app["replicas"] = draw(st.integers(floor, 8))
     pods = app.get("replicas") or app["autoscaling"]["minReplicas"]
-    keep = 2 if environment == "prod" else 1
+    keep = rules.min_available_during_disruption
     budget = draw(
         st.sampled_from(
             [
@@ -61,7 +62,8 @@ def stack_configs(draw: st.DrawFn) -> dict[str, Any]:
     apps = [draw(app_configs(environment, NAMES[i], i)) for i in range(count)]
     if count > 1 and draw(st.booleans()):
         apps[1]["allowFrom"] = [apps[0]["name"]]
-    tls = {"mode": "self-signed"} if environment == "dev" else {"mode": "cert-manager", "issuer": "le"}
+    self_signed = "self-signed" in ENVIRONMENTS[environment].tls_modes
+    tls = {"mode": "self-signed"} if self_signed else {"mode": "cert-manager", "issuer": "le"}
     return {
         "environment": environment,
         "namespace": "prop",

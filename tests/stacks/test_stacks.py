@@ -1,4 +1,5 @@
-"""The committed dev and prod stacks, rendered under mocks: HA invariants, schemas, no leaked secrets."""
+"""The committed stacks (dev, staging, prod), rendered under mocks: HA invariants, schemas, no leaked
+secrets."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import yaml
 from hastack_tools.dev.mockrun import MockRun, strip_secrets
 from hastack_tools.dev.render import main as render_main
 from hastack_tools.dev.render import render_groups
+from tests.conftest import stack_file_config
 from tests.stacks import crd_schema
 from tests.stacks.invariants import violations
 
@@ -72,9 +74,8 @@ def test_no_generated_secret_value_appears_anywhere(program_run: MockRun, tmp_pa
 def test_render_writes_one_file_per_component_with_integer_numbers(stack_name: str, tmp_path: Path) -> None:
     assert render_main(["--stack", stack_name, "--out", str(tmp_path)]) == 0
     files = sorted(p.name for p in tmp_path.glob("*.yaml"))
-    assert files == sorted(
-        ["api.yaml", "web.yaml", f"{'storefront-dev' if stack_name == 'dev' else 'storefront'}.yaml"]
-    )
+    namespace = stack_file_config(stack_name)["namespace"]
+    assert files == sorted(["api.yaml", "web.yaml", f"{namespace}.yaml"])
     web = list(yaml.safe_load_all((tmp_path / "web.yaml").read_text()))
     deployment = next(m for m in web if m["kind"] == "Deployment")
     port = deployment["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"]
@@ -122,9 +123,10 @@ def test_prod_is_pinned_spread_over_zones_and_autoscaled() -> None:
         pod = deployment["spec"]["template"]["spec"]
         assert "@sha256:" in pod["containers"][0]["image"]
         zone = pod["topologySpreadConstraints"][0]
-        assert (zone["topologyKey"], zone["whenUnsatisfiable"]) == (
+        assert (zone["topologyKey"], zone["whenUnsatisfiable"], zone["minDomains"]) == (
             "topology.kubernetes.io/zone",
             "DoNotSchedule",
+            3,
         )
         assert "replicas" not in deployment["spec"]
     hpas = [m for m in manifests if m["kind"] == "HorizontalPodAutoscaler"]
@@ -216,3 +218,39 @@ def test_prod_api_reaches_the_database_block_on_its_port_and_nothing_else_outsid
         },
         {"to": [{"ipBlock": {"cidr": "10.40.0.0/24"}}], "ports": [{"protocol": "TCP", "port": 5432}]},
     ]
+
+
+def test_staging_runs_prod_artifacts_softly_spread_over_zones() -> None:
+    from tests.conftest import _program_run
+
+    manifests = manifests_of(_program_run("staging"))
+    deployments = [m for m in manifests if m["kind"] == "Deployment"]
+    assert len(deployments) == 2
+    for deployment in deployments:
+        pod = deployment["spec"]["template"]["spec"]
+        assert "@sha256:" in pod["containers"][0]["image"]
+        assert [(c["topologyKey"], c["whenUnsatisfiable"]) for c in pod["topologySpreadConstraints"]] == [
+            ("topology.kubernetes.io/zone", "ScheduleAnyway"),
+            ("kubernetes.io/hostname", "ScheduleAnyway"),
+        ]
+        assert all("minDomains" not in c for c in pod["topologySpreadConstraints"])
+    web = next(d for d in deployments if d["metadata"]["labels"]["app.kubernetes.io/name"] == "web")
+    assert (
+        web["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["ephemeral-storage"]
+        == "512Mi"
+    )
+    (hpa,) = [m for m in manifests if m["kind"] == "HorizontalPodAutoscaler"]
+    assert hpa["spec"]["minReplicas"] == 2
+    (ingress,) = [m for m in manifests if m["kind"] == "Ingress"]
+    assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt-staging"
+    routes = [m for m in manifests if m["kind"] == "HTTPRoute"]
+    assert {h for r in routes for h in r["spec"].get("hostnames", [])} == {"shop.staging.example.com"}
+    assert [m for m in manifests if m["kind"] == "Secret" and m.get("type") == "kubernetes.io/tls"] == []
+
+
+def test_every_container_of_every_stack_sets_ephemeral_storage(program_run: MockRun) -> None:
+    for item in manifests_of(program_run):
+        if item["kind"] == "Deployment":
+            for container in item["spec"]["template"]["spec"]["containers"]:
+                assert {"ephemeral-storage"} <= set(container["resources"]["requests"])
+                assert {"ephemeral-storage"} <= set(container["resources"]["limits"])

@@ -7,6 +7,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic.alias_generators import to_camel
+
 from hastack.config.errors import ConfigError, key_path, show
 from hastack.config.models import AppConfig, AppIngressConfig, DisruptionBudgetConfig, StackConfig
 from hastack.config.profiles import EnvironmentRules
@@ -88,11 +90,26 @@ def _app_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str]:
                 "needs targetCPUUtilization or targetMemoryUtilization",
                 scaling.model_dump(by_alias=True),
             )
-    for resource in ("cpu", "memory"):
-        request = getattr(app.resources.requests, resource)
-        limit = getattr(app.resources.limits, resource)
+    quantities = app.resource_quantities(rules)
+    for resource, request in quantities["requests"].items():
+        limit = quantities["limits"][resource]
         if parse_quantity(limit) < parse_quantity(request):
-            add(("resources", "limits", resource), f"must be at least the request {request}", limit)
+            key = to_camel(resource.replace("-", "_"))
+            add(("resources", "limits", key), f"must be at least the request {request}", limit)
+    if app.run_as_user < rules.min_run_as_user:
+        add(
+            ("runAsUser",),
+            f"{env} needs a UID of at least {rules.min_run_as_user}, clear of the UIDs images and hosts "
+            "give to real users",
+            app.run_as_user,
+        )
+    priority = app.priority_class_name
+    if priority is not None and priority.startswith("system-"):
+        add(
+            ("priorityClassName",),
+            "system-* classes are reserved for cluster components (kube-system); name your own PriorityClass",
+            priority,
+        )
     probes = app.probes
     if probes.liveness.path == probes.readiness.path:
         add(

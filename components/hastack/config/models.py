@@ -12,6 +12,7 @@ from hastack.config.types import (
     CanaryWeight,
     Cidr,
     ClassName,
+    CpuQuantity,
     Dns1123Label,
     Dns1123Subdomain,
     DnsName,
@@ -25,14 +26,15 @@ from hastack.config.types import (
     LabelKey,
     LabelValue,
     LoadBalancing,
+    MemoryQuantity,
     NamespaceName,
     NetworkPort,
     NetworkProtocol,
     Percentage,
     Port,
-    Quantity,
     RetryCondition,
     SecretsAs,
+    StorageQuantity,
     TlsMode,
 )
 from hastack.controllers import RateLimit, Resilience
@@ -101,15 +103,19 @@ class AutoscalingConfig(Model):
 class Requests(Model):
     """What the scheduler reserves and what HPA utilization is measured against."""
 
-    cpu: Quantity = "100m"
-    memory: Quantity = "128Mi"
+    cpu: CpuQuantity = "100m"
+    memory: MemoryQuantity = "128Mi"
+    ephemeral_storage: StorageQuantity | None = None
+    """None: the environment profile's default."""
 
 
 class Limits(Model):
     """The cap for a runaway pod; never below the request."""
 
-    cpu: Quantity = "1"
-    memory: Quantity = "256Mi"
+    cpu: CpuQuantity = "1"
+    memory: MemoryQuantity = "256Mi"
+    ephemeral_storage: StorageQuantity | None = None
+    """None: the environment profile's default."""
 
 
 class ResourcesConfig(Model):
@@ -266,13 +272,36 @@ class AppConfig(Model):
     env: dict[EnvName, str] = {}
     generated_secrets: list[EnvName] = []
     allow_from: list[DnsName] = []
-    run_as_user: Annotated[int, Field(ge=1000, le=2_147_483_647)] = 10001
+    run_as_user: Annotated[int, Field(ge=1, le=2_147_483_647)] = 10001
+    """The environment's floor (profile min_run_as_user) is checked in `checks`."""
     shutdown: ShutdownConfig = ShutdownConfig()
     egress: list[EgressConfig] = []
     secret_env: dict[EnvName, str] = {}
     """Stack secrets (`secure:` values): only ever in the app's Secret, never printed."""
     secrets_as: SecretsAs | None = None
     """How the pod gets its Secret: env variables or files; None takes the environment's default."""
+    priority_class_name: Dns1123Subdomain | None = None
+    """None: the environment profile's default (none unless the profile names one)."""
+
+    def resource_quantities(self, rules: EnvironmentRules) -> dict[str, dict[str, str]]:
+        """Requests and limits as the container gets them, the profile's defaults filled in."""
+        requests, limits = self.resources.requests, self.resources.limits
+        return {
+            "requests": {
+                "cpu": requests.cpu,
+                "memory": requests.memory,
+                "ephemeral-storage": requests.ephemeral_storage or rules.ephemeral_storage_request,
+            },
+            "limits": {
+                "cpu": limits.cpu,
+                "memory": limits.memory,
+                "ephemeral-storage": limits.ephemeral_storage or rules.ephemeral_storage_limit,
+            },
+        }
+
+    def priority_class(self, rules: EnvironmentRules) -> str | None:
+        """The pods' priorityClassName: the app's own, else the profile's default."""
+        return self.priority_class_name or rules.priority_class_name
 
     def replica_floor(self) -> int:
         """The fewest replicas the app can run with: the HPA minimum, else the fixed count."""

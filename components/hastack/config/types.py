@@ -33,7 +33,7 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 TAG = re.compile(r":([\w][\w.-]{0,127})$")
 _PERCENT = re.compile(r"^(\d{1,3})%$")
-_RESERVED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+RESERVED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
 def _dns1035(value: str) -> str:
@@ -48,8 +48,8 @@ def _dns1035(value: str) -> str:
 def namespace_name(value: str) -> str:
     if len(value) > 63 or not _DNS1123_LABEL.match(value):
         raise ValueError("must be a DNS-1123 label (lower-case letters, digits, '-'), at most 63 characters")
-    if value in _RESERVED_NAMESPACES:
-        raise ValueError(f"must not be a shared system namespace ({', '.join(_RESERVED_NAMESPACES)})")
+    if value in RESERVED_NAMESPACES:
+        raise ValueError(f"must not be a shared system namespace ({', '.join(RESERVED_NAMESPACES)})")
     return value
 
 
@@ -98,44 +98,80 @@ def _env_name(value: str) -> str:
     return value
 
 
-def _quantity_text(value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return str(value)
-    return value
-
-
-_SUFFIXES = {
-    "": Decimal(1),
-    "m": Decimal("0.001"),
-    "k": Decimal(10) ** 3,
-    "M": Decimal(10) ** 6,
-    "G": Decimal(10) ** 9,
-    "T": Decimal(10) ** 12,
-    "Ki": Decimal(2) ** 10,
-    "Mi": Decimal(2) ** 20,
-    "Gi": Decimal(2) ** 30,
-    "Ti": Decimal(2) ** 40,
+_DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+_BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
+_QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+_BYTES_FORM = (
+    "quantity in bytes, plain or with a decimal (k, M, G, T) or binary (Ki, Mi, Gi, Ti) suffix, such as "
+    "512Mi, 1Gi, 500M or 1048576"
+)
+QUANTITY_FORMS: dict[str, str] = {
+    "cpu": "a cpu quantity in cores or millicores, such as 0.5, 2 or 250m",
+    "memory": f"a memory {_BYTES_FORM}",
+    "ephemeral-storage": f"an ephemeral-storage {_BYTES_FORM}",
 }
-_QUANTITY = re.compile(r"^(\d+(\.\d+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$")
+"""What each resource's quantity may look like; config validation and the pack both say this."""
+_UNIT_SUFFIXES: dict[str, frozenset[str]] = {
+    "cpu": frozenset({"", "m"}),
+    "memory": frozenset({"", "k", "M", "G", "T", "P", "E", *_BINARY}),
+    "ephemeral-storage": frozenset({"", "k", "M", "G", "T", "P", "E", *_BINARY}),
+}
+_UNIT = {"cpu": Decimal("0.001"), "memory": Decimal(1), "ephemeral-storage": Decimal(1)}
+"""The smallest amount Kubernetes accounts: a millicore, a byte."""
 
 
-def parse_quantity(text: str) -> Decimal:
-    """A Kubernetes resource quantity in base units, for comparing requests with limits."""
+def quantity_text(value: Any) -> Any:
+    """Numbers (YAML `1`, or the pack's `1.0` over protobuf) as the quantity text they stand for."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    return format(Decimal(str(value)).normalize(), "f")
+
+
+def parse_quantity(text: str, resource: str | None = None) -> Decimal:
+    """A Kubernetes resource quantity in base units (cores, bytes), for comparing requests with limits.
+
+    With `resource` (cpu, memory, ephemeral-storage) only the units that make sense for it pass:
+    `512m` of memory is 0.512 bytes and `1Gi` of CPU a billion cores, both typos.
+    """
     match = _QUANTITY.match(text)
+    forms = QUANTITY_FORMS.get(resource or "", "a Kubernetes quantity such as 250m, 1, 512Mi or 1Gi")
     if not match:
-        raise ValueError("must be a Kubernetes quantity such as 250m, 1, 512Mi or 1Gi")
+        raise ValueError(f"must be {forms}")
+    number, suffix = Decimal(match.group(1)), match.group(2) or ""
     try:
-        return Decimal(match.group(1)) * _SUFFIXES[match.group(3) or ""]
+        value = number * (
+            Decimal(2) ** _BINARY[suffix] if suffix in _BINARY else Decimal(10) ** _DECIMAL[suffix]
+        )
     except InvalidOperation as error:  # pragma: no cover - the regex admits only decimals
         raise ValueError(str(error)) from error
-
-
-def _quantity(value: str) -> str:
-    if parse_quantity(value) <= 0:
-        raise ValueError("must be greater than zero")
+    if resource in _UNIT_SUFFIXES:
+        if suffix not in _UNIT_SUFFIXES[resource]:
+            hint = " (m is milli: a thousandth of a byte)" if suffix == "m" else ""
+            raise ValueError(f"must be {forms}; the unit {suffix!r} makes no sense for {resource}{hint}")
+        unit = _UNIT[resource]
+        if value % unit:
+            what = "millicores" if resource == "cpu" else "bytes"
+            raise ValueError(f"must be a whole number of {what}: {forms}")
     return value
+
+
+def quantity_problem(resource: str, value: Any) -> str | None:
+    """Why `value` is not a sensible quantity of `resource` (positive, in its units), or None."""
+    try:
+        amount = parse_quantity(str(quantity_text(value)), resource)
+    except ValueError as error:
+        return str(error)
+    return None if amount > 0 else "must be greater than zero"
+
+
+def _resource_quantity(resource: str) -> AfterValidator:
+    def check(value: str) -> str:
+        problem = quantity_problem(resource, value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(check)
 
 
 def _int_or_percent(value: int | str) -> int | str:
@@ -153,7 +189,9 @@ NamespaceName = Annotated[str, AfterValidator(namespace_name)]
 Hostname = Annotated[str, AfterValidator(_hostname)]
 HttpPath = Annotated[str, AfterValidator(_http_path)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
-Quantity = Annotated[str, BeforeValidator(_quantity_text), AfterValidator(_quantity)]
+CpuQuantity = Annotated[str, BeforeValidator(quantity_text), _resource_quantity("cpu")]
+MemoryQuantity = Annotated[str, BeforeValidator(quantity_text), _resource_quantity("memory")]
+StorageQuantity = Annotated[str, BeforeValidator(quantity_text), _resource_quantity("ephemeral-storage")]
 IntOrPercent = Annotated[int | str, AfterValidator(_int_or_percent)]
 Percentage = Annotated[int, Field(ge=1, le=100)]
 Dns1123Label = Annotated[str, AfterValidator(dns1123_label)]

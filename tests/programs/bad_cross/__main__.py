@@ -35,6 +35,7 @@ deployment = k8s.apps.v1.Deployment(
             "metadata": {"labels": LABELS},
             "spec": {
                 "automountServiceAccountToken": False,
+                "priorityClassName": "serving-high",
                 "securityContext": {
                     "runAsNonRoot": True,
                     "runAsUser": 10001,
@@ -50,8 +51,8 @@ deployment = k8s.apps.v1.Deployment(
                         "livenessProbe": {**probe, "httpGet": {"path": "/livez", "port": "http"}},
                         "startupProbe": {**probe, "failureThreshold": 30},
                         "resources": {
-                            "requests": {"cpu": "100m", "memory": "128Mi"},
-                            "limits": {"memory": "256Mi"},
+                            "requests": {"cpu": "100m", "memory": "128Mi", "ephemeral-storage": "64Mi"},
+                            "limits": {"memory": "256Mi", "ephemeral-storage": "512Mi"},
                         },
                         "securityContext": {
                             "allowPrivilegeEscalation": False,

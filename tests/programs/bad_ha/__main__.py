@@ -6,6 +6,7 @@ labels = {"app": "web"}
 ns = k8s.core.v1.Namespace("shop", metadata={"labels": {"pod-security.kubernetes.io/enforce": "restricted"}})
 pod_spec = {
     "automountServiceAccountToken": False,
+    "priorityClassName": "serving-high",
     "securityContext": {
         "runAsNonRoot": True,
         "runAsUser": 10001,
@@ -16,7 +17,10 @@ pod_spec = {
             "name": "web",
             "image": "nginx:1.27",
             "ports": [{"name": "http", "containerPort": 8080}],
-            "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
+            "resources": {
+                "requests": {"cpu": "100m", "memory": "64Mi", "ephemeral-storage": "64Mi"},
+                "limits": {"memory": "128Mi", "ephemeral-storage": "512Mi"},
+            },
             "securityContext": {
                 "allowPrivilegeEscalation": False,
                 "readOnlyRootFilesystem": True,

@@ -16,6 +16,7 @@ k8s.apps.v1.Deployment(
             "metadata": {"labels": LABELS},
             "spec": {
                 "hostNetwork": True,
+                "priorityClassName": "serving-high",
                 "affinity": {
                     "podAntiAffinity": {
                         "requiredDuringSchedulingIgnoredDuringExecution": [
@@ -33,8 +34,8 @@ k8s.apps.v1.Deployment(
                         "livenessProbe": {**probe, "periodSeconds": 30},
                         "startupProbe": {**probe, "failureThreshold": 30},
                         "resources": {
-                            "requests": {"cpu": "50m", "memory": "64Mi"},
-                            "limits": {"memory": "128Mi"},
+                            "requests": {"cpu": "50m", "memory": "64Mi", "ephemeral-storage": "64Mi"},
+                            "limits": {"memory": "128Mi", "ephemeral-storage": "512Mi"},
                         },
                         "securityContext": {"privileged": True},
                         "volumeMounts": [{"name": "proc", "mountPath": "/host/proc"}],

@@ -15,11 +15,19 @@ ns = k8s.core.v1.Namespace(
 meta = {"namespace": ns.metadata.name, "labels": LABELS}
 probe = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 5}
 spread = [
-    {"topologyKey": key, "maxSkew": 1, "whenUnsatisfiable": when, "labelSelector": {"matchLabels": LABELS}}
-    for key, when in (
-        ("topology.kubernetes.io/zone", "DoNotSchedule"),
-        ("kubernetes.io/hostname", "ScheduleAnyway"),
-    )
+    {
+        "topologyKey": "topology.kubernetes.io/zone",
+        "maxSkew": 1,
+        "whenUnsatisfiable": "DoNotSchedule",
+        "minDomains": 3,
+        "labelSelector": {"matchLabels": LABELS},
+    },
+    {
+        "topologyKey": "kubernetes.io/hostname",
+        "maxSkew": 1,
+        "whenUnsatisfiable": "ScheduleAnyway",
+        "labelSelector": {"matchLabels": LABELS},
+    },
 ]
 deployment = k8s.apps.v1.Deployment(
     "shop",
@@ -31,6 +39,7 @@ deployment = k8s.apps.v1.Deployment(
             "metadata": {"labels": LABELS},
             "spec": {
                 "automountServiceAccountToken": False,
+                "priorityClassName": "serving-high",
                 "securityContext": {
                     "runAsNonRoot": True,
                     "runAsUser": 10001,
@@ -46,8 +55,8 @@ deployment = k8s.apps.v1.Deployment(
                         "livenessProbe": {**probe, "httpGet": {"path": "/livez", "port": "http"}},
                         "startupProbe": {**probe, "failureThreshold": 30},
                         "resources": {
-                            "requests": {"cpu": "100m", "memory": "128Mi"},
-                            "limits": {"memory": "256Mi"},
+                            "requests": {"cpu": "100m", "memory": "128Mi", "ephemeral-storage": "64Mi"},
+                            "limits": {"memory": "256Mi", "ephemeral-storage": "512Mi"},
                         },
                         "securityContext": {
                             "allowPrivilegeEscalation": False,
