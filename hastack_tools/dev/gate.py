@@ -163,11 +163,6 @@ def choose_policy_config(
     return PolicyConfigChoice(path, environment, reason)
 
 
-def default_stack(program: Path) -> str:
-    """`dev` for this repository's project, `ci` for any other program (hastack_tools.ops.engine)."""
-    return choose_stack(program, None).name
-
-
 def choose_config(program: Path, stack: str, explicit: Path | None, pack_dir: Path) -> Path:
     """The policy config the stack config alone declares, for the real engine (which runs the
     program itself, so its code is not seen here)."""

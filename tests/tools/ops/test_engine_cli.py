@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hastack_tools.dev.program import existing_stacks
 from hastack_tools.ops import engine
 from tests.conftest import REPO
 
@@ -19,7 +20,7 @@ def test_a_named_stack_without_its_file_is_an_error_naming_the_file_and_the_stac
     assert engine.main([command, "--stack", "stagng", "--target", "render"]) == 2
     error = capsys.readouterr().err
     assert f"{REPO / 'Pulumi.stagng.yaml'} does not exist" in error
-    assert f"stacks of {REPO}: dev, prod" in error or f"stacks of {REPO}: dev, prod, staging" in error
+    assert f"stacks of {REPO}: {', '.join(existing_stacks(REPO))}" in error
 
 
 def test_no_stack_named_is_dev_for_this_repository(monkeypatch: pytest.MonkeyPatch) -> None:
