@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from hastack.tls import EXTERNAL_TLS_SECRETS_ANNOTATION
+
 from .base import (
     K8sObject,
     Rule,
@@ -400,7 +402,7 @@ def check_ingress_backends(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) ->
 
 
 CERT_MANAGER_ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
-EXTERNAL_SECRET_ANNOTATION = "hastack.io/external-tls-secrets"
+EXTERNAL_SECRET_ANNOTATION = EXTERNAL_TLS_SECRETS_ANNOTATION
 """Ingress annotation listing (comma-separated) TLS secret names managed outside the stack."""
 
 
