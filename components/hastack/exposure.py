@@ -94,9 +94,9 @@ def ingress(
 ) -> k8s.networking.v1.Ingress:
     """The stable Ingress, or for the canary track the controller's weighted twin of it."""
     if track == "stable":
-        annotations = {**ingress_annotations(app, stack_ingress), **tls.annotations}
+        annotations = {**ingress_annotations(app, stack_ingress), **tls.annotations, **tls.every_track}
     else:
-        annotations = canary_ingress_annotations(app, stack_ingress)
+        annotations = {**canary_ingress_annotations(app, stack_ingress), **tls.every_track}
     if not stack_ingress.await_load_balancer:
         annotations[SKIP_AWAIT_ANNOTATION] = "true"
     return k8s.networking.v1.Ingress(

@@ -12,6 +12,9 @@ from hastack.config import AppConfig, TlsConfig
 from hastack.labels import common_labels
 
 CERT_MANAGER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
+EXTERNAL_TLS_SECRETS_ANNOTATION = "hastack.io/external-tls-secrets"
+"""Names the TLS Secrets an Ingress presents that are made outside the stack (the pack's
+ingress-tls-coverage reads it): `tls.mode: secret` declares its Secret so."""
 SELF_SIGNED_VALIDITY_HOURS = 24 * 90
 
 
@@ -21,6 +24,9 @@ class TlsBinding:
 
     secret_name: pulumi.Input[str]
     annotations: dict[str, str] = field(default_factory=dict)
+    """On the stable Ingress only (a canary twin must not ask cert-manager for the Secret again)."""
+    every_track: dict[str, str] = field(default_factory=dict)
+    """On the stable Ingress and its canary twin alike."""
 
 
 def cert_manager_secret_name(app: AppConfig) -> str:
@@ -41,7 +47,9 @@ def tls_binding(
         return TlsBinding(cert_manager_secret_name(app), {CERT_MANAGER_ISSUER_ANNOTATION: source.issuer})
     if source.mode == "secret":
         assert source.secret_name is not None  # guaranteed by config validation
-        return TlsBinding(source.secret_name)
+        return TlsBinding(
+            source.secret_name, every_track={EXTERNAL_TLS_SECRETS_ANNOTATION: source.secret_name}
+        )
     return TlsBinding(self_signed_secret(app, hosts, namespace, parent).metadata.name)
 
 

@@ -29,6 +29,8 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
+from hastack_policy.base import K8sObject
+
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """What the engine sends for a value unknown during preview (whatever its type)."""
 
@@ -503,6 +505,29 @@ def views_from_records(records: Iterable[Any]) -> list[ResourceView]:
         )
         for r in records
     ]
+
+
+def objects_from_views(views: Sequence[ResourceView]) -> list[K8sObject]:
+    """The Kubernetes resources as the pack's rules see them after the analyzer's decoding (numbers as
+    floats, auto-names filled in, the explicit provider's namespace), for in-process evaluation."""
+    by_urn = {view.urn: view for view in views}
+    objects = []
+    for view in views:
+        if not view.type.startswith("kubernetes:"):
+            continue
+        provider = by_urn.get(view.provider_urn)
+        explicit = provider is not None and provider.type.startswith("pulumi:providers:kubernetes")
+        namespace = provider.inputs.get("namespace") if provider is not None and explicit else None
+        objects.append(
+            K8sObject(
+                type=view.type,
+                urn=view.urn,
+                name=view.name,
+                props=normalize(_k8s_with_name(view)),
+                provider_namespace=namespace if isinstance(namespace, str) and namespace else None,
+            )
+        )
+    return objects
 
 
 def _provider_urn(reference: str) -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from hastack.tls import EXTERNAL_TLS_SECRETS_ANNOTATION
+
 from .base import (
     K8sObject,
     Rule,
@@ -438,7 +440,7 @@ CERTIFICATE_ANNOTATIONS = (
     "networking.gke.io/managed-certificates",
 )
 """Annotations by which an Ingress names a certificate its (cloud) controller terminates TLS with."""
-EXTERNAL_SECRET_ANNOTATION = "hastack.io/external-tls-secrets"
+EXTERNAL_SECRET_ANNOTATION = EXTERNAL_TLS_SECRETS_ANNOTATION
 """Ingress annotation listing (comma-separated) TLS secret names managed outside the stack."""
 
 

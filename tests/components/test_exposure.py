@@ -68,6 +68,19 @@ def test_existing_secret_mode_uses_the_named_secret_and_creates_none() -> None:
     assert ingress["spec"]["tls"][0]["secretName"] == "wildcard-tls"
     assert ingress["metadata"]["annotations"]["haproxy.org/ssl-redirect"] == "true"
     assert [s for s in objects(run, "Secret") if s["type"] == "kubernetes.io/tls"] == []
+    # declared as made outside the stack, so the pack's ingress-tls-coverage accepts it (found by
+    # the agreement property test: config accepted the mode, the pack refused it in staging and prod)
+    assert ingress["metadata"]["annotations"]["hastack.io/external-tls-secrets"] == "wildcard-tls"
+
+
+def test_existing_secret_is_declared_on_the_canary_ingress_too() -> None:
+    raw = minimal_config("prod", canary={"image": "ghcr.io/acme/web@sha256:" + "b" * 64, "weight": 10})
+    raw["ingress"]["tls"] = {"mode": "secret", "secretName": "wildcard-tls"}
+    ingresses = objects(run_config(raw, "prod"), "Ingress")
+    assert len(ingresses) == 2
+    for ingress in ingresses:
+        assert ingress["metadata"]["annotations"]["hastack.io/external-tls-secrets"] == "wildcard-tls"
+        assert "cert-manager.io/cluster-issuer" not in ingress["metadata"]["annotations"]
 
 
 def test_app_without_ingress_gets_no_ingress() -> None:
