@@ -163,12 +163,11 @@ def choose_policy_config(
     return PolicyConfigChoice(path, environment, reason)
 
 
-def choose_config(program: Path, stack: str, explicit: Path | None, pack_dir: Path) -> Path:
+def choose_config(program: Path, stack: str | None, explicit: Path | None, pack_dir: Path) -> Path:
     """The policy config the stack config alone declares, for the real engine (which runs the
     program itself, so its code is not seen here)."""
-    config, _ = engine_config(program, stack)
-    file = program / f"Pulumi.{stack}.yaml"
-    choice = StackChoice(stack, file if file.exists() else None, "asked for")
+    choice = choose_stack(program, stack)
+    config, _ = engine_config(program, choice.name)
     return choose_policy_config(declared_environments(config, choice, None), explicit, pack_dir).path
 
 
@@ -338,9 +337,8 @@ def print_config(args: argparse.Namespace) -> int:
     hand it to `pulumi preview|up --policy-pack-config`: the same choice as the gate and the engine."""
     program = args.program.resolve()
     try:
-        stack = args.stack or default_stack(program)
-        path = choose_config(program, stack, args.policy_config, args.policy_pack)
-    except (PolicyConfigError, FileNotFoundError, ValueError) as error:
+        path = choose_config(program, args.stack, args.policy_config, args.policy_pack)
+    except (PolicyConfigError, NotAProgramError, StackFileMissingError, ValueError) as error:
         print(f"could not evaluate: {error}", file=sys.stderr)
         return 2
     path = path.resolve()

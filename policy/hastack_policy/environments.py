@@ -17,12 +17,6 @@ from hastack.config.types import RESERVED_NAMESPACES
 from . import RULES
 from .base import Level, Rule
 
-REQUIRED_RESOURCES = {
-    "requiredRequests": ["cpu", "memory", "ephemeral-storage"],
-    "requiredLimits": ["memory", "ephemeral-storage"],
-}
-"""What every hastack container sets in every environment (the profile fills ephemeral-storage in)."""
-
 
 def _thresholds(rules: EnvironmentRules) -> dict[str, dict[str, Any]]:
     """The settings each rule takes from the profile; the others keep their schema defaults."""
@@ -38,7 +32,6 @@ def _thresholds(rules: EnvironmentRules) -> dict[str, dict[str, Any]]:
             "minDomains": rules.zone_min_domains or 0,
         },
         "pdb-allows-eviction": {"minAvailable": rules.min_available_during_disruption},
-        "resources-specified": REQUIRED_RESOURCES,
         "pss-restricted": {"minRunAsUser": rules.min_run_as_user},
         "image-pinned": {"requireDigest": rules.require_digest},
         "no-default-namespace": {"forbiddenNamespaces": list(RESERVED_NAMESPACES)},

@@ -312,6 +312,26 @@ def check_resources(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
             )
 
 
+def check_ephemeral_storage(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
+    """Without an ephemeral-storage limit one pod's logs or scratch files fill the node's disk and the
+    kubelet evicts its neighbours; without a request the scheduler cannot place by disk."""
+    if not is_workload(obj):
+        return
+    _, spec = pod_template(obj)
+    for container in containers(spec, init=False):
+        resources = as_dict(container.get("resources"))
+        missing = [
+            f"resources.{side}.ephemeral-storage"
+            for side in ("requests", "limits")
+            if as_dict(resources.get(side)).get("ephemeral-storage") in (None, "")
+        ]
+        if missing:
+            yield (
+                f"{obj.display()} container {container_name(container)} has no {', '.join(missing)}: "
+                "set them (e.g. requests 128Mi, limits 1Gi) so disk pressure evicts the pod that caused it"
+            )
+
+
 def check_resource_units(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
     """`memory: 512m` is half a byte and `cpu: 1Gi` a billion cores: typos the API server accepts."""
     if not is_workload(obj):
@@ -535,6 +555,20 @@ RULES: tuple[Rule, ...] = (
         category="ha",
         default_enforcement="mandatory",
         resource_check=check_resource_units,
+        kinds=frozenset(WORKLOAD_KINDS),
+    ),
+    Rule(
+        id="ephemeral-storage-bounded",
+        description="Every container requests and limits ephemeral storage.",
+        severity="low",
+        remediation=(
+            "Set resources.requests.ephemeral-storage and resources.limits.ephemeral-storage on every "
+            "container (hastack: apps[].resources.ephemeralStorage; the profile sets 128Mi/1Gi)."
+        ),
+        category="ha",
+        default_enforcement="advisory",
+        tier="advice",
+        resource_check=check_ephemeral_storage,
         kinds=frozenset(WORKLOAD_KINDS),
     ),
     Rule(

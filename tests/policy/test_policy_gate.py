@@ -32,7 +32,7 @@ def test_output_looks_like_the_cli_and_ends_with_a_verdict() -> None:
         "stack ci (the default; Pulumi.ci.yaml); policy config policy/config/dev.json "
         "(environment dev from hastack:environment in Pulumi.ci.yaml)"
     )
-    assert verdict.startswith("hastack-ha: 8 mandatory violations, 1 advisory, over 9 resources of stack ci")
+    assert verdict.startswith("hastack-ha: 9 mandatory violations, 1 advisory, over 9 resources of stack ci")
     assert result.exit_code == 1
 
 

@@ -146,11 +146,20 @@ FAILING: list[tuple[str, str, str, Change, list[str]]] = [
         ["spread over kubernetes.io/hostname sets minDomains with whenUnsatisfiable ScheduleAnyway"],
     ),
     (
-        "resources-specified",
+        "ephemeral-storage-bounded",
         "Deployment",
         "web",
         _set(f"{C0}.resources.limits", {"memory": "256Mi"}),
-        ["has no resources.limits.ephemeral-storage"],
+        ["has no resources.limits.ephemeral-storage", "disk pressure"],
+    ),
+    (
+        "ephemeral-storage-bounded",
+        "Deployment",
+        "web",
+        _set(
+            f"{C0}.resources", {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "1Gi"}}
+        ),
+        ["has no resources.requests.ephemeral-storage, resources.limits.ephemeral-storage"],
     ),
     (
         "resource-units",
@@ -531,7 +540,7 @@ def test_dev_is_laxer_than_prod() -> None:
     assert violations("min-replicas", two, DEV) == []
     assert violations("min-replicas", two, PROD)
     advice = {rule.id for rule in RULES if rule.tier == "advice"}
-    assert advice == {"priority-class-set"}
+    assert advice == {"priority-class-set", "ephemeral-storage-bounded"}
     assert {k for k, v in PROD.items() if v["enforcementLevel"] != "mandatory"} == advice
     assert any(v["enforcementLevel"] == "advisory" for k, v in DEV.items() if k not in advice)
 
