@@ -13,6 +13,7 @@ import yaml
 
 from hastack.config import ConfigError, validate
 from hastack.config.errors import SECRET_STAND_IN
+from hastack.config.load import secure_paths_in_stack_file
 from hastack.secrets import checksum
 from hastack_tools.dev.mockrun import engine_config, is_secret, run_function, run_program, strip_secrets
 from tests.conftest import REPO, engine_strings, minimal_config, objects, parsed, run_config
@@ -211,3 +212,28 @@ def test_stack_file_secure_leaves_reach_only_the_secret_under_mocks(tmp_path: Pa
     ]
     config_maps = [m["data"] for m in objects(run, "ConfigMap")]
     assert all("DB_URL" not in data for data in config_maps)
+
+
+def test_under_the_real_engine_the_stack_file_says_which_leaf_was_secure(tmp_path: Path) -> None:
+    """The engine hands the program decrypted values and marks all of `hastack:apps` secret, so a
+    secure leaf in one app's env looks like plain text; the stack file's `secure:` leaves name it."""
+    raw = minimal_config(secretEnv={"DB_PASSWORD": STACK_SECRET})
+    raw["apps"].append({**raw["apps"][0], "name": "worker", "ingress": None, "secretEnv": None})
+    raw["apps"][1] = {k: v for k, v in raw["apps"][1].items() if v is not None}
+    raw["apps"][1]["env"] = {"API_TOKEN": STACK_SECRET}  # decrypted, as the engine passes it
+    on_file = copy.deepcopy(raw)
+    on_file["apps"][0]["secretEnv"]["DB_PASSWORD"] = {"secure": "v1:Q0lQSEVSVEVYVA=="}
+    on_file["apps"][1]["env"]["API_TOKEN"] = {"secure": "v1:T1RIRVI="}
+    stack_file = tmp_path / "Pulumi.prod.yaml"
+    stack_file.write_text(yaml.safe_dump({"config": {"hastack:apps": on_file["apps"]}}))
+    paths = secure_paths_in_stack_file(stack_file)
+    assert paths == [(0, "secretEnv", "DB_PASSWORD"), (1, "env", "API_TOKEN")]
+    assert validate(copy.deepcopy(raw), "Pulumi.prod.yaml", ["apps"])  # without the file: not seen
+    with pytest.raises(ConfigError) as raised:
+        validate(copy.deepcopy(raw), "Pulumi.prod.yaml", ["apps"], paths)
+    assert raised.value.problems == [
+        "hastack:apps[1].env.API_TOKEN: is a secure value; stack secrets go under secretEnv (anything "
+        "else is used in plain text), got a secret value (not shown)"
+    ]
+    assert STACK_SECRET not in str(raised.value)
+    assert secure_paths_in_stack_file(tmp_path / "Pulumi.absent.yaml") == []

@@ -164,24 +164,23 @@ def test_backup_and_restore_through_the_cli(
     assert [r["urn"] for r in restored["deployment"]["resources"]] == [r["urn"] for r in original]
 
 
-def test_a_stack_secret_reaches_only_the_secret_through_the_real_engine(
-    engine_env: dict[str, str], tmp_path: Path, capfd: pytest.CaptureFixture[str]
-) -> None:
-    """A `secure:` leaf deep in hastack:apps: the engine decrypts it and marks the whole key secret
-    (what hastack.config relies on); the value lands in the api Secret and nowhere else."""
-    program, _ = engine.program_copy(tmp_path, "dev", "sec")
-    value = "engine-" + "stack-secret-7f3a"
+def set_stack_secret(
+    engine_env: dict[str, str], tmp_path: Path, name: str, path: tuple[int, str, str], value: str
+) -> tuple[Path, engine.StackWorkspace, dict[str, str]]:
+    """A copy of the dev program whose stack file holds `value` as a `secure:` leaf at
+    hastack:apps[i].<key>.<var>, encrypted by the engine (`pulumi config set --secret --path`)."""
+    program, _ = engine.program_copy(tmp_path, "dev", name)
     workspace = engine.StackWorkspace("hastack", "dev", tmp_path)
     env = {**engine_env, "PULUMI_BACKEND_URL": engine.backend_url(engine_env, tmp_path)}
     engine.prepare_stack(program, workspace, env, {})
-    path = "hastack:apps[1].secretEnv.DB_URL"
+    index, key, var = path
     setting = pulumi_cli(
         env,
         "config",
         "set",
         "--secret",
         "--path",
-        path,
+        f"hastack:apps[{index}].{key}.{var}",
         value,
         "--config-file",
         str(workspace.config_file),
@@ -190,10 +189,20 @@ def test_a_stack_secret_reaches_only_the_secret_through_the_real_engine(
         cwd=workspace.folder,
     )
     assert setting.returncode == 0, setting.stderr
-    ciphertext = yaml.safe_load(workspace.config_file.read_text())["config"]["hastack:apps"][1]["secretEnv"]
+    ciphertext = yaml.safe_load(workspace.config_file.read_text())["config"]["hastack:apps"][index][key][var]
     stack_file = yaml.safe_load((program / "Pulumi.dev.yaml").read_text())
-    stack_file["config"]["hastack:apps"][1]["secretEnv"] = ciphertext
+    stack_file["config"]["hastack:apps"][index].setdefault(key, {})[var] = ciphertext
     (program / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack_file, sort_keys=False))
+    return program, workspace, env
+
+
+def test_a_stack_secret_reaches_only_the_secret_through_the_real_engine(
+    engine_env: dict[str, str], tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A `secure:` leaf deep in hastack:apps: the engine decrypts it and marks the whole key secret
+    (what hastack.config relies on); the value lands in the api Secret and nowhere else."""
+    value = "engine-" + "stack-secret-7f3a"
+    program, workspace, env = set_stack_secret(engine_env, tmp_path, "sec", (1, "secretEnv", "DB_URL"), value)
 
     assert engine.run("up", program, "dev", "render", workdir=tmp_path) == 0
     output = capfd.readouterr().out
@@ -210,3 +219,17 @@ def test_a_stack_secret_reaches_only_the_secret_through_the_real_engine(
     exported = pulumi_cli(env, "stack", "export", "--stack", "dev", cwd=workspace.folder)
     for text in (output, exported.stdout, *rendered.values()):
         assert value not in text
+
+
+def test_a_stack_secret_in_plain_env_is_refused_through_the_real_engine(
+    engine_env: dict[str, str], tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The engine decrypts every leaf and marks all of hastack:apps secret, so only the stack file
+    tells that apps[0].env.API_TOKEN was `secure:`: refused by path, never shown, nothing deployed."""
+    value = "engine-" + "plain-env-secret-91c2"
+    program, workspace, _ = set_stack_secret(engine_env, tmp_path, "plain", (0, "env", "API_TOKEN"), value)
+    assert engine.run("up", program, "dev", "render", workdir=tmp_path) != 0
+    output = capfd.readouterr()
+    assert "hastack:apps[0].env.API_TOKEN: is a secure value; stack secrets go under secretEnv" in output.out
+    assert value not in output.out + output.err
+    assert not workspace.render_dir.exists() or not list(workspace.render_dir.rglob("*.yaml"))

@@ -25,12 +25,13 @@ def test_preview_flags_the_violation_inside_like_the_offline_gate(
     program: str, engine_env: dict[str, str], tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     offline = run_gate(PROGRAMS / program)
-    (finding,) = offline.mandatory
-    object_name = finding.urn.rsplit("::", 1)[-1]
+    assert offline.mandatory
     capfd.readouterr()
     code = engine.run("preview", PROGRAMS / program, "ci", "render", workdir=tmp_path)
     output = capfd.readouterr().out
     assert code != 0, output
-    assert re.search(rf"\[mandatory\] .*\s{re.escape(finding.policy)}\s", output), output
-    assert finding.detail in output, output  # the same message, on the same object inside
-    assert object_name.rsplit(":", 1)[-1] in output, output
+    for finding in offline.mandatory:
+        object_name = finding.urn.rsplit("::", 1)[-1]
+        assert re.search(rf"\[mandatory\] .*\s{re.escape(finding.policy)}\s", output), output
+        assert finding.detail in output, output  # the same message, on the same object inside
+        assert object_name.rsplit(":", 1)[-1] in output, output

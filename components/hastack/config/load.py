@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
 from typing import Any, get_args, get_origin
 
 import pulumi
+import yaml
 from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
 
@@ -16,6 +18,8 @@ from hastack.config.errors import SECRET_KEYS, SECRET_STAND_IN, ConfigError, key
 from hastack.config.models import Model, StackConfig
 from hastack.config.types import PROJECT
 from hastack.pulumi_private import engine_config, is_config_secret
+
+KeyPath = tuple[str | int, ...]
 
 
 def _model_at(loc: tuple[str | int, ...]) -> type[Model] | None:
@@ -66,28 +70,38 @@ def _describe(error: Mapping[str, Any]) -> str:
     return f"{key_path(loc)}: {message}, got {shown}"
 
 
-def validate(raw: Mapping[str, Any], source: str, secret_keys: Collection[str] | None = None) -> StackConfig:
+def validate(
+    raw: Mapping[str, Any],
+    source: str,
+    secret_keys: Collection[str] | None = None,
+    secure_paths: Collection[KeyPath] = (),
+) -> StackConfig:
     """Validates the `hastack:` config of one stack; raises ConfigError listing every problem.
 
     `secret_keys` (the top-level keys the engine marked secret) also checks that stack secrets sit
     only in secretEnv and that secretEnv holds only secure values; None when not known (code).
+    `secure_paths`: where the stack file holds `secure:` leaves under apps (the real engine hands the
+    program decrypted values, so only the file tells which leaf was the secret).
     """
     try:
         stack = StackConfig.model_validate(dict(raw))
     except ValidationError as error:
         raise ConfigError(source, [_describe(e) for e in error.errors()]) from None
     if secret_keys is not None:
-        problems = secure_value_problems(stack, secret_keys)
+        problems = secure_value_problems(stack, secret_keys, secure_paths)
         if problems:
             raise ConfigError(source, problems)
     check(stack, source)
     return stack
 
 
-def secure_value_problems(stack: StackConfig, secret_keys: Collection[str]) -> list[str]:
+def secure_value_problems(
+    stack: StackConfig, secret_keys: Collection[str], secure_paths: Collection[KeyPath] = ()
+) -> list[str]:
     """The engine marks a whole top-level key secret when any leaf in it is `secure:`. Stack secrets
     belong in apps[].secretEnv only: elsewhere the value would be used in plain text (a ConfigMap,
-    a label). Offline, a secure leaf arrives as the stand-in, so a misplaced one is found by path.
+    a label). Offline, a secure leaf arrives as the stand-in; under the real engine the stack file's
+    `secure:` leaves (`secure_paths`) say where; either way a misplaced one is found by path.
     """
     found = [
         f"{key_path((key,))}: holds a secure value, but only apps[].secretEnv takes stack secrets "
@@ -111,23 +125,41 @@ def secure_value_problems(stack: StackConfig, secret_keys: Collection[str]) -> l
             f"under apps[].secretEnv (anything else is used in plain text), got a secret value (not shown)"
         )
     tree = stack.model_dump(by_alias=True, exclude_none=True)["apps"]
+    stand_ins = _leaf_paths(tree, lambda value: value == SECRET_STAND_IN)
     found.extend(
         f"{key_path(('apps', *path))}: is a secure value; stack secrets go under secretEnv (anything else "
         f"is used in plain text), got a secret value (not shown)"
-        for path in _stand_in_paths(tree)
+        for path in sorted(set(stand_ins) | set(secure_paths), key=str)
         if "secretEnv" not in path
     )
     return found
 
 
-def _stand_in_paths(tree: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
-    if tree == SECRET_STAND_IN:
+def _is_secure_leaf(value: Any) -> bool:
+    return isinstance(value, Mapping) and set(value) == {"secure"}
+
+
+def _leaf_paths(tree: Any, is_leaf: Callable[[Any], bool], prefix: KeyPath = ()) -> list[KeyPath]:
+    """Key paths of the leaves `is_leaf` picks (the stand-in offline, `{secure: ...}` in a stack file)."""
+    if is_leaf(tree):
         return [prefix]
     if isinstance(tree, Mapping):
-        return [p for key, item in tree.items() for p in _stand_in_paths(item, (*prefix, key))]
+        return [p for key, item in tree.items() for p in _leaf_paths(item, is_leaf, (*prefix, key))]
     if isinstance(tree, list):
-        return [p for index, item in enumerate(tree) for p in _stand_in_paths(item, (*prefix, index))]
+        return [p for index, item in enumerate(tree) for p in _leaf_paths(item, is_leaf, (*prefix, index))]
     return []
+
+
+def secure_paths_in_stack_file(path: Path) -> list[KeyPath]:
+    """Where `path` (a Pulumi.<stack>.yaml) holds `secure:` leaves under hastack:apps; none when the
+    file is absent (the engine was given another config file) or unreadable (the engine read it)."""
+    try:
+        document = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return []
+    config = document.get("config") if isinstance(document, Mapping) else None
+    apps = config.get(f"{PROJECT}:apps") if isinstance(config, Mapping) else None
+    return _leaf_paths(apps, _is_secure_leaf)
 
 
 _OBJECT_KEYS = ("ingress", "gateway", "apps")
@@ -164,4 +196,5 @@ def load(stack_name: str | None = None) -> StackConfig:
     secret_keys = [
         key.partition(":")[2] for key in config if key.startswith(f"{PROJECT}:") and is_config_secret(key)
     ]
-    return validate(raw, source, secret_keys)
+    secure_paths = secure_paths_in_stack_file(Path.cwd() / source) if "apps" in secret_keys else []
+    return validate(raw, source, secret_keys, secure_paths)
