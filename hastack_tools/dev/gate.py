@@ -166,7 +166,11 @@ def choose_policy_config(
 def choose_config(program: Path, stack: str | None, explicit: Path | None, pack_dir: Path) -> Path:
     """The policy config the stack config alone declares, for the real engine (which runs the
     program itself, so its code is not seen here)."""
-    choice = choose_stack(program, stack)
+    if stack is None:
+        choice = choose_stack(program, None)
+    else:  # named by the engine, which checked it already (an outside program's `ci` may have no file)
+        file = program / f"Pulumi.{stack}.yaml"
+        choice = StackChoice(stack, file if file.exists() else None, "asked for")
     config, _ = engine_config(program, choice.name)
     return choose_policy_config(declared_environments(config, choice, None), explicit, pack_dir).path
 
@@ -337,7 +341,8 @@ def print_config(args: argparse.Namespace) -> int:
     hand it to `pulumi preview|up --policy-pack-config`: the same choice as the gate and the engine."""
     program = args.program.resolve()
     try:
-        path = choose_config(program, args.stack, args.policy_config, args.policy_pack)
+        stack = choose_stack(program, args.stack).name  # a named stack must have its file
+        path = choose_config(program, stack, args.policy_config, args.policy_pack)
     except (PolicyConfigError, NotAProgramError, StackFileMissingError, ValueError) as error:
         print(f"could not evaluate: {error}", file=sys.stderr)
         return 2

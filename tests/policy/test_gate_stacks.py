@@ -48,8 +48,7 @@ def test_in_process_evaluation_finds_what_the_analyzer_finds(program: str, stack
 
     run = run_program(ROOT / program, stack)  # one run for both judges: auto-names differ between runs
     views = views_from_records(run.resources)
-    named = stack if (ROOT / program / f"Pulumi.{stack}.yaml").exists() else None  # else the default, ci
-    path = choose_config(ROOT / program, named, None, DEFAULT_PACK)
+    path = choose_config(ROOT / program, stack, None, DEFAULT_PACK)
     with PolicyPackProcess(DEFAULT_PACK, project=run.project, stack=stack) as pack:
         pack.configure(resolve_config(pack.info(), load_config_file(path), str(path)))
         diagnostics = pack.analyze(views)
