@@ -38,6 +38,7 @@ ESTIMATES_MIN: dict[str, tuple[int, int]] = {
     "cluster-cold": (6, 10),
     "cluster-warm-gocache": (1, 2),
     "cluster-start": (0, 1),
+    "cluster-crds": (0, 1),
     "up": (0, 1),
 }
 
@@ -198,9 +199,14 @@ def diagnose(env: Mapping[str, str], repo: Path = REPO, stack: str = "dev") -> R
         state = "built, except pulumi-language-yaml (added to the toolchain by issue 10)"
     add(Check("toolchain", f"{toolchain_bin if key else cache / 'toolchain'}: {state}", ok=True))
 
-    cluster_bin = Path(
-        bash_value(f"export HASTACK_CACHE={cache}; source cluster/versions.sh; echo $CLUSTER_BIN", repo)
+    cluster_bin, cluster_crds = (
+        Path(line)
+        for line in bash_value(
+            f"export HASTACK_CACHE={cache}; source cluster/versions.sh; echo $CLUSTER_BIN; echo $CLUSTER_CRDS",
+            repo,
+        ).splitlines()
     )
+    crds_ready = (cluster_crds / ".complete").is_file()
     cluster_ready = all(
         (cluster_bin / b).is_file()
         for b in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "etcd", "kwok")
@@ -209,7 +215,9 @@ def diagnose(env: Mapping[str, str], repo: Path = REPO, stack: str = "dev") -> R
     add(
         Check(
             "control plane",
-            f"{cluster_bin}: {'built' if cluster_ready else 'not built'}" + (", running" if running else ""),
+            f"{cluster_bin}: {'built' if cluster_ready else 'not built'}"
+            + (", running" if running else "")
+            + f"; CRDs {cluster_crds.name}: {'fetched' if crds_ready else 'not fetched'}",
             ok=True,
         )
     )
@@ -249,7 +257,14 @@ def diagnose(env: Mapping[str, str], repo: Path = REPO, stack: str = "dev") -> R
         report.plan.append(f"deploy into the cluster of KUBECONFIG={kubeconfig}")
     else:
         if not cluster_ready:
-            report.plan.append(f"build the local control plane ({estimate('cluster-' + warmth)})")
+            report.plan.append(
+                f"build the local control plane and fetch its CRDs ({estimate('cluster-' + warmth)})"
+            )
+        elif not crds_ready:
+            report.plan.append(
+                "fetch the upstream CRDs (Gateway API, Envoy Gateway, cert-manager) from the Go module "
+                f"proxy ({estimate('cluster-crds')})"
+            )
         if not running:
             report.plan.append(f"start the local control plane on loopback ({estimate('cluster-start')})")
     report.plan.append(f"`pulumi up` of the {stack} stack with the policy pack ({estimate('up')})")
