@@ -121,7 +121,7 @@ def test_built_binaries_without_the_crds_plan_only_their_fetch(tmp_path: Path) -
         "echo $CLUSTER_BIN; echo $CLUSTER_CRDS"
     ).splitlines()
     Path(cluster_bin).mkdir(parents=True)
-    for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "etcd", "kwok"):
+    for name in doctor.CLUSTER_BINARIES:
         (Path(cluster_bin) / name).write_text("")
     plan = "\n".join(doctor.diagnose(env).plan)
     assert "fetch the upstream CRDs" in plan and "build the local control plane" not in plan
