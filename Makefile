@@ -87,8 +87,9 @@ backup: venv toolchain ## STACK=<s>: pulumi stack export to a versioned, encrypt
 restore: venv toolchain ## STACK=<s> [VERSION=<id>]: pulumi stack import of a backup (default: the newest)
 	source toolchain/env.sh && PULUMI_BACKEND_URL=$${PULUMI_BACKEND_URL:-file://$$HASTACK_CACHE/state} $(PY) -m hastack_tools.ops.state_backup restore --stack $(STACK) $(if $(VERSION),--version $(VERSION),)
 
-cluster-build: ## build the local control plane's binaries from Go modules (cached outside the repo)
+cluster-build: ## build the local control plane's binaries and fetch its CRDs from Go modules (cached outside the repo)
 	bash cluster/build.sh
+	bash cluster/crds.sh >/dev/null
 
 cluster: ## start the local control plane on loopback (builds it first if needed); see cluster/README.md
 	bash cluster/up.sh

@@ -13,6 +13,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.sh
 . "$here/versions.sh"
+# shellcheck source=gomod.sh
+. "$here/gomod.sh"
 
 force=0
 [[ ${1-} == --force ]] && force=1
@@ -97,8 +99,8 @@ fi
 share="$CLUSTER_BIN/../share"
 kwok_stages() { # the module's own files: download it first (`go mod download` prints its Dir)
 	local kdir f
-	kdir=$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
-	[[ -n $kdir && -d $kdir/kustomize/stage ]] || { echo "kwok $KWOK_VERSION: no kustomize/stage in '$kdir'" >&2; return 1; }
+	kdir=$(go_module_dir "sigs.k8s.io/kwok@$KWOK_VERSION") || return 1
+	[[ -d $kdir/kustomize/stage ]] || { echo "kwok $KWOK_VERSION: no kustomize/stage in '$kdir'" >&2; return 1; }
 	mkdir -p "$share"
 	for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
 		pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do

@@ -6,7 +6,9 @@
 #
 # State lives in ${HASTACK_CACHE:-$HOME/.cache/hastack}/cluster/run: pki/, logs/, pids/, etcd
 # data and the admin kubeconfig (run/kubeconfig). Three kwok nodes, one per zone
-# (topology.kubernetes.io/zone zone-a/b/c). CRDs from cluster/crds/ are installed.
+# (topology.kubernetes.io/zone zone-a/b/c). The upstream CRDs of Gateway API, Envoy Gateway and
+# cert-manager (cluster/crds.sh fetches them from their Go modules) are applied server-side, also
+# when the control plane is already up and has not got this version of them yet.
 # `cluster/down.sh` stops everything and removes the state.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,6 +37,20 @@ all_alive() { local c; for c in "${COMPONENTS[@]}"; do alive "$c" || return 1; d
 
 kc() { "$CLUSTER_BIN/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 
+# CRDs: fetched once into the cache, applied server-side (the larger ones exceed the annotation
+# client-side apply keeps; an earlier client-side copy, such as our old stand-ins, is taken over),
+# then recorded in run/crds so that a running control plane is brought up to date once.
+fetch_crds() { CRDS_DIR=$("$here/crds.sh") || die "could not fetch the CRDs (cluster/crds.sh): see the output above"; }
+apply_crds() {
+	kc apply --server-side --force-conflicts --field-manager=hastack-cluster -f "$CRDS_DIR" >/dev/null ||
+		die "could not install the CRDs from $CRDS_DIR"
+}
+await_crds() {
+	kc wait --for=condition=Established --timeout="${READY_TIMEOUT}s" -f "$CRDS_DIR" >/dev/null ||
+		die "CRDs from $CRDS_DIR not Established"
+	echo "$CRDS_KEY" >"$RUN/crds"
+}
+
 # one up/down at a time (parallel test sessions share the run directory)
 mkdir -p "$HASTACK_CACHE/cluster"
 exec 8>"$HASTACK_CACHE/cluster/.run.lock"
@@ -43,6 +59,12 @@ export HASTACK_CLUSTER_LOCK_HELD=1
 
 if [[ -f $RUN/ready ]] && [[ $(<"$RUN/key") == "$CLUSTER_KEY" ]] && all_alive &&
 	kc get --raw=/readyz >/dev/null 2>&1; then
+	if [[ $(cat "$RUN/crds" 2>/dev/null) != "$CRDS_KEY" ]]; then
+		fetch_crds
+		apply_crds
+		await_crds
+		log "CRDs updated to $CRDS_KEY"
+	fi
 	log "already running ($(kc config view -o jsonpath='{.clusters[0].cluster.server}')); KUBECONFIG=$KUBECONFIG_FILE"
 	exit 0
 fi
@@ -52,6 +74,7 @@ if [[ -d $RUN ]]; then
 fi
 
 "$here/build.sh" >&2 || { rc=$?; log "ERROR: build failed (exit $rc): see the output above"; exit "$rc"; }
+fetch_crds
 t_built=$(date +%s.%N)
 
 # On any failure from here on, stop what was started (HASTACK_CLUSTER_KEEP_ON_FAILURE=1 keeps
@@ -232,9 +255,7 @@ status:
 done
 wait_for "RBAC bootstrap (admin can create nodes)" 60 kube-apiserver kc auth can-i create nodes
 kc apply -f - >/dev/null <<<"$nodes" || die "could not create the nodes"
-if compgen -G "$here/crds/*.yaml" >/dev/null; then
-	kc apply -f "$here/crds/" >/dev/null || die "could not install the CRDs from $here/crds"
-fi
+apply_crds
 
 nodes_ready() {
 	[[ $(kc get nodes -l type=kwok -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c '^True$') == 3 ]]
@@ -242,10 +263,7 @@ nodes_ready() {
 wait_for "3 nodes Ready" "$READY_TIMEOUT" kwok nodes_ready
 t_nodes=$(date +%s.%N)
 wait_for "ServiceAccount default/default" "$READY_TIMEOUT" kube-controller-manager kc -n default get serviceaccount default
-if compgen -G "$here/crds/*.yaml" >/dev/null; then
-	kc wait --for=condition=Established --timeout="${READY_TIMEOUT}s" -f "$here/crds/" >/dev/null ||
-		die "CRDs not Established"
-fi
+await_crds
 all_alive || die "a component exited during start-up: see $RUN/logs"
 started_ok=1
 date -u +%Y-%m-%dT%H:%M:%SZ > "$RUN/ready"

@@ -6,7 +6,16 @@ KWOK_VERSION=v0.8.0          # sigs.k8s.io/kwok (no replace directives: go insta
 # etcd comes from the same wrapper module as Kubernetes: go.etcd.io/etcd/server/v3 at the
 # version k8s.io/kubernetes itself requires (see cluster/wrapper/go.mod).
 
+# The upstream CRDs the control plane installs (cluster/crds.sh copies them out of these Go
+# modules; no controller runs). Gateway API and Envoy Gateway are the versions of tests/data/crds, so
+# the unit tier's schema check and the API server judge by the same schemas.
+GATEWAY_API_VERSION=v1.4.1   # sigs.k8s.io/gateway-api, config/crd/standard/ (standard channel)
+ENVOY_GATEWAY_VERSION=v1.5.0 # github.com/envoyproxy/gateway, charts/gateway-helm/crds/generated/
+CERT_MANAGER_VERSION=v1.21.2 # github.com/cert-manager/cert-manager, deploy/crds/ (newest served)
+
 HASTACK_CACHE=${HASTACK_CACHE:-$HOME/.cache/hastack}
 CLUSTER_KEY="k8s-${K8S_VERSION}_kwok-${KWOK_VERSION}"
 CLUSTER_BIN="$HASTACK_CACHE/cluster/$CLUSTER_KEY/bin"
 CLUSTER_RUN="$HASTACK_CACHE/cluster/run"
+CRDS_KEY="gateway-api-${GATEWAY_API_VERSION}_envoy-gateway-${ENVOY_GATEWAY_VERSION}_cert-manager-${CERT_MANAGER_VERSION}"
+CLUSTER_CRDS="$HASTACK_CACHE/cluster/crds/$CRDS_KEY"

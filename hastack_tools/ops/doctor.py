@@ -38,6 +38,7 @@ ESTIMATES_MIN: dict[str, tuple[int, int]] = {
     "cluster-cold": (6, 10),
     "cluster-warm-gocache": (1, 2),
     "cluster-start": (0, 1),
+    "cluster-crds": (0, 1),
     "up": (0, 1),
 }
 
@@ -148,6 +149,37 @@ def toolchain_step(missing: list[str], cache: Path, warmth: str) -> str:
     )
 
 
+CLUSTER_BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "etcd", "kwok")
+"""What cluster/build.sh must produce."""
+
+
+@dataclass(frozen=True)
+class ControlPlane:
+    """The local control plane's pieces in the cache: binaries, upstream CRDs (cluster/crds.sh), state."""
+
+    built: bool
+    crds_fetched: bool
+    running: bool
+    check: Check
+
+
+def control_plane(cache: Path, repo: Path = REPO) -> ControlPlane:
+    """Paths from cluster/versions.sh (one source for keys), so the doctor looks where up.sh will."""
+    script = (
+        f"export HASTACK_CACHE={cache}; source cluster/versions.sh; echo $CLUSTER_BIN; echo $CLUSTER_CRDS"
+    )
+    bin_dir, crds = (Path(line) for line in bash_value(script, repo).splitlines())
+    built = all((bin_dir / b).is_file() for b in CLUSTER_BINARIES)
+    fetched = (crds / ".complete").is_file()
+    running = (bin_dir.parent.parent / "run" / "ready").is_file()
+    found = (
+        f"{bin_dir}: {'built' if built else 'not built'}"
+        + (", running" if running else "")
+        + f"; CRDs {crds.name}: {'fetched' if fetched else 'not fetched'}"
+    )
+    return ControlPlane(built, fetched, running, Check("control plane", found, ok=True))
+
+
 def diagnose(env: Mapping[str, str], repo: Path = REPO, stack: str = "dev") -> Report:
     report = Report()
     add = report.checks.append
@@ -198,21 +230,8 @@ def diagnose(env: Mapping[str, str], repo: Path = REPO, stack: str = "dev") -> R
         state = "built, except pulumi-language-yaml (added to the toolchain by issue 10)"
     add(Check("toolchain", f"{toolchain_bin if key else cache / 'toolchain'}: {state}", ok=True))
 
-    cluster_bin = Path(
-        bash_value(f"export HASTACK_CACHE={cache}; source cluster/versions.sh; echo $CLUSTER_BIN", repo)
-    )
-    cluster_ready = all(
-        (cluster_bin / b).is_file()
-        for b in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "etcd", "kwok")
-    )
-    running = (cluster_bin.parent.parent / "run" / "ready").is_file()
-    add(
-        Check(
-            "control plane",
-            f"{cluster_bin}: {'built' if cluster_ready else 'not built'}" + (", running" if running else ""),
-            ok=True,
-        )
-    )
+    plane = control_plane(cache, repo)
+    add(plane.check)
 
     gomodcache = Path(command_output(["go", "env", "GOMODCACHE"], env) or cache / "gomod")
     gocache = Path(command_output(["go", "env", "GOCACHE"], env) or cache / "gobuild")
@@ -227,7 +246,7 @@ def diagnose(env: Mapping[str, str], repo: Path = REPO, stack: str = "dev") -> R
         )
     )
 
-    needs_build = bool(missing) or not cluster_ready
+    needs_build = bool(missing) or not plane.built
     free = shutil.disk_usage(existing_parent(cache)).free
     add(
         Check(
@@ -248,9 +267,16 @@ def diagnose(env: Mapping[str, str], repo: Path = REPO, stack: str = "dev") -> R
     if kubeconfig:
         report.plan.append(f"deploy into the cluster of KUBECONFIG={kubeconfig}")
     else:
-        if not cluster_ready:
-            report.plan.append(f"build the local control plane ({estimate('cluster-' + warmth)})")
-        if not running:
+        if not plane.built:
+            report.plan.append(
+                f"build the local control plane and fetch its CRDs ({estimate('cluster-' + warmth)})"
+            )
+        elif not plane.crds_fetched:
+            report.plan.append(
+                "fetch the upstream CRDs (Gateway API, Envoy Gateway, cert-manager) from the Go module "
+                f"proxy ({estimate('cluster-crds')})"
+            )
+        if not plane.running:
             report.plan.append(f"start the local control plane on loopback ({estimate('cluster-start')})")
     report.plan.append(f"`pulumi up` of the {stack} stack with the policy pack ({estimate('up')})")
     return report

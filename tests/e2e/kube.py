@@ -10,7 +10,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -20,15 +22,26 @@ REPO = Path(__file__).resolve().parents[2]
 CLUSTER_DIR = REPO / "cluster"
 
 
+CLUSTER_VARS = {
+    "bin": "CLUSTER_BIN",
+    "run": "CLUSTER_RUN",
+    "crds": "CLUSTER_CRDS",
+    "gateway_api": "GATEWAY_API_VERSION",
+    "envoy_gateway": "ENVOY_GATEWAY_VERSION",
+    "cert_manager": "CERT_MANAGER_VERSION",
+}
+
+
 def cluster_vars() -> dict[str, str]:
-    """CLUSTER_BIN / CLUSTER_RUN as cluster/versions.sh computes them (one source of truth)."""
+    """Paths and pinned versions as cluster/versions.sh computes them (one source of truth)."""
+    echo = "; ".join(f'echo "${variable}"' for variable in CLUSTER_VARS.values())
     out = subprocess.run(
-        ["bash", "-c", f'. "{CLUSTER_DIR}/versions.sh"; echo "$CLUSTER_BIN"; echo "$CLUSTER_RUN"'],
+        ["bash", "-c", f'. "{CLUSTER_DIR}/versions.sh"; {echo}'],
         check=True,
         capture_output=True,
         text=True,
     ).stdout.split("\n")
-    return {"bin": out[0], "run": out[1]}
+    return dict(zip(CLUSTER_VARS, out, strict=False))
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,17 @@ class Cluster:
                 return resp.status, json.loads(resp.read() or b"null")
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read() or b"null")
+
+
+@contextmanager
+def scratch_namespace(cluster: Cluster, prefix: str) -> Iterator[str]:
+    """A namespace of the test's own (a unique name), deleted afterwards without waiting."""
+    ns = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    cluster.kubectl("create", "namespace", ns)
+    try:
+        yield ns
+    finally:
+        cluster.kubectl("delete", "namespace", ns, "--wait=false", check=False)
 
 
 def wait_until(what: str, predicate: Callable[[], bool], timeout: float = 90, interval: float = 0.5) -> None:

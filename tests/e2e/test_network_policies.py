@@ -7,14 +7,13 @@ created in a fresh namespace of the local control plane, then read back.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.conftest import minimal_config, objects, run_config
-from tests.e2e.kube import Cluster
+from tests.e2e.kube import Cluster, scratch_namespace
 
 EGRESS: list[dict[str, Any]] = [
     {"cidr": "10.40.0.0/24", "except": ["10.40.0.128/25"], "ports": [{"port": 5432}]},
@@ -50,12 +49,8 @@ def rendered_policies() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def namespace(cluster: Cluster) -> Iterator[str]:
-    ns = f"e2e-netpol-{uuid.uuid4().hex[:8]}"
-    cluster.kubectl("create", "namespace", ns)
-    try:
+    with scratch_namespace(cluster, "e2e-netpol") as ns:
         yield ns
-    finally:
-        cluster.kubectl("delete", "namespace", ns, "--wait=false", check=False)
 
 
 def test_egress_network_policies_are_admitted_as_rendered(cluster: Cluster, namespace: str) -> None:

@@ -110,3 +110,23 @@ def test_the_four_toolchain_binaries_need_no_build(tmp_path: Path) -> None:
     report = doctor.diagnose(_toolchain_bin(tmp_path, doctor.TOOLCHAIN_BINARIES))
     assert not [s for s in report.plan if "toolchain" in s or "language host" in s]
     assert next(c for c in report.checks if c.name == "toolchain").found.endswith(": built")
+
+
+def test_built_binaries_without_the_crds_plan_only_their_fetch(tmp_path: Path) -> None:
+    require_go("the doctor's build plan")
+    env = _env(tmp_path)
+    env.pop("KUBECONFIG", None)
+    cluster_bin, crds = doctor.bash_value(
+        f"export HASTACK_CACHE={env['HASTACK_CACHE']}; source cluster/versions.sh; "
+        "echo $CLUSTER_BIN; echo $CLUSTER_CRDS"
+    ).splitlines()
+    Path(cluster_bin).mkdir(parents=True)
+    for name in doctor.CLUSTER_BINARIES:
+        (Path(cluster_bin) / name).write_text("")
+    plan = "\n".join(doctor.diagnose(env).plan)
+    assert "fetch the upstream CRDs" in plan and "build the local control plane" not in plan
+    (Path(crds) / ".complete").parent.mkdir(parents=True)
+    (Path(crds) / ".complete").write_text("")
+    report = doctor.diagnose(env)
+    assert "CRDs" not in "\n".join(report.plan)
+    assert "CRDs gateway-api-" in next(c.found for c in report.checks if c.name == "control plane")
