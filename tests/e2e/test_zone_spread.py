@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +17,7 @@ import pytest
 
 from hastack.config.profiles import ENVIRONMENTS, ZONE_KEY
 from tests.conftest import minimal_config, objects, run_config
-from tests.e2e.kube import Cluster, wait_until
+from tests.e2e.kube import Cluster, scratch_namespace, wait_until
 
 TWO_ZONES = ["zone-a", "zone-b"]
 
@@ -55,12 +54,8 @@ def zone_constraint(deployment: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def namespace(cluster: Cluster) -> Iterator[str]:
-    ns = f"e2e-zones-{uuid.uuid4().hex[:8]}"
-    cluster.kubectl("create", "namespace", ns)
-    try:
+    with scratch_namespace(cluster, "e2e-zones") as ns:
         yield ns
-    finally:
-        cluster.kubectl("delete", "namespace", ns, "--wait=false", check=False)
 
 
 def placement(cluster: Cluster, namespace: str, name: str) -> tuple[list[str], list[str]]:
