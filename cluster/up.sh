@@ -51,6 +51,19 @@ await_crds() {
 	echo "$CRDS_KEY" >"$RUN/crds"
 }
 
+# What each fake node offers. Real nodes always report ephemeral-storage: without it every pod that
+# requests some (hastack's do, from the profile) is Insufficient ephemeral-storage and stays Pending.
+NODE_RESOURCES='{"cpu": "32", "memory": "256Gi", "ephemeral-storage": "100Gi", "pods": "110"}'
+# A control plane started before ephemeral-storage was offered gets it once (status subresource).
+offer_node_resources() {
+	local node
+	for node in $(kc get nodes -l type=kwok -o go-template='{{range .items}}{{if not (index .status.allocatable "ephemeral-storage")}}{{.metadata.name}} {{end}}{{end}}'); do
+		kc patch node "$node" --subresource=status --type=merge \
+			-p "{\"status\": {\"capacity\": $NODE_RESOURCES, \"allocatable\": $NODE_RESOURCES}}" >/dev/null ||
+			die "could not offer ephemeral-storage on node $node"
+	done
+}
+
 # one up/down at a time (parallel test sessions share the run directory)
 mkdir -p "$HASTACK_CACHE/cluster"
 exec 8>"$HASTACK_CACHE/cluster/.run.lock"
@@ -65,6 +78,7 @@ if [[ -f $RUN/ready ]] && [[ $(<"$RUN/key") == "$CLUSTER_KEY" ]] && all_alive &&
 		await_crds
 		log "CRDs updated to $CRDS_KEY"
 	fi
+	offer_node_resources
 	log "already running ($(kc config view -o jsonpath='{.clusters[0].cluster.server}')); KUBECONFIG=$KUBECONFIG_FILE"
 	exit 0
 fi
@@ -249,8 +263,8 @@ metadata:
     topology.kubernetes.io/zone: zone-$z
     topology.kubernetes.io/region: local
 status:
-  allocatable: {cpu: \"32\", memory: 256Gi, pods: \"110\"}
-  capacity: {cpu: \"32\", memory: 256Gi, pods: \"110\"}
+  allocatable: $NODE_RESOURCES
+  capacity: $NODE_RESOURCES
 "
 done
 wait_for "RBAC bootstrap (admin can create nodes)" 60 kube-apiserver kc auth can-i create nodes
