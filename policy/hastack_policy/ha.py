@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from hastack.config.types import QUANTITY_FORMS, quantity_problem, quantity_text
@@ -293,43 +293,42 @@ def check_pdb_policy(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
 # ---- resources ---------------------------------------------------------------------------------
 
 
-def check_resources(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
-    """Requests make scheduling and HPA utilization meaningful; limits contain a leaking pod."""
-    if not is_workload(obj):
-        return
-    _, spec = pod_template(obj)
-    for container in containers(spec, init=False):
-        resources = as_dict(container.get("resources"))
-        requests = as_dict(resources.get("requests"))
-        limits = as_dict(resources.get("limits"))
-        missing = [f"requests.{r}" for r in cfg["requiredRequests"] if requests.get(r) in (None, "")]
-        missing += [f"limits.{r}" for r in cfg["requiredLimits"] if limits.get(r) in (None, "")]
-        if missing:
-            yield (
-                f"{obj.display()} container {container_name(container)} has no "
-                f"resources.{', resources.'.join(missing)}: "
-                "set them (e.g. requests cpu 100m, memory 128Mi; limits memory 256Mi)"
-            )
-
-
-def check_ephemeral_storage(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
-    """Without an ephemeral-storage limit one pod's logs or scratch files fill the node's disk and the
-    kubelet evicts its neighbours; without a request the scheduler cannot place by disk."""
+def _missing_resources(
+    obj: K8sObject, requests: Sequence[str], limits: Sequence[str]
+) -> Iterator[tuple[str, list[str]]]:
+    """Per serving container (not init), the `resources.<side>.<name>` fields it leaves unset."""
     if not is_workload(obj):
         return
     _, spec = pod_template(obj)
     for container in containers(spec, init=False):
         resources = as_dict(container.get("resources"))
         missing = [
-            f"resources.{side}.ephemeral-storage"
-            for side in ("requests", "limits")
-            if as_dict(resources.get(side)).get("ephemeral-storage") in (None, "")
+            f"resources.{side}.{name}"
+            for side, names in (("requests", requests), ("limits", limits))
+            for name in names
+            if as_dict(resources.get(side)).get(name) in (None, "")
         ]
         if missing:
-            yield (
-                f"{obj.display()} container {container_name(container)} has no {', '.join(missing)}: "
-                "set them (e.g. requests 128Mi, limits 1Gi) so disk pressure evicts the pod that caused it"
-            )
+            yield container_name(container), missing
+
+
+def check_resources(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
+    """Requests make scheduling and HPA utilization meaningful; limits contain a leaking pod."""
+    for container, missing in _missing_resources(obj, cfg["requiredRequests"], cfg["requiredLimits"]):
+        yield (
+            f"{obj.display()} container {container} has no {', '.join(missing)}: "
+            "set them (e.g. requests cpu 100m, memory 128Mi; limits memory 256Mi)"
+        )
+
+
+def check_ephemeral_storage(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
+    """Without an ephemeral-storage limit one pod's logs or scratch files fill the node's disk and the
+    kubelet evicts its neighbours; without a request the scheduler cannot place by disk."""
+    for container, missing in _missing_resources(obj, ["ephemeral-storage"], ["ephemeral-storage"]):
+        yield (
+            f"{obj.display()} container {container} has no {', '.join(missing)}: "
+            "set them (e.g. requests 128Mi, limits 1Gi) so disk pressure evicts the pod that caused it"
+        )
 
 
 def check_resource_units(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
@@ -563,7 +562,7 @@ RULES: tuple[Rule, ...] = (
         severity="low",
         remediation=(
             "Set resources.requests.ephemeral-storage and resources.limits.ephemeral-storage on every "
-            "container (hastack: apps[].resources.ephemeralStorage; the profile sets 128Mi/1Gi)."
+            "container (hastack: apps[].resources.requests/limits.ephemeralStorage; the profile sets 128Mi/1Gi)."
         ),
         category="ha",
         default_enforcement="advisory",
