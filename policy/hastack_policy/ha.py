@@ -562,7 +562,8 @@ RULES: tuple[Rule, ...] = (
         severity="low",
         remediation=(
             "Set resources.requests.ephemeral-storage and resources.limits.ephemeral-storage on every "
-            "container (hastack: apps[].resources.requests/limits.ephemeralStorage; the profile sets 128Mi/1Gi)."
+            "container (hastack: apps[].resources.requests/limits.ephemeralStorage; the profile "
+            "sets 128Mi/1Gi)."
         ),
         category="ha",
         default_enforcement="advisory",
