@@ -267,8 +267,10 @@ def run(
     workdir: Path | None = None,
     env_overrides: Mapping[str, str] | None = None,
     log: IO[bytes] | None = None,
+    policy_config: Path | None = None,
 ) -> int:
     """One engine command; `workdir` (default: the cache) holds the state, generated config and renders.
+    `policy_config` replaces the pack config chosen by the stack's environment (up and preview).
 
     The CLI's output streams to ours, or into `log` (tests and benchmarks keep it out of their reports).
     """
@@ -289,7 +291,7 @@ def run(
     if command in {"up", "destroy", "refresh"}:
         args.append("--yes")
     if command in {"up", "preview"}:
-        policy_config = choose_config(program, stack, None, REPO / "policy")
+        policy_config = choose_config(program, stack, policy_config, REPO / "policy")
         args += ["--policy-pack", str(REPO / "policy"), "--policy-pack-config", str(policy_config)]
     scale_args, scale_env = scale_settings(command, extra_args, env)
     env.update(scale_env)
