@@ -163,14 +163,11 @@ def choose_policy_config(
     return PolicyConfigChoice(path, environment, reason)
 
 
-def choose_config(program: Path, stack: str | None, explicit: Path | None, pack_dir: Path) -> Path:
+def choose_config(program: Path, stack: str, explicit: Path | None, pack_dir: Path) -> Path:
     """The policy config the stack config alone declares, for the real engine (which runs the
     program itself, so its code is not seen here)."""
-    if stack is None:
-        choice = choose_stack(program, None)
-    else:  # named by the engine, which checked it already (an outside program's `ci` may have no file)
-        file = program / f"Pulumi.{stack}.yaml"
-        choice = StackChoice(stack, file if file.exists() else None, "asked for")
+    file = program / f"Pulumi.{stack}.yaml"  # chosen already: an outside program's `ci` may have no file
+    choice = StackChoice(stack, file if file.exists() else None, "asked for")
     config, _ = engine_config(program, choice.name)
     return choose_policy_config(declared_environments(config, choice, None), explicit, pack_dir).path
 

@@ -218,9 +218,9 @@ def test_under_the_real_engine_the_stack_file_says_which_leaf_was_secure(tmp_pat
     """The engine hands the program decrypted values and marks all of `hastack:apps` secret, so a
     secure leaf in one app's env looks like plain text; the stack file's `secure:` leaves name it."""
     raw = minimal_config(secretEnv={"DB_PASSWORD": STACK_SECRET})
-    raw["apps"].append({**raw["apps"][0], "name": "worker", "ingress": None, "secretEnv": None})
-    raw["apps"][1] = {k: v for k, v in raw["apps"][1].items() if v is not None}
-    raw["apps"][1]["env"] = {"API_TOKEN": STACK_SECRET}  # decrypted, as the engine passes it
+    web = raw["apps"][0]
+    worker = {k: v for k, v in web.items() if k not in ("ingress", "secretEnv")}
+    raw["apps"].append({**worker, "name": "worker", "env": {"API_TOKEN": STACK_SECRET}})  # decrypted
     on_file = copy.deepcopy(raw)
     on_file["apps"][0]["secretEnv"]["DB_PASSWORD"] = {"secure": "v1:Q0lQSEVSVEVYVA=="}
     on_file["apps"][1]["env"]["API_TOKEN"] = {"secure": "v1:T1RIRVI="}
