@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from hastack import pulumi_private as private
+from hastack import sdk_patches
 from hastack.runtime_tuning import tuned_gc
 
 SECRET_PLACEHOLDER = "[secret]"
@@ -109,7 +110,15 @@ class RecordingMocks(private.Mocks):
     def secret_outputs(self, keys: list[str]) -> None:
         self._in_flight.secret_outputs = list(keys)
 
+    def taken_inputs(self) -> dict[str, Any] | None:
+        """The inputs this thread's registration in flight was answered for (decoded once, by the
+        SDK's mock monitor), handed over once; None when there were none."""
+        inputs: dict[str, Any] | None = getattr(self._in_flight, "inputs", None)
+        self._in_flight.inputs = None
+        return inputs
+
     def new_resource(self, args: private.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        self._in_flight.inputs = args.inputs  # _answer copies before changing anything
         resource_id, state = self._answer(args)
         for key in self.secret_outputs:
             if key in state and not is_secret(state[key]):
@@ -156,11 +165,14 @@ class RecordingMonitor(private.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         self.recording_mocks.secret_outputs = list(request.additionalSecretOutputs)
+        self.recording_mocks.taken_inputs()  # nothing left over from an earlier call on this thread
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             self._stack_urn = response.urn
             return response
-        inputs = private.deserialize_properties(request.object)
+        inputs = self.recording_mocks.taken_inputs()
+        if inputs is None:
+            inputs = private.deserialize_properties(request.object)
         registration = self.resources[response.urn]
         self.recorded.append(
             RecordedResource(
@@ -244,6 +256,7 @@ def run_function(
     preview: bool = False,
 ) -> MockRun:
     """Runs `program` as a Pulumi program under mocks, in a fresh runtime context, and records it."""
+    sdk_patches.install()  # as the program does for real runs (HASTACK_SDK_PATCHES=0: off)
 
     def _run() -> MockRun:
         monitor = RecordingMonitor(RecordingMocks())

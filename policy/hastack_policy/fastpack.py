@@ -24,11 +24,12 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from types import ModuleType
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2_grpc
+
+from hastack.pulumi_private import ModuleStandIn
 
 PINNED = "1.21.0"
 """The pulumi-policy version whose behaviour this layer was checked against."""
@@ -75,18 +76,7 @@ def _memo(name: str, key: Any, compute: Callable[[], Any]) -> Any:
     return value
 
 
-class _StandIn(ModuleType):
-    """A module that overrides a few names of `upstream` and hands every other name to it."""
-
-    def __init__(self, upstream: ModuleType) -> None:
-        super().__init__(upstream.__name__.rsplit(".", 1)[-1])
-        self._upstream = upstream
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._upstream, name)
-
-
-class _JsonFormat(_StandIn):
+class _JsonFormat(ModuleStandIn):
     """Stands in for `google.protobuf.json_format` inside `pulumi_policy.policy`."""
 
     def __init__(self) -> None:
@@ -140,7 +130,7 @@ class _ScopedServicer:
             return self._servicer.AnalyzeStack(request, context)
 
 
-class _Registration(_StandIn):
+class _Registration(ModuleStandIn):
     """Stands in for `analyzer_pb2_grpc` inside `pulumi_policy.policy`: registers the scoped servicer."""
 
     def __init__(self) -> None:
