@@ -17,7 +17,7 @@ from pulumi.runtime.proto import source_pb2
 
 from benchmarks.hastack_render import generated_config
 from hastack import pulumi_private, sdk_patches
-from hastack_tools.mockrun import MockRun, run_function
+from hastack_tools.dev.mockrun import MockRun, run_function
 
 REPO = Path(__file__).resolve().parents[2]
 STOCK = sdk_patches._STOCK_STACK_TRACE
