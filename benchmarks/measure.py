@@ -54,6 +54,11 @@ def _cpu_ticks(pid: str) -> int:
     return int(fields[11]) + int(fields[12])
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) so far of one live process, all its threads."""
+    return _cpu_ticks(str(pid)) / _TICKS
+
+
 def peak_mib() -> float:
     """This process's peak RSS plus that of its live descendants."""
     return (_high_water_kib(os.getpid()) + sum(_high_water_kib(pid) for pid in _descendants())) / 1024
