@@ -90,6 +90,20 @@ def test_errors_in_the_program_propagate() -> None:
         run_function(program)
 
 
+def test_a_failed_run_leaves_nothing_for_the_next() -> None:
+    def boom(_: object) -> None:
+        raise ValueError("first run's failure")
+
+    def failing() -> None:
+        # the failing output is created while the SDK waits at the end: it is still pending when the run fails
+        pulumi.Output.from_input(1).apply(lambda _: pulumi.Output.from_input(2).apply(boom))
+
+    with pytest.raises(ValueError, match="first run's failure"):
+        run_function(failing)
+    run = run_function(lambda: pulumi.export("answer", 42))
+    assert run.outputs == {"answer": 42}
+
+
 def test_missing_project_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"no Pulumi\.yaml"):
         run_program(tmp_path, "ci")
