@@ -91,12 +91,15 @@ def test_errors_in_the_program_propagate() -> None:
 
 
 def test_a_failed_run_leaves_nothing_for_the_next() -> None:
-    def boom(_: object) -> None:
+    def boom(_: int) -> int:
         raise ValueError("first run's failure")
+
+    def inner(_: int) -> pulumi.Output[int]:
+        return pulumi.Output.from_input(2).apply(boom)
 
     def failing() -> None:
         # the failing output is created while the SDK waits at the end: it is still pending when the run fails
-        pulumi.Output.from_input(1).apply(lambda _: pulumi.Output.from_input(2).apply(boom))
+        pulumi.export("never", pulumi.Output.from_input(1).apply(inner))
 
     with pytest.raises(ValueError, match="first run's failure"):
         run_function(failing)
