@@ -167,6 +167,9 @@ def main() -> int:
         print("policy benchmark: benchmarks/policy_bench.py not present")
     else:
         results["policy"] = policy_bench.main([])
+    from benchmarks import checkov_bench  # builds checkov's own venv on first use
+
+    results["checkov"] = checkov_bench.main([])
     try:
         from benchmarks import engine_bench
     except ImportError:
