@@ -6,8 +6,10 @@ from hastack import HighlyAvailableApp, IsolatedNamespace
 from hastack.args import stack_args
 from hastack.config import load
 from hastack.runtime_tuning import tune_gc
+from hastack.sdk_patches import install as patch_sdk
 
 tune_gc()  # fewer full GC passes over the Output graph (HASTACK_GC_TUNING=0: off)
+patch_sdk()  # cheaper stack traces and end-of-program wait, pinned SDK only (HASTACK_SDK_PATCHES=0: off)
 stack = load()
 namespace = IsolatedNamespace(stack.namespace, stack)
 apps = [HighlyAvailableApp(app.name, stack_args(app, stack, namespace.name)) for app in stack.apps]

@@ -1,4 +1,8 @@
-"""One timed render of N generated apps through the real program under mocks (run in a fresh process)."""
+"""One timed render of N generated apps through the real program under mocks, to YAML (a fresh process).
+
+The manifests are serialised as `make render` writes them (the peer's `synth_yaml` does the same
+work), but not written to disk.
+"""
 
 from __future__ import annotations
 
@@ -38,9 +42,9 @@ def generated_config(count: int) -> dict[str, str]:
 def main() -> None:
     count = int(sys.argv[1])
     started = time.perf_counter()
-    from benchmarks.measure import peak_mib
+    from benchmarks.measure import cpu_seconds, peak_mib
     from hastack_tools.dev.mockrun import run_function
-    from hastack_tools.dev.render import render_groups
+    from hastack_tools.dev.render import dump_manifests, render_groups
 
     imported = time.perf_counter()
     run = run_function(
@@ -49,14 +53,17 @@ def main() -> None:
         stack="bench",
         config=generated_config(count),
     )
-    manifests = sum(len(items) for items in render_groups(run).values())
+    groups = render_groups(run)
+    documents = "".join(dump_manifests(items) for items in groups.values())
     done = time.perf_counter()
     print(
         json.dumps(
             {
                 "work_s": done - imported,
                 "total_s": done - started,
-                "objects": manifests,
+                "cpu_s": cpu_seconds(),
+                "objects": sum(len(items) for items in groups.values()),
+                "bytes": len(documents),
                 "peak_mib": peak_mib(),
             }
         )

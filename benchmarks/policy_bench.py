@@ -10,6 +10,7 @@ with the strict prod config. Reports the median, and the pack process's peak RSS
 from __future__ import annotations
 
 import argparse
+import os
 import runpy
 import statistics
 import time
@@ -18,8 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.hastack_render import generated_config
-from benchmarks.measure import high_water_mib
-from hastack_tools.dev.analyzer import PolicyPackProcess, load_config_file, resolve_config, views_from_records
+from benchmarks.measure import high_water_mib, process_cpu_seconds
+from hastack_policy import fastpack
+from hastack_tools.dev.analyzer import (
+    PolicyPackProcess,
+    load_config_file,
+    requests,
+    resolve_config,
+    views_from_records,
+)
 from hastack_tools.dev.mockrun import run_function
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,31 +38,65 @@ def stack_program() -> None:
     runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
 
 
+def _evaluate(views: list[Any], repeat: int, decode_once: bool) -> dict[str, Any]:
+    """`repeat` evaluations by one pack process: wall per evaluation (requests built beforehand, as
+    the engine builds them) and the pack process's own CPU time per evaluation."""
+    config_path = ROOT / "policy" / "config" / "prod.json"
+    saved = os.environ.get(fastpack.SWITCH)
+    os.environ[fastpack.SWITCH] = "1" if decode_once else "0"  # the pack process inherits it
+    try:
+        pack = PolicyPackProcess(ROOT / "policy", project="hastack", stack="bench", echo_logs=False)
+        pack.start()
+    finally:
+        if saved is None:
+            del os.environ[fastpack.SWITCH]
+        else:
+            os.environ[fastpack.SWITCH] = saved
+    try:
+        pack.configure(resolve_config(pack.info(), load_config_file(config_path), str(config_path)))
+        each, stack = requests(views)
+        assert pack.pid is not None
+        walls: list[float] = []
+        cpus: list[float] = []
+        diagnostics = 0
+        for _ in range(repeat):
+            cpu0, t0 = process_cpu_seconds(pack.pid), time.perf_counter()
+            diagnostics = len(pack.send(each, stack))
+            walls.append(time.perf_counter() - t0)
+            cpus.append(process_cpu_seconds(pack.pid) - cpu0)
+        peak = high_water_mib(pack.pid)
+    finally:
+        pack.close()
+    return {
+        "median_seconds": statistics.median(walls),
+        "min_seconds": min(walls),
+        "max_seconds": max(walls),
+        "pack_cpu_median_seconds": statistics.median(cpus),
+        "pack_peak_rss_mib": peak,
+        "diagnostics": diagnostics,
+    }
+
+
 def run(apps: int = 100, repeat: int = 5) -> dict[str, Any]:
-    """Median policy-evaluation seconds over `repeat` evaluations of a `apps`-app stack."""
+    """Median policy-evaluation seconds over `repeat` evaluations of a `apps`-app stack, with the
+    fastpack layer and with pulumi-policy's own path (HASTACK_POLICY_DECODE_ONCE=0)."""
     started = time.perf_counter()
     mock = run_function(stack_program, project="hastack", stack="bench", config=generated_config(apps))
     program_seconds = time.perf_counter() - started
     views = views_from_records(mock.resources)
-    config_path = ROOT / "policy" / "config" / "prod.json"
-    with PolicyPackProcess(ROOT / "policy", project="hastack", stack="bench", echo_logs=False) as pack:
-        pack.configure(resolve_config(pack.info(), load_config_file(config_path), str(config_path)))
-        times: list[float] = []
-        diagnostics = 0
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            diagnostics = len(pack.analyze(views))
-            times.append(time.perf_counter() - t0)
-        peak = high_water_mib(pack.pid) if pack.pid is not None else None
+    t0 = time.perf_counter()
+    requests(views)
+    build_seconds = time.perf_counter() - t0
+    ours = _evaluate(views, repeat, decode_once=True)
+    stock = _evaluate(views, repeat, decode_once=False)
     return {
         "apps": apps,
         "resources": len(views),
         "program_seconds": program_seconds,
-        "median_seconds": statistics.median(times),
-        "min_seconds": min(times),
-        "max_seconds": max(times),
-        "pack_peak_rss_mib": peak,
-        "diagnostics": diagnostics,
+        "request_build_seconds": build_seconds,
+        **ours,
+        "stock": stock,
+        "speedup_wall": stock["median_seconds"] / ours["median_seconds"],
     }
 
 
@@ -70,7 +112,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         f"{result['median_seconds']:.3f}s (min {result['min_seconds']:.3f}s, "
         f"max {result['max_seconds']:.3f}s, {args.repeat} runs; goal < 1s); program under mocks "
         f"{result['program_seconds']:.1f}s (not counted); pack peak RSS "
-        f"{'n/a' if peak is None else f'{peak:.0f} MiB'}; {result['diagnostics']} diagnostics"
+        f"{'n/a' if peak is None else f'{peak:.0f} MiB'}; {result['diagnostics']} diagnostics\n"
+        f"policy_bench: pack CPU per evaluation {result['pack_cpu_median_seconds']:.3f}s; requests built "
+        f"beforehand in {result['request_build_seconds']:.2f}s (the engine's part); pulumi-policy's own "
+        f"path (HASTACK_POLICY_DECODE_ONCE=0): median {result['stock']['median_seconds']:.3f}s, pack CPU "
+        f"{result['stock']['pack_cpu_median_seconds']:.3f}s (x{result['speedup_wall']:.1f})"
     )
     return result
 

@@ -6,7 +6,9 @@ Everything else imports from here, so an SDK upgrade is checked in one file;
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 from pulumi.runtime import mocks, rpc
@@ -61,6 +63,9 @@ def run_under_mocks(
         dry_run=preview,
         organization="organization",
         callbacks=None,
+        # MockSettings leaves the SDK's set of pending outputs as it was: a failed output an earlier
+        # run left there would fail this one. Each run waits for its own.
+        outputs=set(),
     )
     configure(settings)
     set_all_config(dict(config), list(secret_keys))
@@ -73,3 +78,20 @@ def policy_proxy_types() -> tuple[type[Any], type[Any]]:
     from pulumi_policy.proxy import _DictProxy, _ListProxy
 
     return _DictProxy, _ListProxy
+
+
+# The SDK modules whose private names `hastack.sdk_patches` rebinds (each checked there against the pin).
+runtime_resource: Any = importlib.import_module("pulumi.runtime.resource")
+runtime_stack: Any = importlib.import_module("pulumi.runtime.stack")
+
+
+class ModuleStandIn(ModuleType):
+    """A module that overrides a few names of `upstream` and hands every other name to it: bound in
+    place of a module an SDK module imported, it changes what that one module sees and nothing else."""
+
+    def __init__(self, upstream: ModuleType) -> None:
+        super().__init__(upstream.__name__.rsplit(".", 1)[-1])
+        self._upstream = upstream
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._upstream, name)

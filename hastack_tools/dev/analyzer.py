@@ -379,37 +379,50 @@ class PolicyPackProcess:
 
     def analyze(self, views: Sequence[ResourceView]) -> list[Diagnostic]:
         """Analyze for every resource (as registered), then AnalyzeStack over the final states."""
-        by_urn = {v.urn: v for v in views}
+        return self.send(*requests(views))
+
+    def send(self, each: Sequence[Any], stack: Any) -> list[Diagnostic]:
+        """The engine's calls for requests already built: Analyze for each, then AnalyzeStack."""
         diagnostics: list[Diagnostic] = []
-        for view in views:
-            request = analyzer_pb2.AnalyzeRequest(
-                type=view.type,
-                properties=to_struct(_k8s_with_name(view)),
-                urn=view.urn,
-                name=view.name,
-                options=_options(view),
-            )
-            provider = _provider(view, by_urn)
-            if provider is not None:
-                request.provider.CopyFrom(provider)
-            diagnostics.extend(_diagnostics(self.stub.Analyze(request), default_urn=view.urn))
-        stack = analyzer_pb2.AnalyzeStackRequest()
-        for view in views:
-            resource = analyzer_pb2.AnalyzerResource(
-                type=view.type,
-                properties=to_struct(view.outputs or _k8s_with_name(view)),
-                urn=view.urn,
-                name=view.name,
-                options=_options(view),
-                parent=view.parent,
-                dependencies=list(view.dependencies),
-            )
-            provider = _provider(view, by_urn)
-            if provider is not None:
-                resource.provider.CopyFrom(provider)
-            stack.resources.append(resource)
+        for request in each:
+            diagnostics.extend(_diagnostics(self.stub.Analyze(request), default_urn=request.urn))
         diagnostics.extend(_diagnostics(self.stub.AnalyzeStack(stack), default_urn=""))
         return diagnostics
+
+
+def requests(views: Sequence[ResourceView]) -> tuple[list[Any], Any]:
+    """What the engine sends for a stack: an AnalyzeRequest per resource (as registered) and one
+    AnalyzeStackRequest over the final states."""
+    by_urn = {v.urn: v for v in views}
+    each = []
+    for view in views:
+        request = analyzer_pb2.AnalyzeRequest(
+            type=view.type,
+            properties=to_struct(_k8s_with_name(view)),
+            urn=view.urn,
+            name=view.name,
+            options=_options(view),
+        )
+        provider = _provider(view, by_urn)
+        if provider is not None:
+            request.provider.CopyFrom(provider)
+        each.append(request)
+    stack = analyzer_pb2.AnalyzeStackRequest()
+    for view in views:
+        resource = analyzer_pb2.AnalyzerResource(
+            type=view.type,
+            properties=to_struct(view.outputs or _k8s_with_name(view)),
+            urn=view.urn,
+            name=view.name,
+            options=_options(view),
+            parent=view.parent,
+            dependencies=list(view.dependencies),
+        )
+        provider = _provider(view, by_urn)
+        if provider is not None:
+            resource.provider.CopyFrom(provider)
+        stack.resources.append(resource)
+    return each, stack
 
 
 def _diagnostics(reply: Any, default_urn: str) -> Iterator[Diagnostic]:

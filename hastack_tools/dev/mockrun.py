@@ -23,6 +23,7 @@ import yaml
 from pulumi.runtime.proto import resource_pb2
 
 from hastack import pulumi_private as private
+from hastack import sdk_patches
 from hastack.config.errors import SECRET_STAND_IN
 from hastack.runtime_tuning import tuned_gc
 from hastack_tools.dev.k8s_provider import KubernetesProvider, ProviderUnavailableError
@@ -131,7 +132,15 @@ class RecordingMocks(private.Mocks):
     def secret_outputs(self, keys: list[str]) -> None:
         self._in_flight.secret_outputs = list(keys)
 
+    def taken_inputs(self) -> dict[str, Any] | None:
+        """The inputs this thread's registration in flight was answered for (decoded once, by the
+        SDK's mock monitor), handed over once; None when there were none."""
+        inputs: dict[str, Any] | None = getattr(self._in_flight, "inputs", None)
+        self._in_flight.inputs = None
+        return inputs
+
     def new_resource(self, args: private.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        self._in_flight.inputs = args.inputs  # _answer copies before changing anything
         resource_id, state = self._answer(args)
         for key in self.secret_outputs:
             if key in state and not is_secret(state[key]):
@@ -230,13 +239,16 @@ class RecordingMonitor(private.MockMonitor):
             if constructed is not None:
                 return constructed
         self.recording_mocks.secret_outputs = list(request.additionalSecretOutputs)
+        self.recording_mocks.taken_inputs()  # nothing left over from an earlier call on this thread
         response = super().RegisterResource(request)
         if request.remote and request.type.startswith("kubernetes:"):
             response.object.update({"resources": []})  # not built (listed as not evaluated): no children
         if request.type == "pulumi:pulumi:Stack":
             self._stack_urn = response.urn
             return response
-        inputs = private.deserialize_properties(request.object)
+        inputs = self.recording_mocks.taken_inputs()
+        if inputs is None:
+            inputs = private.deserialize_properties(request.object)
         registration = self.resources[response.urn]
         self.recorded.append(
             RecordedResource(
@@ -334,6 +346,7 @@ def run_function(
     preview: bool = False,
 ) -> MockRun:
     """Runs `program` as a Pulumi program under mocks, in a fresh runtime context, and records it."""
+    sdk_patches.install()  # as the program does for real runs (HASTACK_SDK_PATCHES=0: off)
 
     def _run() -> MockRun:
         monitor = RecordingMonitor(RecordingMocks())

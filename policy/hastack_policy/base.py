@@ -24,6 +24,7 @@ from pulumi_policy import (
 )
 
 from hastack.pulumi_private import policy_proxy_types
+from hastack_policy.fastpack import once_per_request
 
 _DICT_PROXY, _LIST_PROXY = policy_proxy_types()
 
@@ -139,6 +140,12 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     return value
+
+
+def plain_props(props: Any) -> Any:
+    """`plain(props)` once per resource per analyzer request (the pack's fastpack scope): every rule
+    reads the same copy, none changes it (tests/policy/test_fastpack.py checks that)."""
+    return once_per_request("plain", props, lambda: plain(props))
 
 
 @dataclass(frozen=True)
@@ -310,7 +317,7 @@ class Rule:
                     type=args.resource_type,
                     urn=args.urn,
                     name=args.name,
-                    props=plain(args.props),
+                    props=plain_props(args.props),
                     provider_namespace=_provider_namespace(args.provider),
                 )
                 for message in self.run_resource(obj, args.get_config()):
@@ -324,7 +331,7 @@ class Rule:
                     type=r.resource_type,
                     urn=r.urn,
                     name=r.name,
-                    props=plain(r.props),
+                    props=plain_props(r.props),
                     provider_namespace=_provider_namespace(r.provider),
                 )
                 for r in args.resources

@@ -3,16 +3,18 @@
 pulumi-policy's analyzer decodes a resource's properties (`json_format.MessageToDict`, then
 `deserialize_properties`) inside its loop over policies: once per policy per Analyze request, and
 once per stack policy per resource in AnalyzeStack (4.3 s of a 1,100-resource evaluation). Its
-code is not copied here. `install()` rebinds the three names `pulumi_policy.policy` imported
-(`json_format`, `deserialize_properties`, `analyzer_pb2_grpc`) to stand-ins that behave the same,
-except that within one Analyze / AnalyzeStack request a Struct already decoded is not decoded again,
-and a Struct is read directly rather than through json_format's reflection.
+code is not copied here. `install()` rebinds the four names `pulumi_policy.policy` imported
+(`json_format`, `deserialize_properties`, `unknown_checking_proxy`, `analyzer_pb2_grpc`) to
+stand-ins that behave the same, except that within one Analyze / AnalyzeStack request a Struct
+already decoded is not decoded (nor wrapped in unknown-checking proxies) again, and a Struct is read
+directly rather than through json_format's reflection.
 
-Sharing the decoded value between policies is safe only for policies that never mutate
-`args.props`: hastack-ha's rules copy it first (`rules.base.plain`). Installed only on the pinned
-version (anything else: the stock path, with a note on stderr); `HASTACK_POLICY_DECODE_ONCE=0`
-turns it off. `tests/policy/test_fastpack.py` compares verdicts with the stock path on the same
-requests, so an upstream change in behaviour fails a test. Importing this module changes nothing.
+Sharing the decoded value and its proxy between policies is safe only for policies that never
+mutate `args.props`: hastack-ha's rules read one plain copy (`hastack_policy.base.plain_props`).
+Installed only on the pinned version (anything else: the stock path, with a note on stderr);
+`HASTACK_POLICY_DECODE_ONCE=0` turns it off. `tests/policy/test_fastpack.py` compares verdicts
+with the stock path on the same requests, so an upstream change in behaviour fails a test.
+Importing this module changes nothing.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from types import ModuleType
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2_grpc
+from pulumi_policy import proxy
+
+from hastack.pulumi_private import ModuleStandIn
 
 PINNED = "1.21.0"
 """The pulumi-policy version whose behaviour this layer was checked against."""
@@ -62,8 +66,9 @@ def _value(item: struct_pb2.Value) -> Any:
     return None
 
 
-def _memo(name: str, key: Any, compute: Callable[[], Any]) -> Any:
-    """`compute()` once per `key` object within the current request; no caching outside one."""
+def once_per_request(name: str, key: Any, compute: Callable[[], Any]) -> Any:
+    """`compute()` once per `key` object within the current request; no caching outside one (the
+    value is shared by every policy of the request: read it, do not change it)."""
     cache: dict[int, tuple[Any, Any]] | None = getattr(_scope, name, None)
     if cache is None:
         return compute()
@@ -75,18 +80,7 @@ def _memo(name: str, key: Any, compute: Callable[[], Any]) -> Any:
     return value
 
 
-class _StandIn(ModuleType):
-    """A module that overrides a few names of `upstream` and hands every other name to it."""
-
-    def __init__(self, upstream: ModuleType) -> None:
-        super().__init__(upstream.__name__.rsplit(".", 1)[-1])
-        self._upstream = upstream
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._upstream, name)
-
-
-class _JsonFormat(_StandIn):
+class _JsonFormat(ModuleStandIn):
     """Stands in for `google.protobuf.json_format` inside `pulumi_policy.policy`."""
 
     def __init__(self) -> None:
@@ -96,7 +90,7 @@ class _JsonFormat(_StandIn):
     def MessageToDict(message: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - upstream's name
         if args or kwargs or not isinstance(message, struct_pb2.Struct):
             return json_format.MessageToDict(message, *args, **kwargs)
-        return _memo("dicts", message, lambda: struct_to_dict(message))
+        return once_per_request("dicts", message, lambda: struct_to_dict(message))
 
 
 def _decode_once(stock: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
@@ -105,21 +99,31 @@ def _decode_once(stock: Callable[..., dict[str, Any]]) -> Callable[..., dict[str
     def deserialize_properties(props: dict[str, Any], proxy_secrets: bool = False) -> dict[str, Any]:
         if proxy_secrets:
             return stock(props, proxy_secrets)
-        result: dict[str, Any] = _memo("values", props, lambda: stock(props))
+        result: dict[str, Any] = once_per_request("values", props, lambda: stock(props))
         return result
 
     deserialize_properties.stock = stock  # type: ignore[attr-defined]
     return deserialize_properties
 
 
+def _proxy_once(stock: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], Any]:
+    """`unknown_checking_proxy`, once per decoded dict per request: the proxy tree (a wrapper and a
+    path list per node) was rebuilt per policy, ~60 % of what the decode-once layer left."""
+
+    def unknown_checking_proxy(props: dict[str, Any]) -> Any:
+        return once_per_request("proxies", props, lambda: stock(props))
+
+    return unknown_checking_proxy
+
+
 @contextmanager
 def request_scope() -> Iterator[None]:
     """Caches live for one request on one thread: the engine sends requests concurrently."""
-    _scope.dicts, _scope.values = {}, {}
+    _scope.dicts, _scope.values, _scope.proxies, _scope.plain = {}, {}, {}, {}
     try:
         yield
     finally:
-        del _scope.dicts, _scope.values
+        del _scope.dicts, _scope.values, _scope.proxies, _scope.plain
 
 
 class _ScopedServicer:
@@ -140,7 +144,7 @@ class _ScopedServicer:
             return self._servicer.AnalyzeStack(request, context)
 
 
-class _Registration(_StandIn):
+class _Registration(ModuleStandIn):
     """Stands in for `analyzer_pb2_grpc` inside `pulumi_policy.policy`: registers the scoped servicer."""
 
     def __init__(self) -> None:
@@ -170,6 +174,7 @@ def install() -> bool:
         upstream.json_format is json_format
         and upstream.analyzer_pb2_grpc is analyzer_pb2_grpc
         and callable(getattr(upstream, "deserialize_properties", None))
+        and upstream.unknown_checking_proxy is proxy.unknown_checking_proxy
     ):
         print(
             f"hastack-ha: pulumi-policy {VERSION} (layer checked on {PINNED}): stock decoding",
@@ -179,7 +184,8 @@ def install() -> bool:
     upstream.json_format = _JsonFormat()
     upstream.deserialize_properties = _decode_once(upstream.deserialize_properties)
     upstream.analyzer_pb2_grpc = _Registration()
+    upstream.unknown_checking_proxy = _proxy_once(upstream.unknown_checking_proxy)
     return True
 
 
-__all__ = ["PINNED", "SWITCH", "enabled", "install", "request_scope", "struct_to_dict"]
+__all__ = ["PINNED", "SWITCH", "enabled", "install", "once_per_request", "request_scope", "struct_to_dict"]

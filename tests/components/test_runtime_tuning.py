@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import subprocess
 import sys
 
@@ -53,3 +54,23 @@ def test_mock_run_is_tuned_and_leaves_the_process_as_it_was(monkeypatch: pytest.
     assert seen == [runtime_tuning.THRESHOLDS]
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize(("value", "frozen_at_exit"), [("1", True), ("0", False)])
+def test_heap_frozen_at_exit_when_tuned(value: str, frozen_at_exit: bool) -> None:
+    """The shutdown collections skip what lives at exit, including what was made after tuning."""
+    probe = (
+        "import atexit, gc; from hastack import runtime_tuning; "
+        "atexit.register(lambda: print(gc.get_freeze_count())); "  # runs after tuning's own handler
+        "runtime_tuning.restore_gc(runtime_tuning.tune_gc()); "
+        "keep = [[i] for i in range(50_000)]"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, runtime_tuning.SWITCH: value},
+    )
+    frozen = int(done.stdout.strip())
+    assert (frozen > 50_000) is frozen_at_exit, frozen

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.runtime.proto import analyzer_pb2
 
-from hastack_policy import PACK_NAME, build_policies, fastpack
+from hastack_policy import PACK_NAME, base, build_policies, fastpack
 from hastack_policy.base import UNKNOWN
 from hastack_tools.dev.analyzer import (
     PolicyPackProcess,
@@ -89,7 +89,7 @@ def test_importing_changes_nothing() -> None:
 @pytest.fixture
 def installable(monkeypatch: pytest.MonkeyPatch) -> None:
     """Lets a test `install()` in this process: monkeypatch puts upstream's names back afterwards."""
-    for name in ("json_format", "deserialize_properties", "analyzer_pb2_grpc"):
+    for name in ("json_format", "deserialize_properties", "analyzer_pb2_grpc", "unknown_checking_proxy"):
         monkeypatch.setattr(upstream, name, getattr(upstream, name))
     monkeypatch.delenv(fastpack.SWITCH, raising=False)
 
@@ -152,6 +152,41 @@ def test_installed_decodes_once_per_request(installable: None, monkeypatch: pyte
     assert len(calls) == 2
     upstream.deserialize_properties(json_format.MessageToDict(request.properties))  # outside a request
     assert len(calls) == 3
+
+
+def test_installed_wraps_and_copies_once_per_request(
+    installable: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One unknown-checking proxy and one plain copy per resource per request, shared by the
+    policies, which leave the shared copy as they found it."""
+    builds: list[int] = []
+    proxy: Any = importlib.import_module("pulumi_policy.proxy")
+    helper = proxy._proxy_helper
+
+    def counting(value: Any, path: list[str]) -> Any:
+        builds.extend([1] if not path else [])  # the root of one proxy tree
+        return helper(value, path)
+
+    monkeypatch.setattr(proxy, "_proxy_helper", counting)
+    assert fastpack.install()
+    servicer = fastpack._ScopedServicer(_servicer())
+    request = _analyze_request()
+    copies: list[Any] = []
+    real_plain = base.plain
+
+    def recording_plain(value: Any) -> Any:
+        copy = real_plain(value)
+        if isinstance(copy, dict) and {"apiVersion", "metadata"} <= copy.keys():  # a whole object
+            copies.append(copy)
+        return copy
+
+    monkeypatch.setattr(base, "plain", recording_plain)
+    servicer.Analyze(request, None)
+    assert len(builds) == 1
+    assert len(copies) == 1
+    assert copies[0] == json_format.MessageToDict(request.properties)  # no rule changed it
+    servicer.Analyze(request, None)
+    assert len(builds) == 2  # nothing kept between requests
 
 
 def test_other_versions_and_the_switch_keep_the_stock_path(

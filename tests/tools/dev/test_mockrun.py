@@ -90,6 +90,23 @@ def test_errors_in_the_program_propagate() -> None:
         run_function(program)
 
 
+def test_a_failed_run_leaves_nothing_for_the_next() -> None:
+    def boom(_: int) -> int:
+        raise ValueError("first run's failure")
+
+    def inner(_: int) -> pulumi.Output[int]:
+        return pulumi.Output.from_input(2).apply(boom)
+
+    def failing() -> None:
+        # the failing output is created while the SDK waits at the end: it is still pending when the run fails
+        pulumi.export("never", pulumi.Output.from_input(1).apply(inner))
+
+    with pytest.raises(ValueError, match="first run's failure"):
+        run_function(failing)
+    run = run_function(lambda: pulumi.export("answer", 42))
+    assert run.outputs == {"answer": 42}
+
+
 def test_missing_project_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"no Pulumi\.yaml"):
         run_program(tmp_path, "ci")

@@ -1,0 +1,137 @@
+"""Two behaviour-preserving patches of the Pulumi Python SDK's hot paths, on the pinned SDK only.
+
+Each registration captures a stack trace (`pulumi.runtime.resource._get_stack_trace`) with
+`traceback.extract_stack()`, which reads every frame's source line through linecache, then turns
+each of ~28 frames' file names into a URI with pathlib: ~10 % of a 100-app mock run. The stand-in
+walks the same frames without reading source and keeps one URI per file: the same StackTrace.
+
+At the end of the program the SDK waits for its pending outputs (`pulumi.runtime.stack
+.wait_for_rpcs`) with `asyncio.wait(pending, FIRST_COMPLETED)` once per completion, adding and
+removing a done-callback on every pending task each pass (thousands of tasks, tens of passes). The
+stand-in `asyncio` it sees returns when all are done or one failed (FIRST_EXCEPTION): the same
+results, the same first error, a few passes. Proposed upstream: benchmarks/upstream/README.md.
+
+`install()` is a no-op unless the installed pulumi is `PINNED` and the two names look as checked;
+`HASTACK_SDK_PATCHES=0` turns it off; `uninstall()` puts the SDK's own back. Importing this module
+changes nothing. tests/components/test_sdk_patches.py compares both with the SDK's own behaviour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pathlib
+import sys
+from collections.abc import Awaitable, Iterable
+from importlib import metadata
+from types import FrameType
+from typing import Any
+
+from pulumi.runtime.proto import source_pb2
+
+from hastack.pulumi_private import ModuleStandIn, runtime_resource, runtime_stack
+
+PINNED = "3.272.0"
+"""The pulumi version whose `_get_stack_trace` and `wait_for_rpcs` these were checked against."""
+
+SWITCH = "HASTACK_SDK_PATCHES"
+"""Environment variable: `0`, `false`, `off` or `no` leaves the SDK as it is."""
+
+_STOCK_STACK_TRACE = runtime_resource._get_stack_trace
+_uris: dict[str, str | None] = {}
+
+
+def _uri(filename: str) -> str | None:
+    """`pathlib.Path(filename).as_uri()` once per file; None where the SDK gives no position."""
+    if filename not in _uris:
+        try:
+            _uris[filename] = pathlib.Path(filename).as_uri()
+        except BaseException:
+            _uris[filename] = None
+    return _uris[filename]
+
+
+def _frame(frame: FrameType) -> source_pb2.StackFrame:
+    lineno = frame.f_lineno
+    uri = _uri(frame.f_code.co_filename) if frame.f_code.co_filename and lineno is not None else None
+    return source_pb2.StackFrame(pc=None if uri is None else source_pb2.SourcePosition(uri=uri, line=lineno))
+
+
+def stack_trace() -> source_pb2.StackTrace:
+    """What `_get_stack_trace` returns: the frames older than the third `__init__` up the stack
+    (Resource, Custom/ComponentResource, the concrete class), innermost first."""
+    frame: FrameType | None = sys._getframe()
+    inits = 0
+    while frame is not None:
+        if frame.f_code.co_name == "__init__":
+            inits += 1
+            if inits == 3:
+                break
+        frame = frame.f_back
+    older = [] if frame is None else _outward(frame.f_back)
+    return source_pb2.StackTrace(frames=[_frame(f) for f in older]) if older else source_pb2.StackTrace()
+
+
+def _outward(frame: FrameType | None) -> list[FrameType]:
+    found = []
+    while frame is not None:
+        found.append(frame)
+        frame = frame.f_back
+    return found
+
+
+class _Asyncio(ModuleStandIn):
+    """Stands in for `asyncio` inside `pulumi.runtime.stack`: FIRST_COMPLETED waits become
+    FIRST_EXCEPTION waits (every other name is asyncio's own)."""
+
+    def __init__(self) -> None:
+        super().__init__(asyncio)
+
+    @staticmethod
+    def wait(
+        fs: Iterable[Awaitable[Any]],
+        *,
+        timeout: float | None = None,
+        return_when: str = asyncio.ALL_COMPLETED,
+    ) -> Any:
+        if return_when == asyncio.FIRST_COMPLETED:
+            return_when = asyncio.FIRST_EXCEPTION
+        return asyncio.wait(fs, timeout=timeout, return_when=return_when)
+
+
+def enabled(environ: dict[str, str] | None = None) -> bool:
+    """Whether the patches are switched on (the default)."""
+    value = (os.environ if environ is None else environ).get(SWITCH, "1").strip().lower()
+    return value not in {"0", "false", "off", "no"}
+
+
+def installed() -> bool:
+    return runtime_resource._get_stack_trace is stack_trace
+
+
+def install() -> bool:
+    """Puts both stand-ins in place (idempotent); False, with a note on stderr, when they stay out."""
+    if not enabled():
+        return False
+    if installed():
+        return True
+    version = metadata.version("pulumi")
+    if (
+        version != PINNED
+        or runtime_resource._get_stack_trace is not _STOCK_STACK_TRACE
+        or (runtime_stack.asyncio is not asyncio)
+    ):
+        print(f"hastack: pulumi {version} (patches checked on {PINNED}): SDK left as it is", file=sys.stderr)
+        return False
+    runtime_resource._get_stack_trace = stack_trace
+    runtime_stack.asyncio = _Asyncio()
+    return True
+
+
+def uninstall() -> None:
+    """The SDK's own stack-trace capture and asyncio back."""
+    runtime_resource._get_stack_trace = _STOCK_STACK_TRACE
+    runtime_stack.asyncio = asyncio
+
+
+__all__ = ["PINNED", "SWITCH", "enabled", "install", "installed", "stack_trace", "uninstall"]
