@@ -16,7 +16,7 @@ from pulumi.runtime.config import CONFIG, get_config_env, get_config_secret_keys
 from pulumi.runtime.config import is_config_secret as _runtime_is_secret
 from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 Mocks = mocks.Mocks
 MockMonitor = mocks.MockMonitor
@@ -25,6 +25,28 @@ MockCallArgs = mocks.MockCallArgs
 deserialize_properties = rpc.deserialize_properties
 is_secret = rpc.is_rpc_secret
 unwrap_secret = rpc.unwrap_rpc_secret
+UNKNOWN = rpc.UNKNOWN
+"""The string the SDK sends for a value not known yet (preview)."""
+ensure_event_loop = _ensure_event_loop
+"""Gives a mock monitor thread the event loop that decoding resource references needs."""
+
+
+def mock_resource_args(request: Any, inputs: dict[str, Any]) -> Any:
+    """The `MockResourceArgs` the SDK's own mock monitor builds for a RegisterResource request."""
+    return mocks.MockResourceArgs(
+        typ=request.type,
+        name=request.name,
+        inputs=inputs,
+        provider=request.provider,
+        resource_id=request.importId,
+        custom=request.custom or False,
+        transforms=mocks._resolve_callbacks(request.transforms),
+    )
+
+
+def serialize_properties_now(properties: dict[str, Any]) -> Any:
+    """`properties` as the wire's Struct, from a monitor thread (as the SDK's mock monitor does it)."""
+    return _sync_await(rpc.serialize_properties(properties, {}))
 
 
 def engine_config() -> dict[str, str]:

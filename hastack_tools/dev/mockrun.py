@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from google.protobuf import struct_pb2
 from pulumi.runtime.proto import resource_pb2
 
 from hastack import pulumi_private as private
@@ -62,7 +63,7 @@ class RecordedResource:
     inputs: dict[str, Any]
     outputs: dict[str, Any]
     provider: str = ""
-    dependencies: tuple[str, ...] = ()
+    dependencies: tuple[str, ...] = ()  # sorted: the SDK sends a set, in no stable order
     delete_before_replace: bool = False
     secret_paths: tuple[tuple[str | int, ...], ...] = ()
 
@@ -175,11 +176,27 @@ class RecordingMocks(private.Mocks):
         return {}, []
 
 
+RESPONSES_SWITCH = "HASTACK_MOCK_RESPONSES"
+"""Environment variable: `stock` answers every registration the way the SDK's mock monitor does
+(the whole state encoded again); anything else copies what did not change from the request."""
+
+_UNKNOWN_BYTES = private.UNKNOWN.encode()
+
+
+def copies_unchanged_inputs(environ: dict[str, str] | None = None) -> bool:
+    """Whether registrations are answered by copying their request (the default; see RESPONSES_SWITCH)."""
+    return (os.environ if environ is None else environ).get(RESPONSES_SWITCH, "").strip().lower() != "stock"
+
+
 class RecordingMonitor(private.MockMonitor):
     """A mock monitor that keeps what each RegisterResource call carried, in order."""
 
-    def __init__(self, mocks: RecordingMocks) -> None:
+    def __init__(self, mocks: RecordingMocks, *, copy_unchanged_inputs: bool | None = None) -> None:
         super().__init__(mocks)
+        self.copy_unchanged_inputs = (
+            copies_unchanged_inputs() if copy_unchanged_inputs is None else copy_unchanged_inputs
+        )
+        """Answer from the request's own Struct where the state kept an input (see `_answer_copying`)."""
         self.recording_mocks = mocks
         self.recorded: list[RecordedResource] = []
         self.stack_outputs: dict[str, Any] = {}
@@ -240,7 +257,10 @@ class RecordingMonitor(private.MockMonitor):
                 return constructed
         self.recording_mocks.secret_outputs = list(request.additionalSecretOutputs)
         self.recording_mocks.taken_inputs()  # nothing left over from an earlier call on this thread
-        response = super().RegisterResource(request)
+        if self._may_copy(request):
+            response = self._answer_copying(request)
+        else:
+            response = super().RegisterResource(request)
         if request.remote and request.type.startswith("kubernetes:"):
             response.object.update({"resources": []})  # not built (listed as not evaluated): no children
         if request.type == "pulumi:pulumi:Stack":
@@ -260,12 +280,47 @@ class RecordingMonitor(private.MockMonitor):
                 inputs=inputs,
                 outputs=dict(registration.state),
                 provider=request.provider,
-                dependencies=tuple(request.dependencies),
+                dependencies=tuple(sorted(request.dependencies)),
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 secret_paths=tuple(secret_paths(inputs)),
             )
         )
         return response
+
+    def _may_copy(self, request: Any) -> bool:
+        """A preview's unknown inputs: those requests (and the stack's) take the SDK monitor's path, so
+        both answer alike whatever it makes of them."""
+        return (
+            self.copy_unchanged_inputs
+            and request.type != "pulumi:pulumi:Stack"
+            and _UNKNOWN_BYTES not in request.object.SerializeToString()
+        )
+
+    def _answer_copying(self, request: Any) -> Any:
+        """What `MockMonitor.RegisterResource` answers, without encoding the whole state again: the SDK's
+        monitor decodes the inputs, asks the mocks, then encodes the state (inputs plus a few fields)
+        back to a Struct, a tenth of a render. Here the request's Struct is copied and only the fields
+        the mocks added or replaced are encoded (tests/tools/dev/test_mockrun.py compares both)."""
+        urn = self.make_urn(request.parent, request.type, request.name)
+        private.ensure_event_loop()
+        inputs = private.deserialize_properties(request.object)
+        given_id, state = self.mocks.new_resource(private.mock_resource_args(request, inputs))
+        resource_id = given_id or ""  # the wire's unset id, as the SDK's monitor sends None
+        answer = struct_pb2.Struct()
+        answer.CopyFrom(request.object)
+        for key in inputs.keys() - state.keys():
+            del answer[key]
+        changed = {
+            key: value for key, value in state.items() if key not in inputs or value is not inputs[key]
+        }
+        encoded = private.serialize_properties_now(changed) if changed else struct_pb2.Struct()
+        for key in changed:
+            if key in encoded.fields:
+                answer.fields[key].CopyFrom(encoded.fields[key])
+            elif key in answer.fields:
+                del answer[key]  # encoded as nothing (None), as the SDK's monitor leaves it out
+        self.resources[urn] = private.MockMonitor.ResourceRegistration(urn, resource_id, state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=answer)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         if request.urn == self._stack_urn:

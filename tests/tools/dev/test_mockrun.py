@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +11,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from hastack_tools.dev.mockrun import SECRET_PLACEHOLDER, engine_config, is_secret, run_function, run_program
+from hastack_tools.dev.mockrun import (
+    RESPONSES_SWITCH,
+    SECRET_PLACEHOLDER,
+    MockRun,
+    engine_config,
+    is_secret,
+    run_function,
+    run_program,
+)
 
 
 def write_program(folder: Path, body: str, stack_config: str = "config: {}\n") -> Path:
@@ -149,3 +159,86 @@ def test_secret_outputs_stay_with_their_own_registration_across_threads() -> Non
         thread.join(timeout=20)
     assert is_secret(answers["alpha"]["alpha"]) and not is_secret(answers["alpha"]["beta"])
     assert is_secret(answers["beta"]["beta"]) and not is_secret(answers["beta"]["alpha"])
+
+
+REPO = Path(__file__).resolve().parents[3]
+CORPUS = sorted(
+    path.name
+    for path in (REPO / "tests" / "programs").iterdir()
+    if (path / "__main__.py").exists() and not path.name.startswith("crash_") and path.name != "slow_app"
+)
+
+
+def _plain(value: Any) -> Any:
+    """`value` with every object that compares by identity (the SDK's `Unknown`, resources) as its type."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return f"<{type(value).__name__}>"
+
+
+def _records(run: MockRun) -> tuple[list[Any], Any]:
+    """A run's records in URN order (registration threads may finish in any order), comparable."""
+    resources = sorted(run.resources, key=lambda r: r.urn)
+    return [_plain(dataclasses.asdict(r)) for r in resources], _plain(run.outputs)
+
+
+def _both_answers(monkeypatch: pytest.MonkeyPatch, run: Callable[[], MockRun]) -> list[Any]:
+    """`run` answered the SDK's way (the whole state encoded again), then by copying the request."""
+    found = []
+    for mode in ("stock", "copy"):
+        monkeypatch.setenv(RESPONSES_SWITCH, mode)
+        found.append(_records(run()))
+    return found
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "staging"])
+def test_copied_answers_record_exactly_what_the_sdk_monitor_answers_for_the_stacks(
+    monkeypatch: pytest.MonkeyPatch, stack: str, preview: bool
+) -> None:
+    stock, copied = _both_answers(monkeypatch, lambda: run_program(REPO, stack, preview=preview))
+    assert len(stock[0]) > 20
+    assert copied == stock
+
+
+@pytest.mark.parametrize("program", CORPUS)
+def test_copied_answers_record_exactly_what_the_sdk_monitor_answers_for_outside_programs(
+    monkeypatch: pytest.MonkeyPatch, program: str
+) -> None:
+    folder = REPO / "tests" / "programs" / program
+    stack = "ci" if (folder / "Pulumi.ci.yaml").exists() else "dev"
+    stock, copied = _both_answers(monkeypatch, lambda: run_program(folder, stack, preview=True))
+    assert stock[0]
+    assert copied == stock
+
+
+def test_copied_answers_keep_what_the_mocks_add_or_replace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Auto-names, generated results, secret outputs, null inputs and a preview's unknown input (the
+    SDK's monitor answers null for it) come back alike."""
+
+    def program() -> None:
+        import asyncio
+
+        import pulumi_random as random
+
+        loop = asyncio.get_event_loop()
+        value, known = loop.create_future(), loop.create_future()
+        value.set_result(None)
+        known.set_result(False)
+        unknown: pulumi.Output[str] = pulumi.Output(set(), value, known)
+        password = random.RandomPassword("pw", length=20, special=None)
+        secret = k8s.core.v1.Secret("s", string_data={"p": password.result}, type=None)
+        config_map = k8s.core.v1.ConfigMap("cm", data={"unknown": unknown, "name": secret.metadata.name})
+        pulumi.export("password", password.result)
+        pulumi.export("config", config_map.data)
+
+    stock, copied = _both_answers(monkeypatch, lambda: run_function(program, preview=True))
+    assert copied == stock
+    by_type = {record["type"]: record for record in copied[0]}
+    assert by_type["kubernetes:core/v1:Secret"]["outputs"]["metadata"]["name"].startswith("s-")
+    assert is_secret(by_type["random:index/randomPassword:RandomPassword"]["outputs"]["result"])
+    assert by_type["kubernetes:core/v1:ConfigMap"]["inputs"]["data"]["unknown"] == "<Unknown>"
