@@ -3,11 +3,13 @@
 pulumi-policy's analyzer decodes a resource's properties (`json_format.MessageToDict`, then
 `deserialize_properties`) inside its loop over policies: once per policy per Analyze request, and
 once per stack policy per resource in AnalyzeStack (4.3 s of a 1,100-resource evaluation). Its
-code is not copied here. `install()` rebinds the four names `pulumi_policy.policy` imported
-(`json_format`, `deserialize_properties`, `unknown_checking_proxy`, `analyzer_pb2_grpc`) to
-stand-ins that behave the same, except that within one Analyze / AnalyzeStack request a Struct
-already decoded is not decoded (nor wrapped in unknown-checking proxies) again, and a Struct is read
-directly rather than through json_format's reflection.
+code is not copied here. `install()` rebinds six names `pulumi_policy.policy` imported
+(`json_format`, `deserialize_properties`, `unknown_checking_proxy`, `analyzer_pb2_grpc`,
+`signature`, `pulumi`) to stand-ins that behave the same, except that within one Analyze /
+AnalyzeStack request a Struct already decoded is not decoded (nor wrapped in unknown-checking
+proxies) again, a Struct is read directly rather than through json_format's reflection, and the
+per-request runtime set-up neither parses PULUMI_CONFIG again while it is unchanged nor inspects
+`Settings`'s signature again.
 
 Sharing the decoded value and its proxy between policies is safe only for policies that never
 mutate `args.props`: hastack-ha's rules read one plain copy (`hastack_policy.base.plain_props`).
@@ -20,6 +22,8 @@ Importing this module changes nothing.
 from __future__ import annotations
 
 import importlib
+import inspect
+import json
 import math
 import os
 import sys
@@ -28,6 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pulumi.runtime
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2_grpc
 from pulumi_policy import proxy
@@ -116,6 +121,48 @@ def _proxy_once(stock: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, A
     return unknown_checking_proxy
 
 
+def _signature_once(stock: Callable[..., inspect.Signature]) -> Callable[..., inspect.Signature]:
+    """`inspect.signature`, once per callable: pulumi-policy reads `pulumi.runtime.Settings`'s
+    signature on every request (~10 % of an evaluation), and a class's signature does not change."""
+    known: dict[Any, inspect.Signature] = {}
+
+    def signature(target: Any, *args: Any, **kwargs: Any) -> inspect.Signature:
+        if args or kwargs or not isinstance(target, type):
+            return stock(target, *args, **kwargs)
+        found = known.get(target)
+        if found is None:
+            found = known[target] = stock(target)
+        return found
+
+    return signature
+
+
+class _Runtime(ModuleStandIn):
+    """Stands in for `pulumi.runtime` inside `pulumi_policy.policy`: `get_config_env` parses
+    PULUMI_CONFIG again only when it changed (pulumi-policy parses it on every request)."""
+
+    def __init__(self) -> None:
+        super().__init__(pulumi.runtime)
+        self._parsed: tuple[str, dict[str, Any]] | None = None
+
+    def get_config_env(self) -> dict[str, Any]:
+        raw = os.environ.get("PULUMI_CONFIG")
+        if raw is None:
+            return {}
+        parsed = self._parsed
+        if parsed is None or parsed[0] != raw:
+            parsed = self._parsed = (raw, json.loads(raw))
+        return dict(parsed[1])  # a fresh map per call, as upstream's
+
+
+class _Pulumi(ModuleStandIn):
+    """Stands in for the `pulumi` package inside `pulumi_policy.policy`, for its `runtime`."""
+
+    def __init__(self) -> None:
+        super().__init__(pulumi)
+        self.runtime = _Runtime()
+
+
 @contextmanager
 def request_scope() -> Iterator[None]:
     """Caches live for one request on one thread: the engine sends requests concurrently."""
@@ -175,6 +222,8 @@ def install() -> bool:
         and upstream.analyzer_pb2_grpc is analyzer_pb2_grpc
         and callable(getattr(upstream, "deserialize_properties", None))
         and upstream.unknown_checking_proxy is proxy.unknown_checking_proxy
+        and upstream.signature is inspect.signature
+        and upstream.pulumi is pulumi
     ):
         print(
             f"hastack-ha: pulumi-policy {VERSION} (layer checked on {PINNED}): stock decoding",
@@ -185,6 +234,8 @@ def install() -> bool:
     upstream.deserialize_properties = _decode_once(upstream.deserialize_properties)
     upstream.analyzer_pb2_grpc = _Registration()
     upstream.unknown_checking_proxy = _proxy_once(upstream.unknown_checking_proxy)
+    upstream.signature = _signature_once(upstream.signature)
+    upstream.pulumi = _Pulumi()
     return True
 
 

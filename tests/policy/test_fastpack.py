@@ -89,7 +89,14 @@ def test_importing_changes_nothing() -> None:
 @pytest.fixture
 def installable(monkeypatch: pytest.MonkeyPatch) -> None:
     """Lets a test `install()` in this process: monkeypatch puts upstream's names back afterwards."""
-    for name in ("json_format", "deserialize_properties", "analyzer_pb2_grpc", "unknown_checking_proxy"):
+    for name in (
+        "json_format",
+        "deserialize_properties",
+        "analyzer_pb2_grpc",
+        "unknown_checking_proxy",
+        "signature",
+        "pulumi",
+    ):
         monkeypatch.setattr(upstream, name, getattr(upstream, name))
     monkeypatch.delenv(fastpack.SWITCH, raising=False)
 
@@ -187,6 +194,30 @@ def test_installed_wraps_and_copies_once_per_request(
     assert copies[0] == json_format.MessageToDict(request.properties)  # no rule changed it
     servicer.Analyze(request, None)
     assert len(builds) == 2  # nothing kept between requests
+
+
+def test_installed_runtime_set_up_reads_the_same_config_and_signature(
+    installable: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The per-request set-up's stand-ins: the engine's config as upstream parses it, parsed again
+    when it changes, a map of its own per call; `Settings`'s signature as `inspect` gives it."""
+    import inspect
+
+    import pulumi.runtime
+
+    assert fastpack.install()
+    monkeypatch.setenv("PULUMI_CONFIG", '{"hastack:environment": "prod"}')
+    first = upstream.pulumi.runtime.get_config_env()
+    assert first == pulumi.runtime.get_config_env() == {"hastack:environment": "prod"}
+    first["hastack:environment"] = "changed by a caller"
+    assert upstream.pulumi.runtime.get_config_env() == {"hastack:environment": "prod"}
+    monkeypatch.setenv("PULUMI_CONFIG", '{"hastack:environment": "dev"}')
+    assert upstream.pulumi.runtime.get_config_env() == {"hastack:environment": "dev"}
+    monkeypatch.delenv("PULUMI_CONFIG")
+    assert upstream.pulumi.runtime.get_config_env() == {}
+    assert upstream.pulumi.runtime.Settings is pulumi.runtime.Settings  # the rest is upstream's
+    assert upstream.signature(pulumi.runtime.Settings) == inspect.signature(pulumi.runtime.Settings)
+    assert upstream.signature(pulumi.runtime.Settings) is upstream.signature(pulumi.runtime.Settings)
 
 
 def test_other_versions_and_the_switch_keep_the_stock_path(
