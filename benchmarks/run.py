@@ -166,24 +166,12 @@ def main() -> int:
         f"medians of {REPEATS} runs each, each run a fresh process (interleaved); cpu = user + system of "
         "the process and its children (jsii's node), wall = spawn to exit, program = build + YAML"
     )
+    from benchmarks import checkov_bench, engine_bench, engine_scale, policy_bench
+
     results: dict[str, Any] = {"render": render_comparison()}
-    try:
-        from benchmarks import policy_bench
-    except ImportError:
-        print("policy benchmark: benchmarks/policy_bench.py not present")
-    else:
-        results["policy"] = policy_bench.main([])
-    from benchmarks import checkov_bench  # builds checkov's own venv on first use
-
-    results["checkov"] = checkov_bench.main([])
-    try:
-        from benchmarks import engine_bench
-    except ImportError:
-        print("engine benchmark: benchmarks/engine_bench.py not present")
-    else:
-        results["engine"] = engine_bench.main([])
-    from benchmarks import engine_scale
-
+    results["policy"] = policy_bench.main([])
+    results["checkov"] = checkov_bench.main([])  # builds checkov's own venv on first use
+    results["engine"] = engine_bench.main([])
     results["engine_scale"] = engine_scale.main()
     out = REPO / "build" / "bench"
     out.mkdir(parents=True, exist_ok=True)
