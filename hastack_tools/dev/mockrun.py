@@ -300,7 +300,9 @@ class RecordingMonitor(private.MockMonitor):
         """What `MockMonitor.RegisterResource` answers, without encoding the whole state again: the SDK's
         monitor decodes the inputs, asks the mocks, then encodes the state (inputs plus a few fields)
         back to a Struct, a tenth of a render. Here the request's Struct is copied and only the fields
-        the mocks added or replaced are encoded (tests/tools/dev/test_mockrun.py compares both)."""
+        the mocks added or replaced are encoded (tests/tools/dev/test_mockrun.py compares both). A
+        value counts as kept when it is the very input object: mocks replace, never edit in place
+        (`RecordingMocks._answer` copies `metadata` before naming it)."""
         urn = self.make_urn(request.parent, request.type, request.name)
         private.ensure_event_loop()
         inputs = private.deserialize_properties(request.object)
