@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import atexit
 import gc
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from hastack.switches import switched_on
 
 THRESHOLDS = (100_000, 50, 100)
 """Gen-0 every 100,000 net allocations (default 700); the older generations as CPython counts them."""
@@ -34,12 +35,6 @@ class GcState:
     frozen: bool
 
 
-def enabled(environ: dict[str, str] | None = None) -> bool:
-    """Whether tuning is switched on (the default) in `environ` (the process environment if None)."""
-    value = (os.environ if environ is None else environ).get(SWITCH, "1").strip().lower()
-    return value not in {"0", "false", "off", "no"}
-
-
 def _freeze_at_exit() -> None:
     """Out of the shutdown collections; objects are still freed by reference counting, only cyclic
     garbage is left to the OS."""
@@ -49,7 +44,7 @@ def _freeze_at_exit() -> None:
 def tune_gc() -> GcState | None:
     """Raises the collector thresholds and freezes what exists now (and what exists at exit);
     None when switched off."""
-    if not enabled():
+    if not switched_on(SWITCH):
         return None
     atexit.unregister(_freeze_at_exit)  # once, however many runs
     atexit.register(_freeze_at_exit)
@@ -82,4 +77,4 @@ def tuned_gc() -> Iterator[GcState | None]:
         restore_gc(previous)
 
 
-__all__ = ["SWITCH", "THRESHOLDS", "GcState", "enabled", "restore_gc", "tune_gc", "tuned_gc"]
+__all__ = ["SWITCH", "THRESHOLDS", "GcState", "restore_gc", "tune_gc", "tuned_gc"]

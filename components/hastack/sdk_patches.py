@@ -19,7 +19,6 @@ changes nothing. tests/components/test_sdk_patches.py compares both with the SDK
 from __future__ import annotations
 
 import asyncio
-import os
 import pathlib
 import sys
 from collections.abc import Awaitable, Iterable
@@ -30,6 +29,7 @@ from typing import Any
 from pulumi.runtime.proto import source_pb2
 
 from hastack.pulumi_private import ModuleStandIn, runtime_resource, runtime_stack
+from hastack.switches import switched_on
 
 PINNED = "3.272.0"
 """The pulumi version whose `_get_stack_trace` and `wait_for_rpcs` these were checked against."""
@@ -99,19 +99,13 @@ class _Asyncio(ModuleStandIn):
         return asyncio.wait(fs, timeout=timeout, return_when=return_when)
 
 
-def enabled(environ: dict[str, str] | None = None) -> bool:
-    """Whether the patches are switched on (the default)."""
-    value = (os.environ if environ is None else environ).get(SWITCH, "1").strip().lower()
-    return value not in {"0", "false", "off", "no"}
-
-
 def installed() -> bool:
     return runtime_resource._get_stack_trace is stack_trace
 
 
 def install() -> bool:
     """Puts both stand-ins in place (idempotent); False, with a note on stderr, when they stay out."""
-    if not enabled():
+    if not switched_on(SWITCH):
         return False
     if installed():
         return True
@@ -134,4 +128,4 @@ def uninstall() -> None:
     runtime_stack.asyncio = asyncio
 
 
-__all__ = ["PINNED", "SWITCH", "enabled", "install", "installed", "stack_trace", "uninstall"]
+__all__ = ["PINNED", "SWITCH", "install", "installed", "stack_trace", "uninstall"]

@@ -38,6 +38,7 @@ from pulumi.runtime.proto import analyzer_pb2_grpc
 from pulumi_policy import proxy
 
 from hastack.pulumi_private import ModuleStandIn
+from hastack.switches import switched_on
 
 PINNED = "1.21.0"
 """The pulumi-policy version whose behaviour this layer was checked against."""
@@ -202,18 +203,12 @@ class _Registration(ModuleStandIn):
         analyzer_pb2_grpc.add_AnalyzerServicer_to_server(_ScopedServicer(servicer), server)  # type: ignore[arg-type]
 
 
-def enabled(environ: dict[str, str] | None = None) -> bool:
-    """Whether the layer is switched on (the default)."""
-    value = (os.environ if environ is None else environ).get(SWITCH, "1").strip().lower()
-    return value not in {"0", "false", "off", "no"}
-
-
 def install() -> bool:
     """Puts the layer in place before `PolicyPack(...)` is constructed; False when it stays stock."""
     upstream: Any = importlib.import_module("pulumi_policy.policy")  # the names it imported
     from pulumi_policy.version import VERSION
 
-    if not enabled():
+    if not switched_on(SWITCH):
         return False
     if isinstance(upstream.json_format, _JsonFormat):
         return True
@@ -239,4 +234,4 @@ def install() -> bool:
     return True
 
 
-__all__ = ["PINNED", "SWITCH", "enabled", "install", "once_per_request", "request_scope", "struct_to_dict"]
+__all__ = ["PINNED", "SWITCH", "install", "once_per_request", "request_scope", "struct_to_dict"]
