@@ -3,7 +3,9 @@
 The real program runs once under mocks on the same generated prod config as the render benchmark
 (not timed); then the pack, started as the engine starts it,
 evaluates the stack over the analyzer protocol (Analyze per resource + AnalyzeStack) several times
-with the strict prod config. Reports the median, and the pack process's peak RSS.
+with the strict prod config. Reports the median, the pack process's peak RSS, and the floor beside
+it: the same requests over the same protocol to a pulumi-policy pack that evaluates nothing (the
+harness's Python gRPC client and the server's per-call cost, paid before any rule runs).
 `python -m benchmarks.policy_bench [--apps 100] [--repeat 5]`; `main()` is what `make bench` calls.
 """
 
@@ -13,6 +15,7 @@ import argparse
 import os
 import runpy
 import statistics
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +24,7 @@ from typing import Any
 from benchmarks.hastack_render import generated_config
 from benchmarks.measure import high_water_mib, process_cpu_seconds
 from hastack_policy import fastpack
+from hastack_policy.pack import current_virtualenv, policy_yaml
 from hastack_tools.dev.analyzer import (
     PolicyPackProcess,
     load_config_file,
@@ -31,6 +35,7 @@ from hastack_tools.dev.analyzer import (
 from hastack_tools.dev.mockrun import run_function
 
 ROOT = Path(__file__).resolve().parents[1]
+PACK = ROOT / "policy"
 
 
 def stack_program() -> None:
@@ -38,14 +43,40 @@ def stack_program() -> None:
     runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
 
 
-def _evaluate(views: list[Any], repeat: int, decode_once: bool) -> dict[str, Any]:
+EMPTY_PACK_ENTRY = """\
+from pulumi_policy import EnforcementLevel, PolicyPack, StackValidationPolicy
+
+PolicyPack(
+    name="floor",
+    policies=[
+        StackValidationPolicy(
+            name="nothing",
+            description="pulumi-policy needs one policy; disabled, it is never run",
+            validate=lambda args, report: None,
+            enforcement_level=EnforcementLevel.DISABLED,
+        )
+    ],
+)
+"""
+"""The floor: pulumi-policy serving the same requests over the same protocol, evaluating nothing."""
+
+
+def write_empty_pack(folder: Path) -> Path:
+    """A pack folder whose one policy is disabled, run with this interpreter's venv."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "PulumiPolicy.yaml").write_text(policy_yaml(current_virtualenv()))
+    (folder / "__main__.py").write_text(EMPTY_PACK_ENTRY)
+    return folder
+
+
+def _evaluate(pack_dir: Path, views: list[Any], repeat: int, decode_once: bool) -> dict[str, Any]:
     """`repeat` evaluations by one pack process: wall per evaluation (requests built beforehand, as
     the engine builds them) and the pack process's own CPU time per evaluation."""
     config_path = ROOT / "policy" / "config" / "prod.json"
     saved = os.environ.get(fastpack.SWITCH)
     os.environ[fastpack.SWITCH] = "1" if decode_once else "0"  # the pack process inherits it
     try:
-        pack = PolicyPackProcess(ROOT / "policy", project="hastack", stack="bench", echo_logs=False)
+        pack = PolicyPackProcess(pack_dir, project="hastack", stack="bench", echo_logs=False)
         pack.start()
     finally:
         if saved is None:
@@ -53,7 +84,8 @@ def _evaluate(views: list[Any], repeat: int, decode_once: bool) -> dict[str, Any
         else:
             os.environ[fastpack.SWITCH] = saved
     try:
-        pack.configure(resolve_config(pack.info(), load_config_file(config_path), str(config_path)))
+        if pack_dir == PACK:
+            pack.configure(resolve_config(pack.info(), load_config_file(config_path), str(config_path)))
         each, stack = requests(views)
         assert pack.pid is not None
         walls: list[float] = []
@@ -79,7 +111,8 @@ def _evaluate(views: list[Any], repeat: int, decode_once: bool) -> dict[str, Any
 
 def run(apps: int = 100, repeat: int = 5) -> dict[str, Any]:
     """Median policy-evaluation seconds over `repeat` evaluations of a `apps`-app stack, with the
-    fastpack layer and with pulumi-policy's own path (HASTACK_POLICY_DECODE_ONCE=0)."""
+    fastpack layer, with pulumi-policy's own path (HASTACK_POLICY_DECODE_ONCE=0) and for the floor
+    (the same requests answered by a pack that evaluates nothing)."""
     started = time.perf_counter()
     mock = run_function(stack_program, project="hastack", stack="bench", config=generated_config(apps))
     program_seconds = time.perf_counter() - started
@@ -87,8 +120,10 @@ def run(apps: int = 100, repeat: int = 5) -> dict[str, Any]:
     t0 = time.perf_counter()
     requests(views)
     build_seconds = time.perf_counter() - t0
-    ours = _evaluate(views, repeat, decode_once=True)
-    stock = _evaluate(views, repeat, decode_once=False)
+    with tempfile.TemporaryDirectory(prefix="hastack-floor-pack-") as folder:
+        floor = _evaluate(write_empty_pack(Path(folder)), views, repeat, decode_once=True)
+    ours = _evaluate(PACK, views, repeat, decode_once=True)
+    stock = _evaluate(PACK, views, repeat, decode_once=False)
     return {
         "apps": apps,
         "resources": len(views),
@@ -96,6 +131,8 @@ def run(apps: int = 100, repeat: int = 5) -> dict[str, Any]:
         "request_build_seconds": build_seconds,
         **ours,
         "stock": stock,
+        "floor": floor,
+        "over_floor_seconds": ours["median_seconds"] - floor["median_seconds"],
         "speedup_wall": stock["median_seconds"] / ours["median_seconds"],
     }
 
@@ -116,7 +153,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         f"policy_bench: pack CPU per evaluation {result['pack_cpu_median_seconds']:.3f}s; requests built "
         f"beforehand in {result['request_build_seconds']:.2f}s (the engine's part); pulumi-policy's own "
         f"path (HASTACK_POLICY_DECODE_ONCE=0): median {result['stock']['median_seconds']:.3f}s, pack CPU "
-        f"{result['stock']['pack_cpu_median_seconds']:.3f}s (x{result['speedup_wall']:.1f})"
+        f"{result['stock']['pack_cpu_median_seconds']:.3f}s (x{result['speedup_wall']:.1f})\n"
+        f"policy_bench: floor (same requests, same protocol, a pack evaluating nothing): median "
+        f"{result['floor']['median_seconds']:.3f}s, "
+        f"pack CPU {result['floor']['pack_cpu_median_seconds']:.3f}s; "
+        f"evaluation over the floor {result['over_floor_seconds']:.3f}s"
     )
     return result
 

@@ -145,7 +145,7 @@ def plain(value: Any) -> Any:
 def plain_props(props: Any) -> Any:
     """`plain(props)` once per resource per analyzer request (the pack's fastpack scope): every rule
     reads the same copy, none changes it (tests/policy/test_fastpack.py checks that)."""
-    return once_per_request("plain", props, lambda: plain(props))
+    return once_per_request("plain", props, plain)
 
 
 @dataclass(frozen=True)

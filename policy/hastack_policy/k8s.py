@@ -207,6 +207,37 @@ class Workload:
 
 
 @dataclass
+class _LabelIndex:
+    """One namespace's workloads by pod label (key, value), for narrowing selectors."""
+
+    workloads: list[Workload] = field(default_factory=list)
+    by_pair: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    """Positions in `workloads` of the pods carrying each known string label."""
+    unsure: dict[str, list[int]] = field(default_factory=dict)
+    """Per label key, positions whose value is unknown or not a string: candidates for any value."""
+
+    def add(self, workload: Workload) -> None:
+        position = len(self.workloads)
+        self.workloads.append(workload)
+        for key, value in workload.labels.items():
+            if isinstance(value, str) and not is_unknown(value):
+                self.by_pair.setdefault((key, value), []).append(position)
+            else:
+                self.unsure.setdefault(key, []).append(position)
+
+    def candidates(self, selector: Any) -> list[Workload]:
+        """Pods lacking a required matchLabels pair, or holding another known value, never match
+        (a False term decides the selector), so one known pair of the selector narrows the set."""
+        match_labels = selector.get("matchLabels") if isinstance(selector, dict) else None
+        if isinstance(match_labels, dict):
+            for key, value in match_labels.items():
+                if isinstance(key, str) and isinstance(value, str) and not is_unknown(value):
+                    positions = self.by_pair.get((key, value), []) + self.unsure.get(key, [])
+                    return [self.workloads[p] for p in sorted(positions)]
+        return list(self.workloads)
+
+
+@dataclass
 class StackIndex:
     """Every Kubernetes object of the stack, grouped for the cross-resource rules."""
 
@@ -222,11 +253,28 @@ class StackIndex:
             return False
         return None in self.unresolved_hpa_namespaces or workload.namespace in self.unresolved_hpa_namespaces
 
+    _labels: dict[str, _LabelIndex] | None = field(default=None, init=False, repr=False, compare=False)
+
     def of_kind(self, kind: str, group: str | None = None) -> list[K8sObject]:
         return [o for o in self.objects if is_kind(o, kind, group)]
 
     def workloads_in(self, namespace: str) -> list[Workload]:
-        return [w for w in self.workloads if w.namespace == namespace]
+        found = self._label_indexes().get(namespace)
+        return [] if found is None else list(found.workloads)
+
+    def selector_candidates(self, namespace: str, selector: Any) -> list[Workload]:
+        """The workloads of `namespace` the selector may select, in stack order (a superset: callers
+        still match exactly); narrowed through a label index so that matching stays linear in apps."""
+        found = self._label_indexes().get(namespace)
+        return [] if found is None else found.candidates(selector)
+
+    def _label_indexes(self) -> dict[str, _LabelIndex]:
+        """Per namespace, built on first use (the workload list is complete by then)."""
+        if self._labels is None:
+            self._labels = {}
+            for workload in self.workloads:
+                self._labels.setdefault(workload.namespace, _LabelIndex()).add(workload)
+        return self._labels
 
     def namespaces_unknown(self) -> bool:
         """True when some workload's namespace/name/labels are unknown (coverage becomes undecidable)."""
@@ -301,7 +349,7 @@ def selected_workloads(index: StackIndex, namespace: str, selector: Any) -> tupl
     """(workloads whose pods the selector definitely selects, whether some match was undecidable)."""
     matched: list[Workload] = []
     undecided = bool(index.unknown_workloads)
-    for workload in index.workloads_in(namespace):
+    for workload in index.selector_candidates(namespace, selector):
         result = selector_matches(selector, workload.labels)
         if result is None:
             undecided = True

@@ -33,9 +33,11 @@ def serve() -> None:
     """Builds the pack and serves the analyzer protocol to the engine; blocks until it is stopped."""
     from pulumi_policy import EnforcementLevel, Policy, PolicyPack
 
+    from hastack.runtime_tuning import tune_gc
     from hastack_policy.fastpack import install
 
     policies: list[Policy] = [*build_policies()]
+    tune_gc()  # a long-lived server: imports and rules out of the collector's passes (HASTACK_GC_TUNING=0)
     install()  # decode each resource once per request (HASTACK_POLICY_DECODE_ONCE=0: pulumi-policy's way)
     PolicyPack(
         name=PACK_NAME,

@@ -582,7 +582,6 @@ def check_network_policy(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> I
         return
 
     def check(workload: Workload) -> Iterator[Finding]:
-        covering = []
         maybe = False
         for policy in by_namespace.get(workload.namespace, []):
             selector = policy.spec.get("podSelector")
@@ -591,11 +590,10 @@ def check_network_policy(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> I
                 if selector is not None and not is_unknown(selector) and not as_dict(selector)
                 else selector_matches(selector, workload.labels)
             )
-            if result is None:
-                maybe = True
-            elif result:
-                covering.append(policy)
-        if not covering and not maybe:
+            if result:
+                return  # one policy selecting the pods is enough (the namespace's default deny, first)
+            maybe = maybe or result is None
+        if not maybe:
             yield (
                 workload.obj.urn,
                 f"{_workload_display(workload)} pods are selected by no NetworkPolicy in namespace "

@@ -7,8 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from hastack_policy.k8s import selector_matches
+from hastack_policy.base import UNKNOWN as UNKNOWN_VALUE
+from hastack_policy.k8s import build_index, selected_workloads, selector_matches
 from hastack_policy.stack import disruptions_allowed, host_covered
 from tests.policy.k8s_fixtures import PROD, edit, good_stack, make, violations
 
@@ -268,3 +271,63 @@ def test_network_policy_with_matchexpressions() -> None:
         "Deployment shop/api-1a2b3c4d pods are selected by no NetworkPolicy in namespace shop: add a "
         "default-deny policy (podSelector: {}) and an allow policy for the app"
     ]
+
+
+_LABEL_VALUES = st.sampled_from(["web", "api", "a", UNKNOWN_VALUE, 1.0])
+_LABEL_MAPS = st.dictionaries(st.sampled_from(["app", "tier"]), _LABEL_VALUES, max_size=2)
+_SELECTORS = st.one_of(
+    st.none(),
+    st.just(UNKNOWN_VALUE),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "matchLabels": st.one_of(_LABEL_MAPS, st.just(UNKNOWN_VALUE)),
+            "matchExpressions": st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "key": st.sampled_from(["app", "tier", "zone"]),
+                        "operator": st.sampled_from(["In", "NotIn", "Exists", "DoesNotExist"]),
+                        "values": st.lists(_LABEL_VALUES, max_size=2),
+                    }
+                ),
+                max_size=2,
+            ),
+        },
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@example(pods=[("shop", {"app": UNKNOWN_VALUE})], namespace="shop", selector={"matchLabels": {"app": "web"}})
+@example(
+    pods=[("shop", {"app": 1.0}), ("shop", {"app": "web"})],
+    namespace="shop",
+    selector={"matchLabels": {"app": "web"}},
+)
+@given(
+    pods=st.lists(st.tuples(st.sampled_from(["shop", "ops"]), _LABEL_MAPS), max_size=8),
+    namespace=st.sampled_from(["shop", "ops", "empty"]),
+    selector=_SELECTORS,
+)
+def test_the_label_index_selects_what_matching_every_workload_selects(
+    pods: list[tuple[str, dict[str, Any]]], namespace: str, selector: Any
+) -> None:
+    """`selected_workloads` narrows through the index; the answer (and its order) must be what
+    matching the selector against every workload of the namespace gives."""
+    objs = [
+        make(
+            "Deployment",
+            f"d{n}",
+            {
+                "metadata": {"namespace": ns},
+                "spec": {"template": {"metadata": {"labels": labels}, "spec": {}}},
+            },
+        )
+        for n, (ns, labels) in enumerate(pods)
+    ]
+    index = build_index(objs)
+    everyone = [w for w in index.workloads if w.namespace == namespace]
+    results = [(w, selector_matches(selector, w.labels)) for w in everyone]
+    matched, undecided = selected_workloads(index, namespace, selector)
+    assert [w.obj.urn for w in matched] == [w.obj.urn for w, result in results if result]
+    assert undecided == (bool(index.unknown_workloads) or any(result is None for _, result in results))
