@@ -196,6 +196,34 @@ def test_installed_wraps_and_copies_once_per_request(
     assert len(builds) == 2  # nothing kept between requests
 
 
+def test_installed_reads_options_and_provider_once_per_resource_per_request(
+    installable: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upstream reads a resource's options and provider again for every policy; the layer reads
+    them once per resource per request, and again in the next request."""
+    reads: list[str] = []
+    for name in ("_get_resource_options", "_get_provider_resource"):
+        stock = getattr(upstream._PolicyAnalyzerServicer, name)
+
+        def counting(self: Any, message: Any, stock: Any = stock, name: str = name) -> Any:
+            reads.append(name)
+            return stock(self, message)
+
+        monkeypatch.setattr(upstream._PolicyAnalyzerServicer, name, counting)
+    assert fastpack.install()
+    servicer = fastpack._ScopedServicer(_servicer())
+    request = _analyze_request()
+    servicer.Analyze(request, None)
+    assert sorted(reads) == ["_get_provider_resource", "_get_resource_options"]
+    props = request.properties
+    resource = analyzer_pb2.AnalyzerResource(type=request.type, urn=request.urn, properties=props)
+    stack = analyzer_pb2.AnalyzeStackRequest(resources=[resource])
+    servicer.AnalyzeStack(stack, None)
+    assert len(reads) == 4  # one resource, however many stack policies read it
+    _servicer().Analyze(request, None)  # the stock servicer, for comparison: once per policy
+    assert len(reads) > 4 + 2 * 2
+
+
 def test_installed_runtime_set_up_reads_the_same_config_and_signature(
     installable: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
