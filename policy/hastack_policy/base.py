@@ -24,7 +24,7 @@ from pulumi_policy import (
 )
 
 from hastack.pulumi_private import policy_proxy_types
-from hastack_policy.fastpack import once_per_request
+from hastack_policy.fastpack import declare_types, once_per_request
 
 _DICT_PROXY, _LIST_PROXY = policy_proxy_types()
 
@@ -265,6 +265,12 @@ class Rule:
     kinds: frozenset[str] | None = None
     """The kinds the rule looks at (None: all); others are skipped before any unwrapping, for speed."""
 
+    def looks_at(self, resource_type: str) -> bool:
+        """Whether the rule reads resources of this type token (its checks see no others)."""
+        return resource_type.startswith("kubernetes:") and (
+            self.kinds is None or resource_type.rsplit(":", 1)[-1] in self.kinds
+        )
+
     @property
     def scope(self) -> Literal["resource", "stack"]:
         return "resource" if self.resource_check is not None else "stack"
@@ -309,9 +315,7 @@ class Rule:
         if self.resource_check is not None:
 
             def validate_resource(args: ResourceValidationArgs, report: ReportViolation) -> None:
-                if not args.resource_type.startswith("kubernetes:") or (
-                    self.kinds is not None and args.resource_type.rsplit(":", 1)[-1] not in self.kinds
-                ):
+                if not self.looks_at(args.resource_type):
                     return
                 obj = K8sObject(
                     type=args.resource_type,
@@ -323,7 +327,9 @@ class Rule:
                 for message in self.run_resource(obj, args.get_config()):
                     report(message, None)
 
-            return ResourceValidationPolicy(validate=validate_resource, **common)
+            resource_policy = ResourceValidationPolicy(validate=validate_resource, **common)
+            declare_types(resource_policy, self.looks_at)
+            return resource_policy
 
         def validate_stack(args: StackValidationArgs, report: ReportViolation) -> None:
             objs = [
@@ -335,13 +341,14 @@ class Rule:
                     provider_namespace=_provider_namespace(r.provider),
                 )
                 for r in args.resources
-                if r.resource_type.startswith("kubernetes:")
-                and (self.kinds is None or r.resource_type.rsplit(":", 1)[-1] in self.kinds)
+                if self.looks_at(r.resource_type)
             ]
             for urn, message in self.run_stack(objs, args.get_config()):
                 report(message, urn)
 
-        return StackValidationPolicy(validate=validate_stack, **common)
+        stack_policy = StackValidationPolicy(validate=validate_stack, **common)
+        declare_types(stack_policy, self.looks_at)
+        return stack_policy
 
 
 def _provider_namespace(provider: Any) -> str | None:

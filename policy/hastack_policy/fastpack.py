@@ -1,4 +1,5 @@
-"""Decode each resource once per analyzer request: a thin layer over pulumi-policy 1.21.0.
+"""Decode each resource once per analyzer request, run each rule on its types only: a thin layer
+over pulumi-policy 1.21.0.
 
 pulumi-policy's analyzer decodes a resource's properties (`json_format.MessageToDict`, then
 `deserialize_properties`) inside its loop over policies: once per policy per Analyze request, and
@@ -9,7 +10,9 @@ code is not copied here. `install()` rebinds six names `pulumi_policy.policy` im
 AnalyzeStack request a Struct already decoded is not decoded (nor wrapped in unknown-checking
 proxies) again, a Struct is read directly rather than through json_format's reflection, and the
 per-request runtime set-up neither parses PULUMI_CONFIG again while it is unchanged nor inspects
-`Settings`'s signature again.
+`Settings`'s signature again. A resource's options and provider are read once per request too, and
+a policy that declared the resource types it reads (`declare_types`: every hastack rule) runs on
+those types only; policies that declared nothing run on everything, as upstream runs them.
 
 Sharing the decoded value and its proxy between policies is safe only for policies that never
 mutate `args.props`: hastack-ha's rules read one plain copy (`hastack_policy.base.plain_props`).
@@ -21,6 +24,7 @@ Importing this module changes nothing.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import inspect
 import json
@@ -28,14 +32,15 @@ import math
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pulumi.runtime
 from google.protobuf import json_format, struct_pb2
-from pulumi.runtime.proto import analyzer_pb2_grpc
-from pulumi_policy import proxy
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi_policy import StackValidationPolicy, proxy
 
 from hastack.pulumi_private import ModuleStandIn
 from hastack.switches import switched_on
@@ -191,24 +196,87 @@ def _options_once(name: str, stock: Callable[[Any], Any]) -> Callable[[Any], Any
     return read_once
 
 
+_POLICIES = "_PolicyAnalyzerServicer__policies"
+"""The servicer's policy list (set once, in its constructor); a per-request view narrows it."""
+
+_TYPE_FILTERS: weakref.WeakKeyDictionary[Any, Callable[[str], bool]] = weakref.WeakKeyDictionary()
+
+
+def declare_types(policy: Any, looks_at: Callable[[str], bool]) -> None:
+    """Declares that `policy` reads only resources whose type token `looks_at` accepts and does
+    nothing at all (no report, no error) for the others, so the layer runs it on those only."""
+    _TYPE_FILTERS[policy] = looks_at
+
+
+class _StackRequest:
+    """An AnalyzeStackRequest narrowed to some of its resources (the same message objects)."""
+
+    def __init__(self, request: Any, resources: list[Any]) -> None:
+        self._request = request
+        self.resources = resources
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._request, name)
+
+
 class _ScopedServicer:
-    """The analyzer servicer with each Analyze / AnalyzeStack call in its own `request_scope`."""
+    """The analyzer servicer with each Analyze / AnalyzeStack call in its own `request_scope`, and
+    each policy run only on the resource types it declared (`declare_types`): upstream builds the
+    arguments of every policy for every resource before the policy can say it does not apply."""
 
     def __init__(self, servicer: Any) -> None:
         self._servicer = servicer
         for name in _READ_ONCE:  # instance attributes: only this servicer reads through the caches
             setattr(servicer, name, _options_once(name, getattr(servicer, name)))
+        self._by_type: dict[str, list[Any]] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._servicer, name)
 
+    def _with_policies(self, policies: list[Any]) -> Any:
+        """A shallow copy of the servicer (same configuration) that serves only `policies`."""
+        view = copy.copy(self._servicer)
+        setattr(view, _POLICIES, policies)
+        return view
+
+    def _policies_for(self, resource_type: str) -> list[Any]:
+        found = self._by_type.get(resource_type)
+        if found is None:
+            found = self._by_type[resource_type] = [
+                policy
+                for policy in getattr(self._servicer, _POLICIES)
+                if policy not in _TYPE_FILTERS or _TYPE_FILTERS[policy](resource_type)
+            ]
+        return found
+
+    def _stack_groups(self) -> list[tuple[list[Any], Callable[[str], bool] | None]]:
+        """The stack policies in order: each declared one alone with its filter, runs of the others
+        together over every resource."""
+        groups: list[tuple[list[Any], Callable[[str], bool] | None]] = []
+        for policy in getattr(self._servicer, _POLICIES):
+            if not isinstance(policy, StackValidationPolicy):
+                continue
+            looks_at = _TYPE_FILTERS.get(policy)
+            if looks_at is None and groups and groups[-1][1] is None:
+                groups[-1][0].append(policy)
+            else:
+                groups.append(([policy], looks_at))
+        return groups or [([], None)]  # no stack policy: upstream's runtime set-up still runs
+
     def Analyze(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC method name
         with request_scope():
-            return self._servicer.Analyze(request, context)
+            return self._with_policies(self._policies_for(request.type)).Analyze(request, context)
 
     def AnalyzeStack(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC method name
         with request_scope():
-            return self._servicer.AnalyzeStack(request, context)
+            resources = list(request.resources)  # one wrapper per resource for every group's cache
+            typed = [(resource.type, resource) for resource in resources]
+            response = analyzer_pb2.AnalyzeResponse()
+            for policies, looks_at in self._stack_groups():
+                narrowed = resources if looks_at is None else [r for t, r in typed if looks_at(t)]
+                answer = self._with_policies(policies).AnalyzeStack(_StackRequest(request, narrowed), context)
+                response.MergeFrom(answer)  # repeated fields append: diagnostics stay in policy order
+            return response
 
 
 class _Registration(ModuleStandIn):
@@ -253,4 +321,12 @@ def install() -> bool:
     return True
 
 
-__all__ = ["PINNED", "SWITCH", "install", "once_per_request", "request_scope", "struct_to_dict"]
+__all__ = [
+    "PINNED",
+    "SWITCH",
+    "declare_types",
+    "install",
+    "once_per_request",
+    "request_scope",
+    "struct_to_dict",
+]

@@ -24,6 +24,7 @@ from hastack_tools.dev.analyzer import (
     PolicyPackProcess,
     ResourceView,
     load_config_file,
+    requests,
     resolve_config,
     to_struct,
     views_from_records,
@@ -101,12 +102,13 @@ def installable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(fastpack.SWITCH, raising=False)
 
 
-def _servicer() -> Any:
-    """pulumi-policy's analyzer servicer for the catalog, as `PolicyPack` builds it (not started)."""
+def _servicer(policies: list[Any] | None = None) -> Any:
+    """pulumi-policy's analyzer servicer for the catalog (or `policies`), as `PolicyPack` builds it
+    (not started)."""
     return upstream._PolicyAnalyzerServicer(
         PACK_NAME,
         "1",
-        build_policies(),
+        build_policies() if policies is None else policies,
         upstream.EnforcementLevel.ADVISORY,
         None,
         "",
@@ -222,6 +224,49 @@ def test_installed_reads_options_and_provider_once_per_resource_per_request(
     assert len(reads) == 4  # one resource, however many stack policies read it
     _servicer().Analyze(request, None)  # the stock servicer, for comparison: once per policy
     assert len(reads) > 4 + 2 * 2
+
+
+def _foreign_policies() -> list[Any]:
+    """Policies that declared no types to the layer: they must run on every resource."""
+
+    def every_resource(args: Any, report: Any) -> None:
+        report(f"saw {args.resource_type} {args.urn}")
+
+    def every_stack(args: Any, report: Any) -> None:
+        report(f"saw {len(args.resources)} resources")
+
+    common = {"description": "not hastack's", "enforcement_level": upstream.EnforcementLevel.ADVISORY}
+    return [
+        upstream.ResourceValidationPolicy(name="foreign-resource", validate=every_resource, **common),
+        upstream.StackValidationPolicy(name="foreign-stack", validate=every_stack, **common),
+    ]
+
+
+def test_policies_run_only_on_their_types_with_upstreams_answers_in_upstreams_order(
+    installable: None,
+) -> None:
+    """Each hastack rule runs only on the types it reads, policies that declared nothing run on
+    everything, and every response equals the stock servicer's, diagnostic for diagnostic."""
+    ours = build_policies()
+    foreign = _foreign_policies()
+    policies = [*ours[:4], foreign[0], *ours[4:20], foreign[1], *ours[20:]]
+    views = views_from_records(run_program(PROGRAMS / "bad_cross", "ci").resources)
+    each, stack = requests(views)
+    assert fastpack.install()
+    stock, layered = _servicer(policies), fastpack._ScopedServicer(_servicer(policies))
+    fired: set[str] = set()
+    for request in each:
+        answer = layered.Analyze(request, None)
+        assert answer == stock.Analyze(request, None)
+        fired.update(d.policyName for d in answer.diagnostics)
+    answer = layered.AnalyzeStack(stack, None)
+    assert answer == stock.AnalyzeStack(stack, None)
+    fired.update(d.policyName for d in answer.diagnostics)
+    assert {"foreign-resource", "foreign-stack"} <= fired
+    assert len(fired) > 4  # hastack rules fired too: answers were compared, not just silence
+    service_policies = layered._policies_for("kubernetes:core/v1:Service")
+    assert set(foreign) < set(service_policies)
+    assert len(service_policies) < len(policies) // 2
 
 
 def test_installed_runtime_set_up_reads_the_same_config_and_signature(
