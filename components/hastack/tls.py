@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_tls as tls
 
 from hastack.config import AppConfig, TlsConfig
 from hastack.labels import common_labels
@@ -57,6 +56,8 @@ def self_signed_secret(
     app: AppConfig, hosts: list[str], namespace: pulumi.Input[str], parent: pulumi.Resource
 ) -> k8s.core.v1.Secret:
     """A pulumi-tls key and certificate for the app's hosts, stored as a kubernetes.io/tls Secret."""
+    import pulumi_tls as tls  # here: only self-signed apps pay its import (~50 ms)
+
     child = pulumi.ResourceOptions(parent=parent)
     key = tls.PrivateKey(f"{app.name}-tls", algorithm="ECDSA", ecdsa_curve="P256", opts=child)
     certificate = tls.SelfSignedCert(

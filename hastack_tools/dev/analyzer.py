@@ -22,14 +22,15 @@ from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
-from hastack_policy.base import K8sObject
+if TYPE_CHECKING:
+    from hastack_policy.base import K8sObject
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """What the engine sends for a value unknown during preview (whatever its type)."""
@@ -523,6 +524,8 @@ def views_from_records(records: Iterable[Any]) -> list[ResourceView]:
 def objects_from_views(views: Sequence[ResourceView]) -> list[K8sObject]:
     """The Kubernetes resources as the pack's rules see them after the analyzer's decoding (numbers as
     floats, auto-names filled in, the explicit provider's namespace), for in-process evaluation."""
+    from hastack_policy.base import K8sObject  # here: mock runs and renders need no rule catalog
+
     by_urn = {view.urn: view for view in views}
     objects = []
     for view in views:
