@@ -46,6 +46,9 @@ def stack_program() -> None:
 EMPTY_PACK_ENTRY = """\
 from pulumi_policy import EnforcementLevel, PolicyPack, StackValidationPolicy
 
+from hastack_policy import fastpack
+
+fastpack.install()
 PolicyPack(
     name="floor",
     policies=[
@@ -58,7 +61,8 @@ PolicyPack(
     ],
 )
 """
-"""The floor: pulumi-policy serving the same requests over the same protocol, evaluating nothing."""
+"""The floor: pulumi-policy with hastack's layer serving the same requests over the same protocol,
+evaluating nothing."""
 
 
 def write_empty_pack(folder: Path) -> Path:

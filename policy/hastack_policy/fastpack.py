@@ -24,7 +24,6 @@ Importing this module changes nothing.
 
 from __future__ import annotations
 
-import copy
 import importlib
 import inspect
 import json
@@ -51,7 +50,8 @@ PINNED = "1.21.0"
 SWITCH = "HASTACK_POLICY_DECODE_ONCE"
 
 _scope = threading.local()
-"""Per gRPC worker thread: the caches of the request being served (absent between requests)."""
+"""Per gRPC worker thread: `caches`, by name, of the request being served (None or absent between
+requests)."""
 
 _READ_ONCE = ("_get_resource_options", "_get_provider_resource")
 """The servicer's per-resource readers `_ScopedServicer` shares between the policies of a request."""
@@ -83,9 +83,12 @@ def _value(item: struct_pb2.Value) -> Any:
 def once_per_request(name: str, key: Any, compute: Callable[[Any], Any]) -> Any:
     """`compute(key)` once per `key` object within the current request; no caching outside one
     (the value is shared by every policy of the request: read it, do not change it)."""
-    cache: dict[int, tuple[Any, Any]] | None = getattr(_scope, name, None)
-    if cache is None:
+    caches: dict[str, dict[int, tuple[Any, Any]]] | None = getattr(_scope, "caches", None)
+    if caches is None:
         return compute(key)
+    cache = caches.get(name)
+    if cache is None:
+        cache = caches[name] = {}
     hit = cache.get(id(key))
     if hit is not None and hit[0] is key:  # the key is held, so its id cannot be reused meanwhile
         return hit[1]
@@ -175,14 +178,11 @@ class _Pulumi(ModuleStandIn):
 @contextmanager
 def request_scope() -> Iterator[None]:
     """Caches live for one request on one thread: the engine sends requests concurrently."""
-    caches = ("dicts", "values", "proxies", "plain", *_READ_ONCE)
-    for name in caches:
-        setattr(_scope, name, {})
+    _scope.caches = {}
     try:
         yield
     finally:
-        for name in caches:
-            delattr(_scope, name)
+        _scope.caches = None
 
 
 def _options_once(name: str, stock: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -235,8 +235,9 @@ class _ScopedServicer:
 
     def _with_policies(self, policies: list[Any]) -> Any:
         """A shallow copy of the servicer (same configuration) that serves only `policies`."""
-        view = copy.copy(self._servicer)
-        setattr(view, _POLICIES, policies)
+        view = object.__new__(type(self._servicer))  # what copy.copy does, without its protocol
+        view.__dict__.update(self._servicer.__dict__)
+        view.__dict__[_POLICIES] = policies
         return view
 
     def _policies_for(self, resource_type: str) -> list[Any]:
