@@ -1,4 +1,4 @@
-"""Two behaviour-preserving patches of the Pulumi Python SDK's hot paths, on the pinned SDK only.
+"""Three behaviour-preserving patches of the Pulumi Python SDK's hot paths, on the pinned SDK only.
 
 Each registration captures a stack trace (`pulumi.runtime.resource._get_stack_trace`) with
 `traceback.extract_stack()`, which reads every frame's source line through linecache, then turns
@@ -11,6 +11,11 @@ removing a done-callback on every pending task each pass (thousands of tasks, te
 stand-in `asyncio` it sees returns when all are done or one failed (FIRST_EXCEPTION): the same
 results, the same first error, a few passes. Proposed upstream: benchmarks/upstream/README.md.
 
+Resolving a resource's outputs asks `pulumi._types.unwrap_type` and `_is_union_type` about the
+same few hundred annotation types again for every property of every resource (~140,000 calls in a
+100-app run, each through `typing.get_origin`/`get_args`). Both are pure functions of the type
+object; the stand-ins remember each answer (unhashable types: asked every time, as before).
+
 `install()` is a no-op unless the installed pulumi is `PINNED` and the two names look as checked;
 `HASTACK_SDK_PATCHES=0` turns it off; `uninstall()` puts the SDK's own back. Importing this module
 changes nothing. tests/components/test_sdk_patches.py compares both with the SDK's own behaviour.
@@ -21,14 +26,14 @@ from __future__ import annotations
 import asyncio
 import pathlib
 import sys
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from importlib import metadata
 from types import FrameType
 from typing import Any
 
 from pulumi.runtime.proto import source_pb2
 
-from hastack.pulumi_private import ModuleStandIn, runtime_resource, runtime_stack
+from hastack.pulumi_private import ModuleStandIn, runtime_resource, runtime_stack, sdk_types
 from hastack.switches import switched_on
 
 PINNED = "3.272.0"
@@ -38,6 +43,9 @@ SWITCH = "HASTACK_SDK_PATCHES"
 """Environment variable: `0`, `false`, `off` or `no` leaves the SDK as it is."""
 
 _STOCK_STACK_TRACE = runtime_resource._get_stack_trace
+MEMOIZED = ("unwrap_type", "_is_union_type")
+"""The pure type-introspection functions of `pulumi._types` whose answers are remembered."""
+_STOCK_TYPES: dict[str, Callable[[Any], Any]] = {name: getattr(sdk_types, name) for name in MEMOIZED}
 _uris: dict[str, str | None] = {}
 
 
@@ -80,6 +88,23 @@ def _outward(frame: FrameType | None) -> list[FrameType]:
     return found
 
 
+def remembering(stock: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`stock(tp)` once per hashable type `tp`."""
+    answers: dict[Any, Any] = {}
+
+    def remembered(tp: Any) -> Any:
+        try:
+            return answers[tp]
+        except KeyError:
+            answer = answers[tp] = stock(tp)
+            return answer
+        except TypeError:  # unhashable: no memory
+            return stock(tp)
+
+    remembered.stock = stock  # type: ignore[attr-defined]
+    return remembered
+
+
 class _Asyncio(ModuleStandIn):
     """Stands in for `asyncio` inside `pulumi.runtime.stack`: FIRST_COMPLETED waits become
     FIRST_EXCEPTION waits (every other name is asyncio's own)."""
@@ -114,18 +139,23 @@ def install() -> bool:
         version != PINNED
         or runtime_resource._get_stack_trace is not _STOCK_STACK_TRACE
         or (runtime_stack.asyncio is not asyncio)
+        or any(getattr(sdk_types, name) is not stock for name, stock in _STOCK_TYPES.items())
     ):
         print(f"hastack: pulumi {version} (patches checked on {PINNED}): SDK left as it is", file=sys.stderr)
         return False
     runtime_resource._get_stack_trace = stack_trace
     runtime_stack.asyncio = _Asyncio()
+    for name, stock in _STOCK_TYPES.items():
+        setattr(sdk_types, name, remembering(stock))
     return True
 
 
 def uninstall() -> None:
-    """The SDK's own stack-trace capture and asyncio back."""
+    """The SDK's own stack-trace capture, asyncio and type introspection back."""
     runtime_resource._get_stack_trace = _STOCK_STACK_TRACE
     runtime_stack.asyncio = asyncio
+    for name, stock in _STOCK_TYPES.items():
+        setattr(sdk_types, name, stock)
 
 
-__all__ = ["PINNED", "SWITCH", "install", "installed", "stack_trace", "uninstall"]
+__all__ = ["MEMOIZED", "PINNED", "SWITCH", "install", "installed", "remembering", "stack_trace", "uninstall"]

@@ -139,6 +139,40 @@ def test_mock_run_records_the_same_with_and_without(stock_sdk: None, monkeypatch
     assert len(by_urn) == 25
 
 
+def test_remembered_type_answers_are_the_sdks(stock_sdk: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every type the SDK asks about in a mock run gets the SDK's own answer from the stand-ins,
+    asked of the SDK once per distinct type."""
+    asked: dict[str, list[Any]] = {name: [] for name in sdk_patches.MEMOIZED}
+    with monkeypatch.context() as recorded:
+        for name in sdk_patches.MEMOIZED:
+
+            def recording(tp: Any, stock: Any = sdk_patches._STOCK_TYPES[name], name: str = name) -> Any:
+                asked[name].append(tp)
+                return stock(tp)
+
+            recorded.setattr(pulumi_private.sdk_types, name, recording)
+        _mock_run()
+    for name, types in asked.items():
+        stock = sdk_patches._STOCK_TYPES[name]
+        calls: list[Any] = []
+
+        def counting(tp: Any, stock: Any = stock, calls: list[Any] = calls) -> Any:
+            calls.append(tp)
+            return stock(tp)
+
+        remembered = sdk_patches.remembering(counting)
+        assert [remembered(tp) for tp in types] == [stock(tp) for tp in types]
+        assert len(calls) == len(set(types)) < len(types) / 3  # the same few types, asked again and again
+
+
+def test_unhashable_types_are_asked_every_time() -> None:
+    calls: list[Any] = []
+    remembered = sdk_patches.remembering(lambda tp: calls.append(tp) or len(tp))
+    assert remembered([1, 2]) == remembered([1, 2]) == 2
+    assert remembered((1,)) == remembered((1,)) == 1
+    assert calls == [[1, 2], [1, 2], (1,)]
+
+
 def _failing_program() -> None:
     pulumi.export("broken", pulumi.Output.from_input(1).apply(lambda _: 1 / 0))
 
@@ -159,6 +193,10 @@ def test_other_sdk_version_stays_stock(stock_sdk: None, monkeypatch: pytest.Monk
         assert not sdk_patches.install()
     assert pulumi_private.runtime_resource._get_stack_trace is STOCK
     assert pulumi_private.runtime_stack.asyncio is asyncio
+    assert all(
+        getattr(pulumi_private.sdk_types, name) is sdk_patches._STOCK_TYPES[name]
+        for name in sdk_patches.MEMOIZED
+    )
     assert "pulumi 3.999.0" in capsys.readouterr().err
 
 
@@ -177,7 +215,8 @@ def test_pinned_is_the_installed_sdk() -> None:
 def test_importing_changes_nothing() -> None:
     probe = (
         "import asyncio; from pulumi.runtime import resource, stack; before = resource._get_stack_trace; "
+        "import pulumi._types as t; unwrap = t.unwrap_type; "
         "import hastack.sdk_patches; "
-        "assert resource._get_stack_trace is before and stack.asyncio is asyncio"
+        "assert resource._get_stack_trace is before and stack.asyncio is asyncio and t.unwrap_type is unwrap"
     )
     subprocess.run([sys.executable, "-c", probe], check=True)
