@@ -167,7 +167,12 @@ def test_remembered_type_answers_are_the_sdks(stock_sdk: None, monkeypatch: pyte
 
 def test_unhashable_types_are_asked_every_time() -> None:
     calls: list[Any] = []
-    remembered = sdk_patches.remembering(lambda tp: calls.append(tp) or len(tp))
+
+    def length(tp: Any) -> int:
+        calls.append(tp)
+        return len(tp)
+
+    remembered = sdk_patches.remembering(length)
     assert remembered([1, 2]) == remembered([1, 2]) == 2
     assert remembered((1,)) == remembered((1,)) == 1
     assert calls == [[1, 2], [1, 2], (1,)]
