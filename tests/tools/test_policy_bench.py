@@ -11,4 +11,5 @@ def test_floor_layer_and_stock_path_answer_the_same_requests() -> None:
     assert result["resources"] > 15  # two apps' objects, components and the namespace
     assert result["floor"]["diagnostics"] == 0  # its one policy is disabled: nothing evaluated
     assert result["diagnostics"] == result["stock"]["diagnostics"] > 0  # prod rules fire on the bench config
+    assert result["pack_start_cpu_seconds"] > 0  # measured, not asserted: a benchmark figure
     assert result["over_floor_seconds"] == result["median_seconds"] - result["floor"]["median_seconds"]
