@@ -1,11 +1,12 @@
 """Policy evaluation time over a generated 100-app stack (~1,000 resources).
 
 The real program runs once under mocks on the same generated prod config as the render benchmark
-(not timed); then the pack, started as the engine starts it,
-evaluates the stack over the analyzer protocol (Analyze per resource + AnalyzeStack) several times
-with the strict prod config. Reports the median, the pack process's peak RSS, and the floor beside
-it: the same requests over the same protocol to a pulumi-policy pack that evaluates nothing (the
-harness's Python gRPC client and the server's per-call cost, paid before any rule runs).
+(not timed); then the pack, started as the engine starts it, evaluates the stack over the analyzer
+protocol (Analyze per resource + AnalyzeStack; then again with the Remediate call the engine makes
+before each Analyze) several times with the strict prod config. Reports medians, the pack
+process's start-up CPU and peak RSS, the CPU this harness's own Python client spends, and the floor
+beside it: the same requests over the same protocol to a pack (hastack's layer included) that
+evaluates nothing, i.e. the per-call cost paid before any rule runs.
 `python -m benchmarks.policy_bench [--apps 100] [--repeat 5]`; `main()` is what `make bench` calls.
 """
 
@@ -96,11 +97,19 @@ def _evaluate(pack_dir: Path, views: list[Any], repeat: int, decode_once: bool) 
         walls: list[float] = []
         cpus: list[float] = []
         diagnostics = 0
+        clients: list[float] = []
+        engine_walls: list[float] = []
+        engine_cpus: list[float] = []
         for _ in range(repeat):
-            cpu0, t0 = process_cpu_seconds(pack.pid), time.perf_counter()
+            cpu0, client0, t0 = process_cpu_seconds(pack.pid), time.process_time(), time.perf_counter()
             diagnostics = len(pack.send(each, stack))
             walls.append(time.perf_counter() - t0)
+            clients.append(time.process_time() - client0)
             cpus.append(process_cpu_seconds(pack.pid) - cpu0)
+            cpu0, t0 = process_cpu_seconds(pack.pid), time.perf_counter()
+            pack.send(each, stack, remediate=True)
+            engine_walls.append(time.perf_counter() - t0)
+            engine_cpus.append(process_cpu_seconds(pack.pid) - cpu0)
         peak = high_water_mib(pack.pid)
     finally:
         pack.close()
@@ -110,6 +119,12 @@ def _evaluate(pack_dir: Path, views: list[Any], repeat: int, decode_once: bool) 
         "max_seconds": max(walls),
         "pack_cpu_median_seconds": statistics.median(cpus),
         "pack_start_cpu_seconds": start_cpu,
+        "client_cpu_median_seconds": statistics.median(clients),
+        "wall_less_client_median_seconds": statistics.median(
+            wall - client for wall, client in zip(walls, clients, strict=True)
+        ),
+        "with_remediate_median_seconds": statistics.median(engine_walls),
+        "with_remediate_pack_cpu_median_seconds": statistics.median(engine_cpus),
         "pack_peak_rss_mib": peak,
         "diagnostics": diagnostics,
     }
@@ -161,6 +176,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         f"beforehand in {result['request_build_seconds']:.2f}s (the engine's part); pulumi-policy's own "
         f"path (HASTACK_POLICY_DECODE_ONCE=0): median {result['stock']['median_seconds']:.3f}s, pack CPU "
         f"{result['stock']['pack_cpu_median_seconds']:.3f}s (x{result['speedup_wall']:.1f})\n"
+        f"policy_bench: this harness's Python gRPC client (the engine's is Go) spent "
+        f"{result['client_cpu_median_seconds']:.3f}s CPU per evaluation; wall less that: "
+        f"{result['wall_less_client_median_seconds']:.3f}s\n"
+        f"policy_bench: with the Remediate call the engine makes before each Analyze: median "
+        f"{result['with_remediate_median_seconds']:.3f}s, pack CPU "
+        f"{result['with_remediate_pack_cpu_median_seconds']:.3f}s; pulumi-policy's own path "
+        f"{result['stock']['with_remediate_median_seconds']:.3f}s, pack CPU "
+        f"{result['stock']['with_remediate_pack_cpu_median_seconds']:.3f}s\n"
         f"policy_bench: floor (same requests, same protocol, a pack evaluating nothing): median "
         f"{result['floor']['median_seconds']:.3f}s, "
         f"pack CPU {result['floor']['pack_cpu_median_seconds']:.3f}s; "

@@ -382,10 +382,13 @@ class PolicyPackProcess:
         """Analyze for every resource (as registered), then AnalyzeStack over the final states."""
         return self.send(*requests(views))
 
-    def send(self, each: Sequence[Any], stack: Any) -> list[Diagnostic]:
-        """The engine's calls for requests already built: Analyze for each, then AnalyzeStack."""
+    def send(self, each: Sequence[Any], stack: Any, *, remediate: bool = False) -> list[Diagnostic]:
+        """The engine's calls for requests already built: Analyze for each (after Remediate, as the
+        engine asks, when `remediate`; its answers are not applied), then AnalyzeStack."""
         diagnostics: list[Diagnostic] = []
         for request in each:
+            if remediate:
+                self.stub.Remediate(request)
             diagnostics.extend(_diagnostics(self.stub.Analyze(request), default_urn=request.urn))
         diagnostics.extend(_diagnostics(self.stub.AnalyzeStack(stack), default_urn=""))
         return diagnostics

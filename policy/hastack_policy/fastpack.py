@@ -12,7 +12,8 @@ proxies) again, a Struct is read directly rather than through json_format's refl
 per-request runtime set-up neither parses PULUMI_CONFIG again while it is unchanged nor inspects
 `Settings`'s signature again. A resource's options and provider are read once per request too, and
 a policy that declared the resource types it reads (`declare_types`: every hastack rule) runs on
-those types only; policies that declared nothing run on everything, as upstream runs them.
+those types only; policies that declared nothing run on everything, as upstream runs them. The
+Remediate call the engine makes before each Analyze answers at once when no policy remediates.
 
 Sharing the decoded value and its proxy between policies is safe only for policies that never
 mutate `args.props`: hastack-ha's rules read one plain copy (`hastack_policy.base.plain_props`).
@@ -39,7 +40,7 @@ from typing import Any
 import pulumi.runtime
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
-from pulumi_policy import StackValidationPolicy, proxy
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy, proxy
 
 from hastack.pulumi_private import ModuleStandIn
 from hastack.switches import switched_on
@@ -263,6 +264,20 @@ class _ScopedServicer:
             else:
                 groups.append(([policy], looks_at))
         return groups or [([], None)]  # no stack policy: upstream's runtime set-up still runs
+
+    def Remediate(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC method name
+        """The engine asks before every Analyze; upstream decodes the resource before it looks for
+        a policy at the remediate level. With none there (hastack's rules remediate nothing) the
+        answer is empty whatever the resource holds."""
+        servicer = self._servicer
+        if any(
+            isinstance(policy, ResourceValidationPolicy)
+            and servicer._get_enforcement_level(policy) == EnforcementLevel.REMEDIATE
+            for policy in getattr(servicer, _POLICIES)
+        ):
+            return servicer.Remediate(request, context)
+        servicer._configure_runtime_settings()
+        return analyzer_pb2.RemediateResponse()
 
     def Analyze(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC method name
         with request_scope():

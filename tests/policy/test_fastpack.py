@@ -256,6 +256,7 @@ def test_policies_run_only_on_their_types_with_upstreams_answers_in_upstreams_or
     stock, layered = _servicer(policies), fastpack._ScopedServicer(_servicer(policies))
     fired: set[str] = set()
     for request in each:
+        assert layered.Remediate(request, None) == stock.Remediate(request, None)  # empty: none remediates
         answer = layered.Analyze(request, None)
         assert answer == stock.Analyze(request, None)
         fired.update(d.policyName for d in answer.diagnostics)
@@ -267,6 +268,28 @@ def test_policies_run_only_on_their_types_with_upstreams_answers_in_upstreams_or
     service_policies = layered._policies_for("kubernetes:core/v1:Service")
     assert set(foreign) < set(service_policies)
     assert len(service_policies) < len(policies) // 2
+
+
+def test_remediate_answers_as_upstream_when_a_policy_remediates(installable: None) -> None:
+    """With a policy at the remediate level, Remediate is upstream's own (rewritten properties and all)."""
+
+    def label_it(args: Any) -> dict[str, Any]:
+        return {**base.plain(args.props), "metadata": {"labels": {"remediated": "yes"}}}
+
+    remediating = upstream.ResourceValidationPolicy(
+        name="foreign-remediate",
+        description="not hastack's",
+        remediate=label_it,
+        enforcement_level=upstream.EnforcementLevel.REMEDIATE,
+    )
+    policies = [*build_policies(), remediating]
+    assert fastpack.install()
+    stock, layered = _servicer(policies), fastpack._ScopedServicer(_servicer(policies))
+    request = _analyze_request()
+    answer = layered.Remediate(request, None)
+    assert answer == stock.Remediate(request, None)
+    assert [r.policyName for r in answer.remediations] == ["foreign-remediate"]
+    assert layered.Remediate(request, None) != fastpack._ScopedServicer(_servicer()).Remediate(request, None)
 
 
 def test_installed_runtime_set_up_reads_the_same_config_and_signature(
