@@ -201,6 +201,7 @@ _POLICIES = "_PolicyAnalyzerServicer__policies"
 """The servicer's policy list (set once, in its constructor); a per-request view narrows it."""
 
 _TYPE_FILTERS: weakref.WeakKeyDictionary[Any, Callable[[str], bool]] = weakref.WeakKeyDictionary()
+"""Policy -> the resource types it reads (`declare_types`); weak, so policies are freed as usual."""
 
 
 def declare_types(policy: Any, looks_at: Callable[[str], bool]) -> None:
