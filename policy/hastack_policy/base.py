@@ -263,7 +263,8 @@ class Rule:
     resource_check: ResourceCheck | None = None
     stack_check: StackCheck | None = None
     kinds: frozenset[str] | None = None
-    """The kinds the rule looks at (None: all); others are skipped before any unwrapping, for speed."""
+    """The kinds the rule reads (None: every Kubernetes kind). The pack never runs the rule on other
+    resources (`looks_at`, `fastpack.declare_types`): a check must not depend on kinds it omits."""
 
     def looks_at(self, resource_type: str) -> bool:
         """Whether the rule reads resources of this type token (its checks see no others)."""
