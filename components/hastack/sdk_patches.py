@@ -16,9 +16,9 @@ same few hundred annotation types again for every property of every resource (~1
 100-app run, each through `typing.get_origin`/`get_args`). Both are pure functions of the type
 object; the stand-ins remember each answer (unhashable types: asked every time, as before).
 
-`install()` is a no-op unless the installed pulumi is `PINNED` and the two names look as checked;
-`HASTACK_SDK_PATCHES=0` turns it off; `uninstall()` puts the SDK's own back. Importing this module
-changes nothing. tests/components/test_sdk_patches.py compares both with the SDK's own behaviour.
+`install()` is a no-op unless the installed pulumi is `PINNED` and every patched name is still the
+SDK's own; `HASTACK_SDK_PATCHES=0` turns it off; `uninstall()` puts the SDK's own back. Importing this
+module changes nothing. tests/components/test_sdk_patches.py compares each with the SDK's own behaviour.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from hastack.pulumi_private import ModuleStandIn, runtime_resource, runtime_stac
 from hastack.switches import switched_on
 
 PINNED = "3.272.0"
-"""The pulumi version whose `_get_stack_trace` and `wait_for_rpcs` these were checked against."""
+"""The pulumi version whose `_get_stack_trace`, `wait_for_rpcs` and `_types` these were checked against."""
 
 SWITCH = "HASTACK_SDK_PATCHES"
 """Environment variable: `0`, `false`, `off` or `no` leaves the SDK as it is."""
@@ -101,7 +101,6 @@ def remembering(stock: Callable[[Any], Any]) -> Callable[[Any], Any]:
         except TypeError:  # unhashable: no memory
             return stock(tp)
 
-    remembered.stock = stock  # type: ignore[attr-defined]
     return remembered
 
 
@@ -129,7 +128,7 @@ def installed() -> bool:
 
 
 def install() -> bool:
-    """Puts both stand-ins in place (idempotent); False, with a note on stderr, when they stay out."""
+    """Puts the stand-ins in place (idempotent); False, with a note on stderr, when they stay out."""
     if not switched_on(SWITCH):
         return False
     if installed():

@@ -120,7 +120,6 @@ def _decode_once(stock: Callable[..., dict[str, Any]]) -> Callable[..., dict[str
         result: dict[str, Any] = once_per_request("values", props, stock)
         return result
 
-    deserialize_properties.stock = stock  # type: ignore[attr-defined]
     return deserialize_properties
 
 

@@ -213,7 +213,7 @@ def test_switched_off(stock_sdk: None, monkeypatch: pytest.MonkeyPatch, value: s
 
 
 def test_pinned_is_the_installed_sdk() -> None:
-    """Fails on an SDK upgrade: re-check both stand-ins against the new SDK, then move the pin."""
+    """Fails on an SDK upgrade: re-check each stand-in against the new SDK, then move the pin."""
     assert importlib.metadata.version("pulumi") == sdk_patches.PINNED
 
 
