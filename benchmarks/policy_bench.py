@@ -96,7 +96,7 @@ def _evaluate(pack_dir: Path, views: list[Any], repeat: int, decode_once: bool) 
         start_cpu = process_cpu_seconds(pack.pid)  # start-up: imports, catalog, GetAnalyzerInfo, Configure
         walls: list[float] = []
         cpus: list[float] = []
-        diagnostics = 0
+        diagnostics = with_remediate = 0
         clients: list[float] = []
         engine_walls: list[float] = []
         engine_cpus: list[float] = []
@@ -107,7 +107,7 @@ def _evaluate(pack_dir: Path, views: list[Any], repeat: int, decode_once: bool) 
             clients.append(time.process_time() - client0)
             cpus.append(process_cpu_seconds(pack.pid) - cpu0)
             cpu0, t0 = process_cpu_seconds(pack.pid), time.perf_counter()
-            pack.send(each, stack, remediate=True)
+            with_remediate = len(pack.send(each, stack, remediate=True))
             engine_walls.append(time.perf_counter() - t0)
             engine_cpus.append(process_cpu_seconds(pack.pid) - cpu0)
         peak = high_water_mib(pack.pid)
@@ -125,6 +125,7 @@ def _evaluate(pack_dir: Path, views: list[Any], repeat: int, decode_once: bool) 
         ),
         "with_remediate_median_seconds": statistics.median(engine_walls),
         "with_remediate_pack_cpu_median_seconds": statistics.median(engine_cpus),
+        "with_remediate_diagnostics": with_remediate,
         "pack_peak_rss_mib": peak,
         "diagnostics": diagnostics,
     }

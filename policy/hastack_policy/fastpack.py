@@ -185,7 +185,7 @@ def request_scope() -> Iterator[None]:
         _scope.caches = None
 
 
-def _options_once(name: str, stock: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def _read_per_resource_once(name: str, stock: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A servicer's per-resource reading (`_get_resource_options`, `_get_provider_resource`), once
     per resource message per request: upstream reads it again for every policy (13 stack policies
     x 1,100 resources), and policies only read what it returns."""
@@ -228,7 +228,7 @@ class _ScopedServicer:
     def __init__(self, servicer: Any) -> None:
         self._servicer = servicer
         for name in _READ_ONCE:  # instance attributes: only this servicer reads through the caches
-            setattr(servicer, name, _options_once(name, getattr(servicer, name)))
+            setattr(servicer, name, _read_per_resource_once(name, getattr(servicer, name)))
         self._by_type: dict[str, list[Any]] = {}
 
     def __getattr__(self, name: str) -> Any:

@@ -246,14 +246,14 @@ class StackIndex:
     unknown_workloads: list[K8sObject] = field(default_factory=list)
     unresolved_hpa_namespaces: set[str | None] = field(default_factory=set)
     """Namespaces of HPAs whose target is unknown (None: namespace unknown too)."""
+    _labels: dict[str, _LabelIndex] | None = field(default=None, init=False, repr=False, compare=False)
+    """Per namespace, the workloads by pod label (`_label_indexes`, built on first use)."""
 
     def maybe_hpa_owned(self, workload: Workload) -> bool:
         """True when no HPA is known to own it but an HPA with an unknown target might."""
         if workload.hpa is not None:
             return False
         return None in self.unresolved_hpa_namespaces or workload.namespace in self.unresolved_hpa_namespaces
-
-    _labels: dict[str, _LabelIndex] | None = field(default=None, init=False, repr=False, compare=False)
 
     def of_kind(self, kind: str, group: str | None = None) -> list[K8sObject]:
         return [o for o in self.objects if is_kind(o, kind, group)]

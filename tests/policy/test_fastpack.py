@@ -222,8 +222,11 @@ def test_installed_reads_options_and_provider_once_per_resource_per_request(
     stack = analyzer_pb2.AnalyzeStackRequest(resources=[resource])
     servicer.AnalyzeStack(stack, None)
     assert len(reads) == 4  # one resource, however many stack policies read it
-    _servicer().Analyze(request, None)  # the stock servicer, for comparison: once per policy
-    assert len(reads) > 4 + 2 * 2
+    servicer.Analyze(request, None)
+    assert len(reads) == 6  # a new request reads again: nothing is kept between requests
+    _servicer().Analyze(request, None)  # the stock servicer, for comparison: once per resource policy
+    resource_policies = sum(isinstance(p, upstream.ResourceValidationPolicy) for p in build_policies())
+    assert len(reads) == 6 + 2 * resource_policies
 
 
 def _foreign_policies() -> list[Any]:

@@ -12,4 +12,5 @@ def test_floor_layer_and_stock_path_answer_the_same_requests() -> None:
     assert result["floor"]["diagnostics"] == 0  # its one policy is disabled: nothing evaluated
     assert result["diagnostics"] == result["stock"]["diagnostics"] > 0  # prod rules fire on the bench config
     assert result["pack_start_cpu_seconds"] > 0  # measured, not asserted: a benchmark figure
-    assert result["over_floor_seconds"] == result["median_seconds"] - result["floor"]["median_seconds"]
+    assert result["with_remediate_diagnostics"] == result["diagnostics"]  # Remediate changes no verdict
+    assert result["stock"]["with_remediate_diagnostics"] == result["stock"]["diagnostics"]
