@@ -12,9 +12,9 @@ PROGRAM ?= .
 STACK_ARG = $(if $(filter command line,$(origin STACK)),--stack $(STACK),)
 export PYTHONDONTWRITEBYTECODE := 1
 
-ENGINE := $(PY) -m hastack_tools.ops.engine $(if $(TARGET),--target $(TARGET),)
+ENGINE := $(PY) -m hastack_tools.ops.engine $(if $(TARGET),--target $(TARGET),) $(if $(TOOLCHAIN),--toolchain $(TOOLCHAIN),) $(if $(RETARGET),--retarget,)
 
-.PHONY: help venv doctor test lint typecheck pytest render policy docs bench up down preview refresh toolchain backup restore cluster cluster-build cluster-down
+.PHONY: help venv doctor test lint typecheck pytest render policy docs bench up down preview refresh toolchain backup restore cluster cluster-build cluster-down cluster-reset cancel secret
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -69,23 +69,29 @@ bench: $(VENV)/.bench-installed ## benchmarks (time and peak memory) beside thei
 toolchain: ## build the Pulumi CLI, language host and providers from Go modules (cached outside the repo)
 	bash toolchain/build.sh
 
-up: venv toolchain ## STACK=<s> [TARGET=local|kubeconfig|render]: pulumi up through the real engine and the policy pack
-	$(ENGINE) up --stack $(STACK)
+up: venv ## STACK=<s> [TARGET=local|kubeconfig|render] [TOOLCHAIN=auto|built|system]: pulumi up through the real engine and the policy pack
+	$(ENGINE) up --program $(PROGRAM) --stack $(STACK)
 
-preview: venv toolchain ## STACK=<s> [PROGRAM=<dir>]: pulumi preview --policy-pack policy --policy-pack-config policy/config/<env>.json
+preview: venv ## STACK=<s> [PROGRAM=<dir>] [TOOLCHAIN=...]: pulumi preview --policy-pack policy --policy-pack-config policy/config/<env>.json
 	$(ENGINE) preview --program $(PROGRAM) $(STACK_ARG)
 
-refresh: venv toolchain ## STACK=<s>: pulumi refresh
-	$(ENGINE) refresh --stack $(STACK)
+refresh: venv ## STACK=<s>: pulumi refresh
+	$(ENGINE) refresh --program $(PROGRAM) --stack $(STACK)
 
-down: venv toolchain ## STACK=<s>: pulumi destroy
-	$(ENGINE) destroy --stack $(STACK)
+down: venv ## STACK=<s>: pulumi destroy
+	$(ENGINE) destroy --program $(PROGRAM) --stack $(STACK)
+
+cancel: venv ## STACK=<s> [FORCE=1]: stop a running or interrupted command, clear its lock and pending operations, adopt what it created
+	$(ENGINE) cancel --program $(PROGRAM) --stack $(STACK) $(if $(FORCE),--force,)
+
+secret: venv ## STACK=<s> KEY=<path>: set a stack secret from standard input, e.g. KEY='apps[1].secretEnv.DB_PASSWORD' < file
+	$(ENGINE) secret --program $(PROGRAM) --stack $(STACK) --key '$(KEY)'
 
 backup: venv toolchain ## STACK=<s>: pulumi stack export to a versioned, encrypted S3 bucket (HASTACK_BACKUP_BUCKET, HASTACK_BACKUP_ENDPOINT)
-	source toolchain/env.sh && PULUMI_BACKEND_URL=$${PULUMI_BACKEND_URL:-file://$$HASTACK_CACHE/state} $(PY) -m hastack_tools.ops.state_backup backup --stack $(STACK)
+	source toolchain/env.sh && PULUMI_BACKEND_URL=$${PULUMI_BACKEND_URL:-file://$${HASTACK_WORKDIR:-$$HASTACK_CACHE}/state} $(PY) -m hastack_tools.ops.state_backup backup --program $(PROGRAM) --stack $(STACK)
 
 restore: venv toolchain ## STACK=<s> [VERSION=<id>]: pulumi stack import of a backup (default: the newest)
-	source toolchain/env.sh && PULUMI_BACKEND_URL=$${PULUMI_BACKEND_URL:-file://$$HASTACK_CACHE/state} $(PY) -m hastack_tools.ops.state_backup restore --stack $(STACK) $(if $(VERSION),--version $(VERSION),)
+	source toolchain/env.sh && PULUMI_BACKEND_URL=$${PULUMI_BACKEND_URL:-file://$${HASTACK_WORKDIR:-$$HASTACK_CACHE}/state} $(PY) -m hastack_tools.ops.state_backup restore --program $(PROGRAM) --stack $(STACK) $(if $(VERSION),--version $(VERSION),)
 
 cluster-build: ## build the local control plane's binaries and fetch its CRDs from Go modules (cached outside the repo)
 	bash cluster/build.sh
@@ -94,5 +100,8 @@ cluster-build: ## build the local control plane's binaries and fetch its CRDs fr
 cluster: ## start the local control plane on loopback (builds it first if needed); see cluster/README.md
 	bash cluster/up.sh
 
-cluster-down: ## stop the local control plane and remove its state (binaries stay cached)
+cluster-down: ## stop the local control plane, keep its state (`make cluster` starts it again with its objects)
 	bash cluster/down.sh
+
+cluster-reset: ## stop the local control plane and remove its state: its objects are lost (binaries stay cached)
+	bash cluster/down.sh --reset

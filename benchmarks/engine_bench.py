@@ -173,7 +173,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             )
     finally:
         if ours:
-            subprocess.run(["bash", str(REPO / "cluster" / "down.sh")], capture_output=True, check=False)
+            subprocess.run(
+                ["bash", str(REPO / "cluster" / "down.sh"), "--reset"], capture_output=True, check=False
+            )
     return results
 
 

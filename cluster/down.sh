@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
-# Stops the local control plane started by cluster/up.sh and removes its state
-# (${HASTACK_CACHE:-$HOME/.cache/hastack}/cluster/run). Built binaries are kept.
-# Only processes whose pid is recorded in run/pids and whose executable is the component's
-# binary are signalled.
+# Stops the local control plane started by cluster/up.sh (HASTACK_CLUSTER names which one). Its state
+# (${HASTACK_CACHE:-$HOME/.cache/hastack}/cluster/run: etcd data, PKI) is kept, so `up.sh` starts it
+# again with every object; `down.sh --reset` (make cluster-reset) also removes the state: the objects
+# are gone. Built binaries are kept either way. Only processes whose pid is recorded in run/pids and
+# whose executable is the component's binary are signalled.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.sh
 . "$here/versions.sh"
 RUN=$CLUSTER_RUN
+reset=0
+case ${1:-} in
+--reset) reset=1 ;;
+"") ;;
+*) echo "usage: $0 [--reset]" >&2; exit 2 ;;
+esac
 
 if [[ ${HASTACK_CLUSTER_LOCK_HELD:-0} != 1 ]]; then # up.sh calls us with its lock held
 	mkdir -p "$HASTACK_CACHE/cluster"
-	exec 8>"$HASTACK_CACHE/cluster/.run.lock"
-	flock -w 60 8 || echo "cluster: $HASTACK_CACHE/cluster/.run.lock still held after 60s: stopping anyway" >&2
+	exec 8>"$CLUSTER_LOCK"
+	flock -w 60 8 || echo "cluster: $CLUSTER_LOCK still held after 60s: stopping anyway" >&2
 fi
 
 if [[ ! -d $RUN ]]; then
@@ -52,5 +59,9 @@ stop() { # components stopped together: SIGTERM, wait up to 10s, then SIGKILL
 stop kwok kube-scheduler kube-controller-manager
 stop kube-apiserver
 stop etcd
-rm -rf "$RUN"
-echo "cluster: stopped, state removed" >&2
+if ((reset)); then
+	rm -rf "$RUN"
+	echo "cluster: stopped, state removed ($RUN)" >&2
+else
+	echo "cluster: stopped; state kept in $RUN (cluster/up.sh starts it again, down.sh --reset removes it)" >&2
+fi

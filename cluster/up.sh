@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Starts the local control plane on loopback (idempotent: does nothing if it is already up).
 #
-#   etcd (http, 127.0.0.1) -> kube-apiserver (https, 127.0.0.1, client-cert + RBAC)
-#   -> kube-controller-manager, kube-scheduler -> kwok (fakes nodes and pod status)
+#   etcd (http, 127.0.0.1) -> kube-apiserver (https, 127.0.0.1, client-cert + RBAC, Secrets
+#   encrypted at rest) -> kube-controller-manager, kube-scheduler -> kwok (fakes nodes and pod status)
 #
-# State lives in ${HASTACK_CACHE:-$HOME/.cache/hastack}/cluster/run: pki/, logs/, pids/, etcd
-# data and the admin kubeconfig (run/kubeconfig). Three kwok nodes, one per zone
+# State lives in ${HASTACK_CACHE:-$HOME/.cache/hastack}/cluster/run (run-<name> for
+# HASTACK_CLUSTER=<name>: several control planes at once, each on free ports): pki/, logs/, pids/,
+# etcd data and the admin kubeconfig (run/kubeconfig). Three kwok nodes, one per zone
 # (topology.kubernetes.io/zone zone-a/b/c). The upstream CRDs of Gateway API, Envoy Gateway and
 # cert-manager (cluster/crds.sh fetches them from their Go modules) are applied server-side, also
 # when the control plane is already up and has not got this version of them yet.
-# `cluster/down.sh` stops everything and removes the state.
+# A control plane that was stopped, or lost a component, is started again on its own state: its
+# objects are kept. Nothing here deletes state: `cluster/down.sh --reset` (make cluster-reset) does.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.sh
@@ -64,10 +66,10 @@ offer_node_resources() {
 	done
 }
 
-# one up/down at a time (parallel test sessions share the run directory)
+# one up/down at a time per control plane (parallel test sessions share the run directory)
 mkdir -p "$HASTACK_CACHE/cluster"
-exec 8>"$HASTACK_CACHE/cluster/.run.lock"
-flock -w 900 8 || die "another cluster/up.sh or down.sh holds $HASTACK_CACHE/cluster/.run.lock"
+exec 8>"$CLUSTER_LOCK"
+flock -w 900 8 || die "another cluster/up.sh or down.sh holds $CLUSTER_LOCK"
 export HASTACK_CLUSTER_LOCK_HELD=1
 
 if [[ -f $RUN/ready ]] && [[ $(<"$RUN/key") == "$CLUSTER_KEY" ]] && all_alive &&
@@ -82,9 +84,21 @@ if [[ -f $RUN/ready ]] && [[ $(<"$RUN/key") == "$CLUSTER_KEY" ]] && all_alive &&
 	log "already running ($(kc config view -o jsonpath='{.clusters[0].cluster.server}')); KUBECONFIG=$KUBECONFIG_FILE"
 	exit 0
 fi
-if [[ -d $RUN ]]; then
-	log "stale or partial state in $RUN: stopping it first"
-	"$here/down.sh"
+# A control plane that once started (run/ready) is restarted on its own state; a first start that
+# never finished holds nothing of anyone's and is started afresh.
+restart=0
+if [[ -f $RUN/ready && -f $RUN/pki/ca.crt && -d $RUN/etcd ]]; then
+	recorded_key=$(cat "$RUN/key" 2>/dev/null || true)
+	if [[ $recorded_key != "$CLUSTER_KEY" ]]; then
+		die "$RUN holds the state of control plane $recorded_key, not $CLUSTER_KEY: keep it by pinning" \
+			"that version in cluster/versions.sh, or start anew with \`make cluster-reset\` (its objects are lost)"
+	fi
+	restart=1
+	log "restarting on the state in $RUN (objects kept): a component was not running"
+	"$here/down.sh" >&2
+elif [[ -d $RUN ]]; then
+	log "an unfinished first start left $RUN: starting afresh"
+	"$here/down.sh" --reset >&2
 fi
 
 "$here/build.sh" >&2 || { rc=$?; log "ERROR: build failed (exit $rc): see the output above"; exit "$rc"; }
@@ -101,7 +115,7 @@ on_exit() {
 		else
 			[[ -d $RUN/logs ]] && cp -r "$RUN/logs" "$HASTACK_CACHE/cluster/last-failed-logs" 2>/dev/null
 			log "start-up failed: stopping; component logs copied to $HASTACK_CACHE/cluster/last-failed-logs"
-			"$here/down.sh" >&2 || true
+			if ((restart)); then "$here/down.sh" >&2 || true; else "$here/down.sh" --reset >&2 || true; fi
 		fi
 	fi
 }
@@ -113,20 +127,49 @@ chmod 700 "$RUN"
 echo "$CLUSTER_KEY" > "$RUN/key"
 
 # ---------------------------------------------------------------- ports (free, loopback)
-read -r ETCD_PORT ETCD_PEER_PORT API_PORT < <(python3 - <<'EOF'
-import socket
+# A restart keeps its ports when they are free (clients keep their kubeconfig), else takes new ones.
+read -r ETCD_PORT ETCD_PEER_PORT API_PORT < <(python3 - "$RUN/ports" <<'EOF'
+import re, socket, sys
+from pathlib import Path
+wanted = [0, 0, 0]
+ports = Path(sys.argv[1])
+if ports.exists():
+    found = dict(re.findall(r"(\w+)=(\d+)", ports.read_text()))
+    wanted = [int(found.get(k, 0)) for k in ("ETCD_PORT", "ETCD_PEER_PORT", "API_PORT")]
 socks = []
-for _ in range(3):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+for port in wanted:
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        s.bind(("127.0.0.1", 0))
+    socks.append(s)
 print(*(s.getsockname()[1] for s in socks))
 EOF
 )
 echo "ETCD_PORT=$ETCD_PORT ETCD_PEER_PORT=$ETCD_PEER_PORT API_PORT=$API_PORT" > "$RUN/ports"
 SERVER=https://127.0.0.1:$API_PORT
 
-# ---------------------------------------------------------------- PKI (openssl)
+# ---------------------------------------------------------------- PKI (openssl), once per state
 pki=$RUN/pki
-(
+# Secrets are encrypted at rest (secretbox); `identity` after it reads what an older state stored
+# in plain text until it is written again.
+if [[ ! -f $pki/encryption.yaml ]]; then
+	(umask 077 && cat >"$pki/encryption.yaml" <<EOF
+apiVersion: apiserver.config.k8s.io/v1
+kind: EncryptionConfiguration
+resources:
+  - resources: [secrets]
+    providers:
+      - secretbox:
+          keys:
+            - name: key1
+              secret: $(head -c 32 /dev/urandom | base64 -w0)
+      - identity: {}
+EOF
+	)
+fi
+((restart)) || (
 	cd "$pki"
 	umask 077
 	ecparam() { openssl ecparam -name prime256v1 -genkey -noout -out "$1" 2>/dev/null; }
@@ -223,6 +266,7 @@ start kube-apiserver --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
 	--service-account-issuer=https://kubernetes.default.svc.cluster.local \
 	--service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
 	--service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true \
+	--encryption-provider-config="$pki/encryption.yaml" \
 	--profiling=false --v=1
 wait_for "kube-apiserver /readyz" 90 kube-apiserver kc get --raw=/readyz
 t_api=$(date +%s.%N)
@@ -280,7 +324,7 @@ wait_for "ServiceAccount default/default" "$READY_TIMEOUT" kube-controller-manag
 await_crds
 all_alive || die "a component exited during start-up: see $RUN/logs"
 started_ok=1
-date -u +%Y-%m-%dT%H:%M:%SZ > "$RUN/ready"
+[[ -f $RUN/ready ]] || date -u +%Y-%m-%dT%H:%M:%SZ > "$RUN/ready"
 
 t_end=$(date +%s.%N)
 rss=$(for c in "${COMPONENTS[@]}"; do ps -o rss= -p "$(<"$RUN/pids/$c")"; done | awk '{s+=$1} END {printf "%.0f", s/1024}')

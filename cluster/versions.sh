@@ -16,6 +16,14 @@ CERT_MANAGER_VERSION=v1.21.2 # github.com/cert-manager/cert-manager, deploy/crds
 HASTACK_CACHE=${HASTACK_CACHE:-$HOME/.cache/hastack}
 CLUSTER_KEY="k8s-${K8S_VERSION}_kwok-${KWOK_VERSION}"
 CLUSTER_BIN="$HASTACK_CACHE/cluster/$CLUSTER_KEY/bin"
-CLUSTER_RUN="$HASTACK_CACHE/cluster/run"
+# Several control planes can run at once, each under a name (HASTACK_CLUSTER, default "default": the
+# one `make up` uses) with its own run directory, ports and lock; the binaries are shared.
+HASTACK_CLUSTER=${HASTACK_CLUSTER:-default}
+if [[ ! $HASTACK_CLUSTER =~ ^[a-z0-9][a-z0-9-]{0,30}$ ]]; then
+	echo "cluster: HASTACK_CLUSTER=$HASTACK_CLUSTER: a name is 1-31 of a-z, 0-9 and '-'" >&2
+	return 2 2>/dev/null || exit 2
+fi
+if [[ $HASTACK_CLUSTER == default ]]; then CLUSTER_RUN="$HASTACK_CACHE/cluster/run"; else CLUSTER_RUN="$HASTACK_CACHE/cluster/run-$HASTACK_CLUSTER"; fi
+CLUSTER_LOCK="$CLUSTER_RUN.lock"
 CRDS_KEY="gateway-api-${GATEWAY_API_VERSION}_envoy-gateway-${ENVOY_GATEWAY_VERSION}_cert-manager-${CERT_MANAGER_VERSION}"
 CLUSTER_CRDS="$HASTACK_CACHE/cluster/crds/$CRDS_KEY"

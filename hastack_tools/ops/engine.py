@@ -1,45 +1,77 @@
-"""`make up|preview|down|refresh`: the real Pulumi engine (built by `make toolchain`) on a stack.
+"""`make up|preview|down|refresh|cancel|secret`: the real Pulumi engine on a stack.
 
 Where it deploys (`--target`, default: `kubeconfig` when KUBECONFIG is set, else `local`):
-- `local`: the local control plane (cluster/up.sh: kube-apiserver, controller-manager, scheduler,
-  etcd and kwok nodes on loopback), started if it is not running; Ingress status awaits are
-  skipped there, since no ingress controller publishes one;
+- `local`: the local control plane (cluster/up.sh), started if it is not running; Ingress status
+  awaits are skipped there, since no ingress controller publishes one;
 - `kubeconfig`: the cluster of the ambient kubeconfig;
-- `render`: the kubernetes provider's `renderYamlToDirectory` mode, so the engine and every
-  provider run for real and the manifests land in `<cache>/render/<project>/<stack>` instead of a
-  cluster. Secret data in those files is redacted after each run.
+- `render`: the kubernetes provider's `renderYamlToDirectory` mode, so the engine and every provider
+  run for real and the manifests land in `<cache>/render/<project>/<stack>`. Render stacks live in a
+  backend of their own (`<cache>/render-state`): a render can never replace, and so delete, what a
+  deploy of the same stack created. Secret data in the files is redacted after each run.
 
-The repo's stack files stay untouched: the engine reads a generated copy
-(`--config-file`) that adds the target's settings and the stack's passphrase salt. The backend is
-`PULUMI_BACKEND_URL` when set, else a local file backend in the cache.
+A deploy records its target on the stack (tags `hastack:target`, `hastack:cluster-uid`); a command
+with another target is refused while the stack holds resources (`--retarget` moves it on purpose),
+and a cluster recreated under the same address is refreshed first.
+
+Which CLI (`--toolchain` / TOOLCHAIN): `built` (toolchain/build.sh, cached), `system` (the `pulumi`
+on PATH and the plugins it finds), default `auto`: system when a `pulumi` is on PATH and the target
+needs no local control plane, else built.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
-import json
 import os
+import re
+import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 import yaml
 
 from hastack_tools.dev.gate import choose_config
-from hastack_tools.dev.mockrun import read_project
+from hastack_tools.dev.mockrun import engine_config, read_project
 from hastack_tools.dev.program import NotAProgramError, StackFileMissingError, choose_stack
+from hastack_tools.ops import kubeapi, recovery
+from hastack_tools.ops.stacks import (
+    EngineError,
+    StackWorkspace,
+    backend_url,
+    cli,
+    cli_error,
+    export_state,
+    prepare_stack,
+    read_tags,
+    read_yaml,
+    render_backend_url,
+    set_tag,
+)
+from hastack_tools.ops.supervise import RunningError, command_line, run_supervised
+
+__all__ = ["EngineError", "StackWorkspace", "backend_url", "prepare_stack"]
 
 REPO = Path(__file__).resolve().parents[2]
 REDACTED_B64 = base64.b64encode(b"<redacted>").decode()
 COMMANDS = ("up", "preview", "destroy", "refresh")
+TARGETS = ("local", "kubeconfig", "render")
+TOOLCHAINS = ("auto", "built", "system")
+LOCAL_PASSPHRASE = "hastack-local-only"
+MIN_SYSTEM_PULUMI = (3, 221)
+"""Since v3.221 the CLI runs Python policy packs through the language host, as our pack expects."""
 
-
-class EngineError(RuntimeError):
-    """The engine could not be run; the message says what to do."""
+UNREACHABLE_AFTER_S = 30.0
+"""An API server silent this long during a command cancels it (it used to hang 600 s, then report a
+rollout timeout)."""
+CANCEL_WAIT_S = 300.0
+"""How long `make cancel` waits for the running command to finish its own cancel."""
+FORCE_AFTER_S = 90.0
+"""A CLI still busy this long after its cancel is stopped at once (the next run settles the rest)."""
 
 
 def toolchain_env(repo: Path = REPO) -> dict[str, str]:
@@ -52,25 +84,50 @@ def toolchain_env(repo: Path = REPO) -> dict[str, str]:
     return env
 
 
-@dataclass(frozen=True)
-class StackWorkspace:
-    """Where one stack's generated config lives, outside the repo."""
+def system_env(base: Mapping[str, str]) -> dict[str, str]:
+    """The caller's own `pulumi` and plugins, as an official install would run them."""
+    found = shutil.which("pulumi", path=base.get("PATH"))
+    if found is None:
+        raise EngineError(
+            "TOOLCHAIN=system: no `pulumi` on PATH (install it, or leave TOOLCHAIN unset to build one)"
+        )
+    env = dict(base)
+    env.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
+    done = subprocess.run([found, "version"], env=env, capture_output=True, text=True, check=False)
+    match = re.match(r"v?(\d+)\.(\d+)", done.stdout.strip())
+    if done.returncode != 0 or match is None:
+        raise EngineError(
+            f"TOOLCHAIN=system: `{found} version` failed: {done.stderr.strip() or done.stdout.strip()}"
+        )
+    version = (int(match[1]), int(match[2]))
+    if version < MIN_SYSTEM_PULUMI:
+        raise EngineError(
+            f"TOOLCHAIN=system: {found} is {done.stdout.strip()}; hastack needs pulumi >= "
+            f"{'.'.join(map(str, MIN_SYSTEM_PULUMI))} (Python policy packs through the language host)"
+        )
+    env["HASTACK_CLI"] = f"{found} {done.stdout.strip()} (system)"
+    env.setdefault("HASTACK_CACHE", str(Path(env.get("HOME", "~")).expanduser() / ".cache" / "hastack"))
+    env.setdefault("PULUMI_PYTHON_VIRTUALENV", str(REPO / ".venv"))
+    env.setdefault("HASTACK_REPO", str(REPO))
+    return env
 
-    project: str
-    stack: str
-    cache: Path
 
-    @property
-    def folder(self) -> Path:
-        return self.cache / "stacks" / self.project / self.stack
+def built_env(log: IO[bytes] | None) -> dict[str, str]:
+    """Builds the toolchain when missing (a no-op once built), then its environment."""
+    done = subprocess.run(["bash", str(REPO / "toolchain" / "build.sh")], check=False, stdout=log, stderr=log)
+    if done.returncode != 0:
+        raise EngineError("building the Pulumi toolchain failed (toolchain/build.sh): see its output above")
+    env = toolchain_env()
+    env["HASTACK_CLI"] = f"{env['HASTACK_TOOLCHAIN_BIN']}/pulumi (built by toolchain/build.sh)"
+    return env
 
-    @property
-    def config_file(self) -> Path:
-        return self.folder / f"Pulumi.{self.stack}.yaml"
 
-    @property
-    def render_dir(self) -> Path:
-        return self.cache / "render" / self.project / self.stack
+def choose_toolchain(choice: str, target: str, base: Mapping[str, str]) -> str:
+    if choice != "auto":
+        return choice
+    ours = str(Path(base.get("HASTACK_CACHE") or "~/.cache/hastack").expanduser() / "toolchain")
+    found = shutil.which("pulumi", path=base.get("PATH"))
+    return "system" if target == "kubeconfig" and found and not found.startswith(ours) else "built"
 
 
 def program_copy(root: Path, stack: str, namespace_suffix: str) -> tuple[Path, str]:
@@ -92,87 +149,12 @@ def program_copy(root: Path, stack: str, namespace_suffix: str) -> tuple[Path, s
     return program, namespace
 
 
-def backend_url(env: Mapping[str, str], cache: Path) -> str:
-    if env.get("PULUMI_BACKEND_URL"):
-        return env["PULUMI_BACKEND_URL"]
-    state = cache / "state"
-    state.mkdir(parents=True, exist_ok=True)
-    return f"file://{state}"
-
-
-def pulumi(
-    args: Sequence[str],
-    env: Mapping[str, str],
-    cwd: Path,
-    *,
-    check: bool = True,
-    log: IO[bytes] | None = None,
-) -> int:
-    """Runs the CLI with its output streaming to ours, or to `log`."""
-    announce(f"$ pulumi {' '.join(args)}", log)
-    code = subprocess.run(
-        ["pulumi", *args], env=dict(env), cwd=cwd, check=False, stdout=log, stderr=log
-    ).returncode
-    if check and code != 0:
-        raise EngineError(f"pulumi {args[0]} failed with exit code {code}")
-    return code
-
-
 def announce(line: str, log: IO[bytes] | None) -> None:
     if log is None:
         print(line, flush=True)
     else:
         log.write(line.encode() + b"\n")
         log.flush()
-
-
-def stack_exists(workspace: StackWorkspace, env: Mapping[str, str]) -> bool:
-    done = subprocess.run(
-        ["pulumi", "stack", "ls", "--json"],
-        env=dict(env),
-        cwd=workspace.folder,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        return False
-    names = {str(entry.get("name", "")).rsplit("/", 1)[-1] for entry in json.loads(done.stdout or "[]")}
-    return workspace.stack in names
-
-
-def prepare_stack(
-    program: Path,
-    workspace: StackWorkspace,
-    env: Mapping[str, str],
-    extra: Mapping[str, Any],
-    log: IO[bytes] | None = None,
-) -> None:
-    """Creates the stack once (passphrase secrets), then writes the generated config file.
-
-    `pulumi stack init` writes its salt into the stack file of the folder it runs in, so it runs in
-    the workspace folder (with a copy of Pulumi.yaml), never in the repo.
-    """
-    workspace.folder.mkdir(parents=True, exist_ok=True)
-    (workspace.folder / "Pulumi.yaml").write_text((program / "Pulumi.yaml").read_text())
-    previous = yaml.safe_load(workspace.config_file.read_text()) if workspace.config_file.exists() else {}
-    if not stack_exists(workspace, env):
-        workspace.config_file.unlink(missing_ok=True)
-        pulumi(
-            ["stack", "init", workspace.stack, "--secrets-provider", "passphrase"],
-            env,
-            workspace.folder,
-            log=log,
-        )
-        previous = yaml.safe_load(workspace.config_file.read_text()) or {}
-    source = program / f"Pulumi.{workspace.stack}.yaml"
-    stack_file = yaml.safe_load(source.read_text()) if source.exists() else {}
-    generated: dict[str, Any] = {"config": {**(stack_file.get("config") or {}), **extra}}
-    for key in ("encryptionsalt", "secretsprovider", "encryptedkey"):
-        if key in (previous or {}):
-            generated[key] = previous[key]
-    header = f"# Generated by hastack_tools.ops.engine from {source}; edit that file instead.\n"
-    workspace.config_file.write_text(header + yaml.safe_dump(generated, sort_keys=False))
 
 
 def redact_rendered_secrets(folder: Path) -> int:
@@ -184,16 +166,26 @@ def redact_rendered_secrets(folder: Path) -> int:
         for document in documents:
             if isinstance(document, dict) and document.get("kind") == "Secret":
                 for key in ("data", "stringData"):
-                    if isinstance(document.get(key), dict):
-                        document[key] = dict.fromkeys(
-                            document[key], REDACTED_B64 if key == "data" else "<redacted>"
-                        )
+                    values = document.get(key)
+                    if isinstance(values, dict) and any(
+                        v != (REDACTED_B64 if key == "data" else "<redacted>") for v in values.values()
+                    ):
+                        document[key] = dict.fromkeys(values, REDACTED_B64 if key == "data" else "<redacted>")
                         changed = True
         if changed:
             path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
             path.chmod(0o600)
             redacted += 1
     return redacted
+
+
+def local_cluster_run(env: Mapping[str, str]) -> Path:
+    """The run folder of the local control plane HASTACK_CLUSTER names, as cluster/versions.sh says."""
+    script = f'. "{REPO / "cluster" / "versions.sh"}" && echo "$CLUSTER_RUN"'
+    done = subprocess.run(["bash", "-c", script], env=dict(env), capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise EngineError(done.stderr.strip() or "cluster/versions.sh failed")
+    return Path(done.stdout.strip())
 
 
 def start_local_cluster(env: Mapping[str, str], log: IO[bytes] | None = None) -> str:
@@ -203,7 +195,7 @@ def start_local_cluster(env: Mapping[str, str], log: IO[bytes] | None = None) ->
     )
     if done.returncode != 0:
         raise EngineError("the local control plane did not start (cluster/up.sh); see its output above")
-    kubeconfig = Path(env["HASTACK_CACHE"]) / "cluster" / "run" / "kubeconfig"
+    kubeconfig = local_cluster_run(env) / "kubeconfig"
     if not kubeconfig.exists():
         raise EngineError(f"cluster/up.sh left no kubeconfig at {kubeconfig}")
     return str(kubeconfig)
@@ -212,7 +204,7 @@ def start_local_cluster(env: Mapping[str, str], log: IO[bytes] | None = None) ->
 def local_cluster_config(program: Path, stack: str) -> dict[str, Any]:
     """Nothing on the local control plane publishes Ingress status: don't wait for it."""
     source = program / f"Pulumi.{stack}.yaml"
-    config = (yaml.safe_load(source.read_text()) or {}).get("config", {}) if source.exists() else {}
+    config = read_yaml(source).get("config", {}) if source.exists() else {}
     ingress = config.get("hastack:ingress")
     if not isinstance(ingress, dict):
         return {}
@@ -257,6 +249,69 @@ def default_target(env: Mapping[str, str]) -> str:
     return "kubeconfig" if env.get("KUBECONFIG") else "local"
 
 
+def unreachable_watchdog(
+    api: kubeapi.KubeAPI, after_s: float = UNREACHABLE_AFTER_S
+) -> Callable[[], str | None]:
+    """A reason to cancel once the API server has not answered for `after_s`."""
+    silent_since: list[float] = []
+
+    def check() -> str | None:
+        try:
+            api.ready(timeout_s=3.0)
+        except kubeapi.UnreachableError as error:
+            silent_since[:] = silent_since or [time.monotonic()]
+            if time.monotonic() - silent_since[0] >= after_s:
+                return f"{error} for {after_s:.0f} s"
+            return None
+        silent_since.clear()
+        return None
+
+    return check
+
+
+def managed_resources(state: Mapping[str, Any]) -> int:
+    """Resources a stack holds besides its root and providers."""
+    return sum(
+        1
+        for r in (state.get("deployment") or {}).get("resources") or []
+        if r.get("type") != "pulumi:pulumi:Stack"
+        and not str(r.get("type", "")).startswith("pulumi:providers:")
+    )
+
+
+def check_target(
+    workspace: StackWorkspace,
+    env: Mapping[str, str],
+    target: str,
+    api: kubeapi.KubeAPI,
+    state: Mapping[str, Any],
+    retarget: bool,
+    say: Callable[[str], None],
+) -> tuple[str, str | None, bool]:
+    """(target tag, cluster uid, whether to refresh first). Refuses a stack deployed elsewhere."""
+    wanted = "local" if target == "local" else f"kubeconfig {api.server}"
+    uid = api.cluster_uid()
+    tags = read_tags(workspace, env)
+    recorded = tags.get("hastack:target")
+    holds = managed_resources(state)
+    if recorded and recorded != wanted and holds and not retarget:
+        raise EngineError(
+            f"stack {workspace.stack} holds {holds} resource(s) deployed to {recorded}; this command "
+            f"targets {wanted}. Pulumi would create them there and delete them from the first cluster. "
+            f"Use the target it was deployed with (TARGET={recorded.split()[0]}), or move it on purpose: "
+            f"`make down` there first, or RETARGET=1 if that cluster is gone for good"
+        )
+    refresh = bool(
+        holds and recorded == wanted and uid and tags.get("hastack:cluster-uid") not in (None, uid)
+    )
+    if refresh:
+        say(
+            f"hastack: the cluster at {api.server} is a new one (kube-system uid {uid}, was "
+            f"{tags.get('hastack:cluster-uid')}): refreshing the state from it first"
+        )
+    return wanted, uid, refresh
+
+
 def run(
     command: str,
     program: Path,
@@ -268,52 +323,401 @@ def run(
     env_overrides: Mapping[str, str] | None = None,
     log: IO[bytes] | None = None,
     policy_config: Path | None = None,
+    toolchain: str = "auto",
+    retarget: bool = False,
 ) -> int:
     """One engine command; `workdir` (default: the cache) holds the state, generated config and renders.
     `policy_config` replaces the pack config chosen by the stack's environment (up and preview).
 
     The CLI's output streams to ours, or into `log` (tests and benchmarks keep it out of their reports).
     """
+
+    def say(line: str) -> None:
+        announce(line, log)
+
     program = program.resolve()
-    env = {**toolchain_env(), **(env_overrides or {})}
+    source = program / f"Pulumi.{stack}.yaml"
+    if source.exists():
+        read_yaml(source)  # a broken stack file is named before anything starts
+    base = {**os.environ, **(env_overrides or {})}
+    chosen = choose_toolchain(toolchain, target, base)
+    env = system_env(base) if chosen == "system" else {**built_env(log), **(env_overrides or {})}
+    if (
+        target != "local"
+        and "PULUMI_CONFIG_PASSPHRASE" not in base
+        and "PULUMI_CONFIG_PASSPHRASE_FILE" not in base
+    ):
+        if target == "kubeconfig":
+            raise EngineError(
+                "TARGET=kubeconfig deploys to a real cluster: set PULUMI_CONFIG_PASSPHRASE (or "
+                f"PULUMI_CONFIG_PASSPHRASE_FILE); the default '{LOCAL_PASSPHRASE}' is for local stacks only"
+            )
+        env["PULUMI_CONFIG_PASSPHRASE"] = LOCAL_PASSPHRASE
     cache = workdir or Path(env["HASTACK_CACHE"])
     project = str(read_project(program)["name"])
-    workspace = StackWorkspace(project, stack, cache)
-    env["PULUMI_BACKEND_URL"] = backend_url(env, cache)
-    extra: dict[str, Any] = {}
-    if target == "render":
-        extra["kubernetes:renderYamlToDirectory"] = str(workspace.render_dir)
-    elif target == "local":
-        env["KUBECONFIG"] = start_local_cluster(env, log)
-        extra.update(local_cluster_config(program, stack))
-    prepare_stack(program, workspace, env, extra, log)
-    args = [command, "--stack", stack, "--config-file", str(workspace.config_file), "--non-interactive"]
-    if command in {"up", "destroy", "refresh"}:
-        args.append("--yes")
-    if command in {"up", "preview"}:
-        policy_config = choose_config(program, stack, policy_config, REPO / "policy")
-        args += ["--policy-pack", str(REPO / "policy"), "--policy-pack-config", str(policy_config)]
+    backend = render_backend_url(cache) if target == "render" else backend_url(env, cache)
+    env["PULUMI_BACKEND_URL"] = backend
+    workspace = StackWorkspace(project, stack, cache, backend)
+    say(
+        f"hastack: pulumi {command} of stack {stack}, target {target}; "
+        f"CLI {env['HASTACK_CLI']}; backend {backend}"
+    )
+    try:
+        with workspace.record.held(f"pulumi {command} of stack {stack}"):
+            return _run_locked(
+                command, program, workspace, target, extra_args, env, log, policy_config, retarget, say
+            )
+    except RunningError as error:
+        raise EngineError(str(error)) from None
+
+
+def _run_locked(
+    command: str,
+    program: Path,
+    workspace: StackWorkspace,
+    target: str,
+    extra_args: Sequence[str],
+    env: dict[str, str],
+    log: IO[bytes] | None,
+    policy_config: Path | None,
+    retarget: bool,
+    say: Callable[[str], None],
+) -> int:
+    dead = workspace.record.read()
+    api, extra = connect(program, workspace, target, env, log, say)
+    created = prepare_stack(program, workspace, env, extra)
+    state = {} if created else settle(workspace, env, dead, api, say)
+    refresh_first = False
+    identity: tuple[str, str | None] | None = None
+    if api is not None:
+        wanted, uid, refresh_first = check_target(workspace, env, target, api, state, retarget, say)
+        identity = (wanted, uid)
+    args = cli_args(command, program, workspace, refresh_first, policy_config)
     scale_args, scale_env = scale_settings(command, extra_args, env)
     env.update(scale_env)
-    code = pulumi([*args, *scale_args, *extra_args], env, program, check=False, log=log)
-    if target == "render" and workspace.render_dir.exists():
-        count = redact_rendered_secrets(workspace.render_dir)
-        announce(f"rendered manifests: {workspace.render_dir} ({count} Secret file(s) redacted)", log)
-    return code
+    argv = ["pulumi", *args, *scale_args, *extra_args]
+    announce(f"$ {' '.join(argv)}", log)
+    try:
+        outcome = run_supervised(
+            argv,
+            env,
+            program,
+            workspace.record,
+            log=log,
+            say=say,
+            force_after_s=FORCE_AFTER_S,
+            watchdog=unreachable_watchdog(api) if api is not None else None,
+        )
+    finally:
+        if target == "render" and workspace.render_dir.exists():
+            count = redact_rendered_secrets(workspace.render_dir)
+            say(f"rendered manifests: {workspace.render_dir} ({count} Secret file(s) redacted)")
+    for line in outcome.leftovers:
+        say(f"hastack: stopped a plugin the CLI left running: {line}")
+    if outcome.code < 0 or outcome.cancelled_because:
+        cause = outcome.cancelled_because or f"pulumi was killed (signal {-outcome.code})"
+        say(f"hastack: {cause}; settling the stack so the next command starts clean")
+        if api is None or _answers(api):
+            recovery.recover(workspace, env, say=say, api=api)
+        else:
+            say(
+                "hastack: the cluster does not answer; once it does, "
+                f"`make up STACK={workspace.stack}` settles the rest"
+            )
+        return outcome.code if outcome.code > 0 else 1
+    if outcome.code == 0 and identity is not None and command in {"up", "refresh"}:
+        set_tag(workspace, env, "hastack:target", identity[0])
+        if identity[1]:
+            set_tag(workspace, env, "hastack:cluster-uid", identity[1])
+    if outcome.interrupted:
+        say(f"hastack: interrupted; pulumi exited {outcome.code} with its state saved")
+    return outcome.code
+
+
+def connect(
+    program: Path,
+    workspace: StackWorkspace,
+    target: str,
+    env: dict[str, str],
+    log: IO[bytes] | None,
+    say: Callable[[str], None],
+) -> tuple[kubeapi.KubeAPI | None, dict[str, Any]]:
+    """The target's API client (None for render) and the config the target adds; an unreachable
+    cluster or an unusable kubeconfig is an error here, before anything is deployed."""
+    if target == "render":
+        if workspace.render_dir.exists():
+            redact_rendered_secrets(workspace.render_dir)  # what a killed run left in plain text
+        return None, {"kubernetes:renderYamlToDirectory": str(workspace.render_dir)}
+    extra: dict[str, Any] = {}
+    if target == "local":
+        env["KUBECONFIG"] = start_local_cluster(env, log)
+        extra.update(local_cluster_config(program, workspace.stack))
+    try:
+        api = kubeapi.KubeAPI.from_kubeconfig(kubeapi.kubeconfig_path(env))
+        say(f"hastack: cluster {api.server} (context {api.context}, {api.source})")
+        api.ready()
+    except (kubeapi.KubeconfigError, kubeapi.UnreachableError) as error:
+        raise EngineError(f"{error}; nothing was deployed") from None
+    return api, extra
+
+
+def settle(
+    workspace: StackWorkspace,
+    env: Mapping[str, str],
+    dead: Mapping[str, Any] | None,
+    api: kubeapi.KubeAPI | None,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    """Clears what an earlier run left (processes, a dead owner's lock, pending operations); returns
+    the stack's state afterwards. A run whose wrapper died while its CLI runs on is not touched."""
+    if dead is not None and cli_alive(dead):
+        raise EngineError(
+            f"`pulumi {dead.get('command')}` of stack {workspace.stack} (pid {dead.get('pid')}, started "
+            f"{dead.get('started')}) still runs without the command that started it: wait for it to end, "
+            f"or stop it with `make cancel STACK={workspace.stack}`"
+        )
+    if dead is not None:
+        say(
+            f"hastack: the previous `pulumi {dead.get('command')}` of stack {workspace.stack} "
+            f"(pid {dead.get('pid')}, started {dead.get('started')}) did not finish: settling what it left"
+        )
+    state = export_state(workspace, env)
+    recovery.recover(
+        workspace, env, dead_sid=dead.get("sid") if dead else None, say=say, state=state, api=api
+    )
+    workspace.record.clear()
+    if dead is not None or recovery.pending_operations(state):
+        state = export_state(workspace, env)
+    return state
+
+
+def cli_args(
+    command: str, program: Path, workspace: StackWorkspace, refresh_first: bool, policy_config: Path | None
+) -> list[str]:
+    args = [
+        command,
+        "--stack",
+        workspace.stack,
+        "--config-file",
+        str(workspace.config_file),
+        "--non-interactive",
+    ]
+    if command in {"up", "destroy", "refresh"}:
+        args.append("--yes")
+    if refresh_first and command in {"up", "preview", "destroy"}:
+        args.append("--refresh")
+    if command in {"up", "preview"}:
+        policy_config = choose_config(program, workspace.stack, policy_config, REPO / "policy")
+        args += ["--policy-pack", str(REPO / "policy"), "--policy-pack-config", str(policy_config)]
+    return args
+
+
+def _answers(api: kubeapi.KubeAPI) -> bool:
+    try:
+        api.ready(timeout_s=3.0)
+    except kubeapi.UnreachableError:
+        return False
+    return True
+
+
+def cli_alive(record: Mapping[str, Any]) -> bool:
+    """Whether the CLI of a run record still runs (its pid runs a pulumi binary)."""
+    pid = record.get("pid")
+    return isinstance(pid, int) and "pulumi" in command_line(pid).split(" ", 1)[0]
+
+
+def cancel(
+    program: Path, stack: str, target: str, *, force: bool = False, workdir: Path | None = None
+) -> int:
+    """`make cancel`: stops an engine command of ours on the stack (its own graceful cancel first),
+    then settles what it left; FORCE=1 also removes a lock whose owner cannot be checked."""
+    env = (
+        system_env(os.environ)
+        if choose_toolchain("auto", target, os.environ) == "system"
+        else built_env(None)
+    )
+    env = {**os.environ, **env}
+    env.setdefault("PULUMI_CONFIG_PASSPHRASE", LOCAL_PASSPHRASE)
+    cache = workdir or Path(env["HASTACK_CACHE"])
+    program = program.resolve()
+    backend = render_backend_url(cache) if target == "render" else backend_url(env, cache)
+    env["PULUMI_BACKEND_URL"] = backend
+    workspace = StackWorkspace(str(read_project(program)["name"]), stack, cache, backend)
+    running = workspace.record.read()
+    if running is not None and cli_alive(running):
+        print(
+            f"hastack: asking `pulumi {running.get('command')}` (pid {running['pid']}) to cancel; "
+            "waiting for it"
+        )
+        os.kill(int(running["pid"]), signal.SIGINT)
+        deadline = time.monotonic() + CANCEL_WAIT_S
+        while cli_alive(running) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    with workspace.record.held(f"make cancel of stack {stack}", wait_s=CANCEL_WAIT_S):
+        api, _ = connect(program, workspace, target, env, None, print)
+        dead = workspace.record.read()
+        if force:
+            for lock in recovery.backend_locks(backend, workspace.project, stack):
+                done = cli(["cancel", "--yes", "--stack", stack], env, workspace.folder)
+                if done.returncode != 0:
+                    raise EngineError(f"could not remove {lock.path}: {cli_error(done)}")
+                print(f"hastack: removed the lock of {lock.describe()} ({lock.path}) as asked (FORCE=1)")
+        recovery.recover(workspace, env, dead_sid=dead.get("sid") if dead else None, api=api)
+        workspace.record.clear()
+    print(f"hastack: stack {stack} has no lock and no pending operation")
+    return 0
+
+
+SECRET_KEY = re.compile(
+    r"^(?:[a-z][a-zA-Z0-9-]*:)?[a-zA-Z][a-zA-Z0-9_]*(?:\[\d+\]|\.[A-Za-z_][A-Za-z0-9_]*)*$"
+)
+
+
+def add_salt(stack_file: Path, salt: str) -> None:
+    """Puts `encryptionsalt:` into a stack file that has none, as a line of its own after the leading
+    comments (the file's other lines, comments among them, stay as they are)."""
+    lines = stack_file.read_text().splitlines(keepends=True)
+    at = next((i for i, line in enumerate(lines) if line.strip() and not line.startswith("#")), len(lines))
+    lines.insert(at, f"encryptionsalt: {salt}\n")
+    stack_file.write_text("".join(lines))
+
+
+def check_hastack_config(program: Path, stack: str) -> None:
+    """Validates a hastack stack file the way the program will (secure values as placeholders), so
+    `make secret` never leaves a file the next `make up` refuses; other projects are not ours to judge."""
+    from hastack.config import ConfigError
+    from hastack.config.load import raw_from_engine, secure_paths_in_stack_file, validate
+
+    if read_project(program).get("name") != "hastack":
+        return
+    config, secret = engine_config(program, stack)
+    raw, problems = raw_from_engine(config)
+    source = program / f"Pulumi.{stack}.yaml"
+    try:
+        if problems:
+            raise ConfigError(source.name, problems)
+        keys = [key.partition(":")[2] for key in secret if key.startswith("hastack:")]
+        validate(raw, source.name, keys, secure_paths_in_stack_file(source))
+    except ConfigError as error:
+        raise EngineError(str(error)) from None
+
+
+def set_secret(
+    program: Path,
+    stack: str,
+    key: str,
+    value: str,
+    *,
+    workdir: Path | None = None,
+    env_overrides: Mapping[str, str] | None = None,
+    toolchain: str = "auto",
+) -> str:
+    """`make secret`: encrypts `value` with the stack's salt into the repo's stack file at `key`
+    (`apps[0].secretEnv.DB_PASSWORD`, project namespace implied). Returns the full key.
+
+    The salt is the stack's one salt (hastack_tools.ops.stacks): written into the stack file when it
+    has none, so the value decrypts through `make up`, any backend, and an official CLI alike.
+    """
+    if not SECRET_KEY.match(key):
+        raise EngineError(f"KEY={key!r}: a config path such as 'apps[0].secretEnv.DB_PASSWORD'")
+    if not value:
+        raise EngineError("make secret reads the value from standard input, and it was empty")
+    program = program.resolve()
+    source = program / f"Pulumi.{stack}.yaml"
+    if not source.exists():
+        raise EngineError(f"{source} does not exist: a secret is set in an existing stack file")
+    read_yaml(source)
+    project = str(read_project(program)["name"])
+    full_key = key if ":" in key.split(".", maxsplit=1)[0].split("[", maxsplit=1)[0] else f"{project}:{key}"
+    base = {**os.environ, **(env_overrides or {})}
+    env = (
+        system_env(base)
+        if choose_toolchain(toolchain, "local", base) == "system"
+        else {**built_env(None), **(env_overrides or {})}
+    )
+    if "PULUMI_CONFIG_PASSPHRASE" not in base and "PULUMI_CONFIG_PASSPHRASE_FILE" not in base:
+        print(
+            f"hastack: no PULUMI_CONFIG_PASSPHRASE: using the local-only '{LOCAL_PASSPHRASE}' "
+            "(anyone with this repository can decrypt; set your own for real secrets)",
+            file=sys.stderr,
+        )
+        env["PULUMI_CONFIG_PASSPHRASE"] = LOCAL_PASSPHRASE
+    cache = workdir or Path(env["HASTACK_CACHE"])
+    env["PULUMI_BACKEND_URL"] = backend_url(env, cache)
+    workspace = StackWorkspace(project, stack, cache, env["PULUMI_BACKEND_URL"])
+    with workspace.record.held(f"make secret on stack {stack}"):
+        prepare_stack(program, workspace, env, {})
+        salt = read_yaml(workspace.config_file).get("encryptionsalt")
+        if not salt:
+            raise EngineError(
+                f"stack {stack} has no passphrase salt in {workspace.config_file}: "
+                "is its secrets provider a passphrase?"
+            )
+        before = source.read_text()
+        if not read_yaml(source).get("encryptionsalt"):
+            add_salt(source, str(salt))
+        args = [
+            "config",
+            "set",
+            "--secret",
+            "--path",
+            full_key,
+            "--config-file",
+            str(source),
+            "--stack",
+            stack,
+        ]
+        done = subprocess.run(
+            ["pulumi", *args],
+            env=env,
+            cwd=workspace.folder,
+            input=value,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            source.write_text(before)
+            raise EngineError(f"pulumi config set {full_key} failed: {cli_error(done)}")
+        try:
+            check_hastack_config(program, stack)
+        except EngineError as error:
+            source.write_text(before)
+            raise EngineError(f"{error}\n{source.name} is left as it was") from None
+        check = cli(
+            ["config", "get", "--path", full_key, "--config-file", str(source), "--stack", stack],
+            env,
+            workspace.folder,
+        )
+        if check.returncode != 0 or check.stdout.rstrip("\n") != value.rstrip("\n"):
+            raise EngineError(
+                f"{source}: {full_key} does not decrypt to the value just set: {cli_error(check)}"
+            )
+    return full_key
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=COMMANDS)
+    parser.add_argument("command", choices=[*COMMANDS, "cancel", "secret"])
     parser.add_argument("--program", type=Path, default=REPO)
     parser.add_argument("--stack")
     parser.add_argument(
         "--target",
-        choices=["local", "kubeconfig", "render"],
+        choices=TARGETS,
         default=os.environ.get("HASTACK_TARGET") or default_target(os.environ),
         help="local: the local control plane; kubeconfig: the current cluster; render: manifests only",
+    )
+    parser.add_argument("--toolchain", choices=TOOLCHAINS, default=os.environ.get("TOOLCHAIN") or "auto")
+    parser.add_argument("--retarget", action="store_true", help="deploy a stack to another target on purpose")
+    parser.add_argument("--force", action="store_true", help="cancel: also remove a lock of another machine")
+    parser.add_argument("--key", help="secret: the config path, e.g. 'apps[0].secretEnv.DB_PASSWORD'")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=os.environ.get("HASTACK_WORKDIR") or None,
+        help="holds the local state, workspaces and renders (default: the cache)",
     )
     args, extra = parser.parse_known_args(argv)
     try:
@@ -322,7 +726,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:
-        return run(args.command, args.program, stack, args.target, extra)
+        if args.command == "cancel":
+            return cancel(args.program, stack, args.target, force=args.force, workdir=args.workdir)
+        if args.command == "secret":
+            if not args.key:
+                raise EngineError(
+                    "make secret needs KEY=<config path>, e.g. KEY='apps[0].secretEnv.DB_PASSWORD'"
+                )
+            if sys.stdin.isatty():
+                print(f"value for {args.key} (input hidden; end with Enter):", file=sys.stderr)
+                import getpass
+
+                value = getpass.getpass("")
+            else:
+                value = sys.stdin.read()
+            key = set_secret(
+                args.program, stack, args.key, value, toolchain=args.toolchain, workdir=args.workdir
+            )
+            print(
+                f"hastack: set {key} in {args.program.resolve() / f'Pulumi.{stack}.yaml'} (secure: encrypted "
+                f"with the salt of stack {stack}); `make up STACK={stack}` deploys it"
+            )
+            return 0
+        return run(
+            args.command,
+            args.program,
+            stack,
+            args.target,
+            extra,
+            toolchain=args.toolchain,
+            retarget=args.retarget,
+            workdir=args.workdir,
+        )
     except (EngineError, subprocess.CalledProcessError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -3,7 +3,9 @@
 The export is `pulumi stack export` (secrets stay encrypted by the stack's secrets provider). The
 bucket must already have versioning on, so every backup is kept and any can be restored; objects
 are written with server-side encryption. A restore checks the backup belongs to the same project
-and stack before `pulumi stack import`, so one environment's state never lands on another.
+and stack before `pulumi stack import`, so one environment's state never lands on another; into a
+backend that lost the stack (recreated empty), it first creates the stack with the salt the backup
+was written with, so its secrets and the stack file's `secure:` values decrypt again.
 """
 
 from __future__ import annotations
@@ -24,6 +26,18 @@ import boto3
 import botocore.config
 import botocore.exceptions
 import yaml
+
+from hastack_tools.ops.stacks import (
+    EngineError,
+    StackWorkspace,
+    cli,
+    cli_error,
+    prepare_stack,
+    read_yaml,
+    salt_of_state,
+    stack_exists,
+    write_generated,
+)
 
 DEFAULT_BUCKET = "hastack-state-backups"
 ENCRYPTION = "AES256"
@@ -163,15 +177,55 @@ def project_name(program: Path) -> str:
     return str(yaml.safe_load((program / "Pulumi.yaml").read_text())["name"])
 
 
-def _pulumi(args: list[str], program: Path) -> bytes:
+def _pulumi(args: list[str], cwd: Path) -> bytes:
     try:
-        return subprocess.run(["pulumi", *args], cwd=program, check=True, capture_output=True).stdout
+        return subprocess.run(["pulumi", *args], cwd=cwd, check=True, capture_output=True).stdout
     except FileNotFoundError:
         raise BackupError(
             "pulumi CLI not found on PATH (make toolchain, then source toolchain/env.sh)"
         ) from None
     except subprocess.CalledProcessError as error:
         raise BackupError(f"pulumi {' '.join(args)} failed: {error.stderr.decode().strip()}") from None
+
+
+def workspace_of(program: Path, stack: str) -> StackWorkspace:
+    """The engine's workspace of the stack in the current backend (where its generated config is)."""
+    cache = Path(
+        os.environ.get("HASTACK_WORKDIR")
+        or os.environ.get("HASTACK_CACHE")
+        or Path.home() / ".cache" / "hastack"
+    )
+    backend = os.environ.get("PULUMI_BACKEND_URL") or f"file://{cache / 'state'}"
+    return StackWorkspace(project_name(program), stack, cache, backend)
+
+
+def import_state(program: Path, workspace: StackWorkspace, body: bytes) -> bool:
+    """`pulumi stack import` of `body`; creates the stack first when the backend lacks it, with the
+    backup's own salt. Returns whether it created the stack."""
+    env = dict(os.environ)
+    created = False
+    try:
+        workspace.folder.mkdir(parents=True, exist_ok=True)
+        (workspace.folder / "Pulumi.yaml").write_text((program / "Pulumi.yaml").read_text())
+        if not stack_exists(workspace, env):
+            salt = salt_of_state(json.loads(body))
+            source = program / f"Pulumi.{workspace.stack}.yaml"
+            stack_file = read_yaml(source) if source.exists() else {}
+            write_generated(workspace, source, stack_file, {}, {"encryptionsalt": salt} if salt else {})
+            done = cli(
+                ["stack", "init", workspace.stack, "--secrets-provider", "passphrase"], env, workspace.folder
+            )
+            if done.returncode != 0:
+                raise BackupError(f"pulumi stack init {workspace.stack} failed: {cli_error(done)}")
+            created = True
+        with tempfile.NamedTemporaryFile(suffix=".json") as handle:
+            handle.write(body)
+            handle.flush()
+            _pulumi(["stack", "import", "--stack", workspace.stack, "--file", handle.name], workspace.folder)
+        prepare_stack(program, workspace, env, {})  # the generated config again, with the salt
+    except EngineError as error:
+        raise BackupError(str(error)) from None
+    return created
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,8 +244,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"created s3://{args.bucket} with versioning and {ENCRYPTION} encryption")
             return 0
         project = project_name(args.program)
+        workspace = workspace_of(args.program, args.stack)
         if args.action == "backup":
-            export = _pulumi(["stack", "export", "--stack", args.stack], args.program)
+            workspace.folder.mkdir(parents=True, exist_ok=True)
+            (workspace.folder / "Pulumi.yaml").write_text((args.program / "Pulumi.yaml").read_text())
+            export = _pulumi(["stack", "export", "--stack", args.stack], workspace.folder)
             backup = upload(client, args.bucket, export, project, args.stack)
             print(
                 f"backed up {project}/{args.stack} to s3://{args.bucket}/{backup.key} "
@@ -205,12 +262,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
         else:
             body = download(client, args.bucket, project, args.stack, args.version)
-            with tempfile.NamedTemporaryFile(suffix=".json") as handle:
-                handle.write(body)
-                handle.flush()
-                _pulumi(["stack", "import", "--stack", args.stack, "--file", handle.name], args.program)
+            created = import_state(args.program.resolve(), workspace, body)
             print(
                 f"restored {project}/{args.stack} from s3://{args.bucket} version {args.version or 'latest'}"
+                + (" (the backend had no such stack: created it with the backup's salt)" if created else "")
             )
     except BackupError as error:
         print(f"error: {error}", file=sys.stderr)

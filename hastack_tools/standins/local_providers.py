@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import secrets
 import string
 import sys
+import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent import futures
 from typing import Any
@@ -303,8 +306,17 @@ def serve(package: str) -> None:
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(LocalProvider(package), server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
+    threading.Thread(target=exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
     print(port, flush=True)
     server.wait_for_termination()
+
+
+def exit_when_orphaned(parent: int, every_s: float = 1.0) -> None:
+    """Ends the plugin once the engine that started it is gone (a CLI killed with SIGKILL never shuts
+    its plugins down; reparented, this one would otherwise serve nobody for ever)."""
+    while os.getppid() == parent:
+        time.sleep(every_s)
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,9 @@ def cluster() -> Iterator[Cluster]:
         return
     if not (c.bin_dir / "kube-apiserver").is_file():
         require_go("the local control plane")
+    # a stopped control plane with someone's objects is started on them and stopped again (kept);
+    # one this session creates is removed at the end
+    stop_args = [] if (c.run_dir / "ready").exists() else ["--reset"]
     start = time.monotonic()
     proc = subprocess.run(
         ["bash", str(CLUSTER_DIR / "up.sh")],
@@ -72,10 +75,12 @@ def cluster() -> Iterator[Cluster]:
         env=os.environ,
     )
     if proc.returncode != 0:
-        subprocess.run(["bash", str(CLUSTER_DIR / "down.sh")], check=False, capture_output=True)
+        subprocess.run(["bash", str(CLUSTER_DIR / "down.sh"), *stop_args], check=False, capture_output=True)
         build_failed("the local control plane (cluster/up.sh)", proc.returncode, proc.stderr)
     FIGURES["cluster"] = {"started_by_session": True, "up_sh_s": round(time.monotonic() - start, 1)}
     try:
         yield c
     finally:
-        subprocess.run(["bash", str(CLUSTER_DIR / "down.sh")], check=False, capture_output=True, timeout=120)
+        subprocess.run(
+            ["bash", str(CLUSTER_DIR / "down.sh"), *stop_args], check=False, capture_output=True, timeout=120
+        )

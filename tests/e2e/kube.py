@@ -32,14 +32,16 @@ CLUSTER_VARS = {
 }
 
 
-def cluster_vars() -> dict[str, str]:
-    """Paths and pinned versions as cluster/versions.sh computes them (one source of truth)."""
+def cluster_vars(env: dict[str, str] | None = None) -> dict[str, str]:
+    """Paths and pinned versions as cluster/versions.sh computes them (one source of truth); `env`
+    may name another control plane (HASTACK_CLUSTER)."""
     echo = "; ".join(f'echo "${variable}"' for variable in CLUSTER_VARS.values())
     out = subprocess.run(
         ["bash", "-c", f'. "{CLUSTER_DIR}/versions.sh"; {echo}'],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     ).stdout.split("\n")
     return dict(zip(CLUSTER_VARS, out, strict=False))
 

@@ -16,6 +16,7 @@ import yaml
 from hastack_tools.dev.render import render_groups
 from hastack_tools.ops import engine, state_backup
 from tests.conftest import REPO, _program_run
+from tests.e2e.kube import Cluster
 from tests.integration.conftest import AWS_TEST_ENV, pulumi_cli
 
 pytestmark = pytest.mark.integration
@@ -57,7 +58,9 @@ def test_up_renders_what_make_render_renders_then_destroy_removes_it(
     assert engine.run("up", REPO, "dev", "render", workdir=tmp_path) == 0
     output = capfd.readouterr().out
     assert "27 created" in output
-    render_dir = engine.StackWorkspace("hastack", "dev", tmp_path).render_dir
+    render_dir = engine.StackWorkspace(
+        "hastack", "dev", tmp_path, f"file://{tmp_path / 'render-state'}"
+    ).render_dir
     from_engine = rendered_by_engine(render_dir)
     from_mocks = sorted(comparable(m) for items in render_groups(_program_run("dev")).values() for m in items)
     assert from_engine == from_mocks
@@ -92,11 +95,15 @@ def s3_backend(endpoint: str, bucket: str) -> str:
 
 def test_s3_backend_keeps_state_in_the_bucket_and_locks_the_stack(
     engine_env: dict[str, str],
+    local_cluster: Cluster,
     s3_endpoint: str,
     tmp_path: Path,
     capfd: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Two machines (two workdirs) share a stack in the bucket: the second is refused by the backend's
+    lock, read from the bucket and named; the first completes and releases it. (Render stacks keep a
+    local state of their own, so this runs on the local control plane.)"""
     for key, value in AWS_TEST_ENV.items():
         monkeypatch.setenv(key, value)
     client = state_backup.s3_client(s3_endpoint)
@@ -107,10 +114,11 @@ def test_s3_backend_keeps_state_in_the_bucket_and_locks_the_stack(
     for name in ("Pulumi.yaml", "__main__.py"):
         (program / name).write_text((REPO / "tests" / "programs" / "slow_app" / name).read_text())
     (program / "Pulumi.ci.yaml").write_text("config:\n  slow-app:sleepSeconds: 12\n")
+    local_cluster.kubectl("create", "namespace", "slow", check=False)
     results: list[int] = []
     first = threading.Thread(
         target=lambda: results.append(
-            engine.run("up", program, "ci", "render", workdir=tmp_path, env_overrides=env)
+            engine.run("up", program, "ci", "local", workdir=tmp_path / "one", env_overrides=env)
         )
     )
     first.start()
@@ -122,15 +130,14 @@ def test_s3_backend_keeps_state_in_the_bucket_and_locks_the_stack(
         time.sleep(0.5)
     else:
         pytest.fail(f"no lock object appeared in the bucket: {keys}")
-    second = engine.run("up", program, "ci", "render", workdir=tmp_path, env_overrides=env)
+    with pytest.raises(engine.EngineError, match=r"stack ci is locked by an update of .* pid \d+"):
+        engine.run("up", program, "ci", "local", workdir=tmp_path / "two", env_overrides=env)
     first.join(timeout=180)
-    output = capfd.readouterr()
-    assert second != 0
-    assert "currently locked" in output.out + output.err
     assert results == [0]
     keys = [o["Key"] for o in client.list_objects_v2(Bucket="hastack-state").get("Contents", [])]
     assert any(key.startswith(".pulumi/stacks/slow-app/ci.json") for key in keys), keys
     assert not any("/locks/" in key for key in keys), "the lock is released after the update"
+    assert engine.run("destroy", program, "ci", "local", workdir=tmp_path / "one", env_overrides=env) == 0
 
 
 def test_backup_and_restore_through_the_cli(
@@ -139,8 +146,9 @@ def test_backup_and_restore_through_the_cli(
     for key, value in AWS_TEST_ENV.items():
         monkeypatch.setenv(key, value)
     assert engine.run("up", REPO, "dev", "render", workdir=tmp_path) == 0
-    env = {**engine_env, **AWS_TEST_ENV, "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}"}
-    workspace = engine.StackWorkspace("hastack", "dev", tmp_path)
+    backend = f"file://{tmp_path / 'render-state'}"  # render stacks keep a state of their own
+    env = {**engine_env, **AWS_TEST_ENV, "PULUMI_BACKEND_URL": backend}
+    workspace = engine.StackWorkspace("hastack", "dev", tmp_path, backend)
     exported = pulumi_cli(env, "stack", "export", "--stack", "dev", cwd=workspace.folder)
     assert exported.returncode == 0, exported.stderr
     original = json.loads(exported.stdout)["deployment"]["resources"]
@@ -148,6 +156,7 @@ def test_backup_and_restore_through_the_cli(
     assert '"ciphertext"' in exported.stdout, "secrets stay encrypted in the export"
     for key, value in env.items():
         monkeypatch.setenv(key, value)
+    monkeypatch.setenv("HASTACK_WORKDIR", str(tmp_path))
     client = state_backup.s3_client(s3_endpoint)
     state_backup.create_bucket(client, "backups")
     args = ["--program", str(REPO), "--bucket", "backups", "--endpoint", s3_endpoint, "--stack", "dev"]
@@ -168,32 +177,14 @@ def set_stack_secret(
     engine_env: dict[str, str], tmp_path: Path, name: str, path: tuple[int, str, str], value: str
 ) -> tuple[Path, engine.StackWorkspace, dict[str, str]]:
     """A copy of the dev program whose stack file holds `value` as a `secure:` leaf at
-    hastack:apps[i].<key>.<var>, encrypted by the engine (`pulumi config set --secret --path`)."""
+    hastack:apps[i].<key>.<var>, set the documented way (`make secret`: engine.set_secret); the
+    workspace returned is the render stack's, where `engine.run(..., "render")` deploys."""
     program, _ = engine.program_copy(tmp_path, "dev", name)
-    workspace = engine.StackWorkspace("hastack", "dev", tmp_path)
-    env = {**engine_env, "PULUMI_BACKEND_URL": engine.backend_url(engine_env, tmp_path)}
-    engine.prepare_stack(program, workspace, env, {})
     index, key, var = path
-    setting = pulumi_cli(
-        env,
-        "config",
-        "set",
-        "--secret",
-        "--path",
-        f"hastack:apps[{index}].{key}.{var}",
-        value,
-        "--config-file",
-        str(workspace.config_file),
-        "--stack",
-        "dev",
-        cwd=workspace.folder,
-    )
-    assert setting.returncode == 0, setting.stderr
-    ciphertext = yaml.safe_load(workspace.config_file.read_text())["config"]["hastack:apps"][index][key][var]
-    stack_file = yaml.safe_load((program / "Pulumi.dev.yaml").read_text())
-    stack_file["config"]["hastack:apps"][index].setdefault(key, {})[var] = ciphertext
-    (program / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack_file, sort_keys=False))
-    return program, workspace, env
+    engine.set_secret(program, "dev", f"apps[{index}].{key}.{var}", value, workdir=tmp_path)
+    backend = f"file://{tmp_path / 'render-state'}"
+    workspace = engine.StackWorkspace("hastack", "dev", tmp_path, backend)
+    return program, workspace, {**engine_env, "PULUMI_BACKEND_URL": backend}
 
 
 def test_a_stack_secret_reaches_only_the_secret_through_the_real_engine(
@@ -224,10 +215,24 @@ def test_a_stack_secret_reaches_only_the_secret_through_the_real_engine(
 def test_a_stack_secret_in_plain_env_is_refused_through_the_real_engine(
     engine_env: dict[str, str], tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    """The engine decrypts every leaf and marks all of hastack:apps secret, so only the stack file
-    tells that apps[0].env.API_TOKEN was `secure:`: refused by path, never shown, nothing deployed."""
+    """`make secret` refuses a secret outside secretEnv and leaves the file as it was; a `secure:` leaf
+    moved there by hand reaches the engine, which decrypts every leaf and marks all of hastack:apps
+    secret, so only the stack file tells that apps[0].env.API_TOKEN was `secure:`: refused by path,
+    never shown, nothing deployed."""
     value = "engine-" + "plain-env-secret-91c2"
-    program, workspace, _ = set_stack_secret(engine_env, tmp_path, "plain", (0, "env", "API_TOKEN"), value)
+    program, _ = engine.program_copy(tmp_path, "dev", "plain")
+    stack_file = program / "Pulumi.dev.yaml"
+    before = stack_file.read_text()
+    with pytest.raises(engine.EngineError, match=r"apps\[0\]\.env\.API_TOKEN: is a secure value") as refused:
+        engine.set_secret(program, "dev", "apps[0].env.API_TOKEN", value, workdir=tmp_path)
+    assert value not in str(refused.value)
+    assert stack_file.read_text() == before
+    engine.set_secret(program, "dev", "apps[0].secretEnv.API_TOKEN", value, workdir=tmp_path)
+    edited = yaml.safe_load(stack_file.read_text())
+    web = edited["config"]["hastack:apps"][0]
+    web.setdefault("env", {})["API_TOKEN"] = web.pop("secretEnv")["API_TOKEN"]
+    stack_file.write_text(yaml.safe_dump(edited, sort_keys=False))
+    workspace = engine.StackWorkspace("hastack", "dev", tmp_path, f"file://{tmp_path / 'render-state'}")
     assert engine.run("up", program, "dev", "render", workdir=tmp_path) != 0
     output = capfd.readouterr()
     assert "hastack:apps[0].env.API_TOKEN: is a secure value; stack secrets go under secretEnv" in output.out

@@ -91,8 +91,8 @@ def assert_ingress_with_tls(cluster: Cluster, namespace: str, app: str, host: st
 
 
 def stack_outputs(env: dict[str, str], workdir: Path, project: str, stack: str) -> dict[str, Any]:
-    workspace = engine.StackWorkspace(project, stack, workdir)
     backend = {"PULUMI_BACKEND_URL": engine.backend_url({}, workdir)}
+    workspace = engine.StackWorkspace(project, stack, workdir, backend["PULUMI_BACKEND_URL"])
     done = pulumi_cli({**env, **backend}, "stack", "output", "--json", "--stack", stack, cwd=workspace.folder)
     assert done.returncode == 0, done.stderr
     outputs: dict[str, Any] = json.loads(done.stdout)

@@ -26,7 +26,7 @@ def test_a_named_stack_without_its_file_is_an_error_naming_the_file_and_the_stac
 def test_no_stack_named_is_dev_for_this_repository(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
 
-    def record(command: str, program: object, stack: str, *rest: object) -> int:
+    def record(command: str, program: object, stack: str, *rest: object, **options: object) -> int:
         seen.append(stack)
         return 0
 

@@ -38,6 +38,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -102,10 +103,22 @@ func main() {
 	if err != nil {
 		fatalf("could not start the language host gRPC server: %v", err)
 	}
+	go exitWhenOrphaned(os.Getppid())
 	// The engine reads the port from our first line of stdout.
 	fmt.Printf("%d\n", handle.Port)
 	if err := <-handle.Done; err != nil {
 		fatalf("language host stopped serving: %v", err)
+	}
+}
+
+// exitWhenOrphaned ends the host once the engine that started it is gone: a CLI killed with SIGKILL
+// never shuts its plugins down, and a host reparented to init would otherwise serve nobody for ever.
+func exitWhenOrphaned(parent int) {
+	for range time.Tick(time.Second) {
+		if os.Getppid() != parent {
+			fmt.Fprintln(os.Stderr, "pulumi-language-python (hastack): the engine is gone; exiting")
+			os.Exit(0)
+		}
 	}
 }
 
