@@ -22,11 +22,9 @@ EXPECTED = {
     },
     "yaml_v1_configfile": {
         "probes-present": f"kubernetes:yaml:ConfigFile${DEPLOYMENT}::shop/api",
-        "spread-or-anti-affinity": f"kubernetes:yaml:ConfigFile${DEPLOYMENT}::shop/api",
     },
     "yaml_v2_configfile": {
         "probes-present": f"kubernetes:yaml/v2:ConfigFile${DEPLOYMENT}::shop:shop/api",
-        "spread-or-anti-affinity": f"kubernetes:yaml/v2:ConfigFile${DEPLOYMENT}::shop:shop/api",
     },
 }
 """Per program, each mandatory finding and the tail of the URN it must point at."""
