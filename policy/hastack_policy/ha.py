@@ -7,7 +7,7 @@ from typing import Any
 
 from hastack.config.types import QUANTITY_FORMS, quantity_problem, quantity_text
 
-from .base import K8sObject, Rule, as_dict, as_int, as_list, dig, known, show
+from .base import K8sObject, Rule, as_dict, as_int, as_list, contains_unknown, dig, known, show
 from .k8s import (
     REPLICATED_KINDS,
     WORKLOAD_KINDS,
@@ -57,14 +57,16 @@ def check_hpa_replica_bounds(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator
 
 
 def check_probes_present(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
-    """Without readiness the Service routes to unready pods; without liveness hung pods stay."""
+    """Without readiness the Service routes to unready pods; without liveness hung pods stay. A
+    container that declares no port serves nothing a Service routes (a worker, a load generator):
+    it needs no readiness probe."""
     if not _long_running(obj):
         return
     _, spec = pod_template(obj)
-    wanted = ["readinessProbe", "livenessProbe"]
-    if cfg.get("requireStartupProbe"):
-        wanted.append("startupProbe")
     for container in containers(spec, init=False):
+        wanted = ["readinessProbe", "livenessProbe"] if as_list(container.get("ports")) else ["livenessProbe"]
+        if cfg.get("requireStartupProbe"):
+            wanted.append("startupProbe")
         missing = [probe for probe in wanted if not known(container.get(probe))]
         if missing:
             yield (
@@ -81,7 +83,13 @@ def check_liveness_not_readiness(obj: K8sObject, cfg: Mapping[str, Any]) -> Iter
     for container in containers(spec, init=False):
         liveness = container.get("livenessProbe")
         readiness = container.get("readinessProbe")
-        if liveness and readiness and known(liveness) == known(readiness):
+        if (
+            liveness
+            and readiness
+            and not contains_unknown(liveness)
+            and not contains_unknown(readiness)
+            and liveness == readiness
+        ):
             yield (
                 f"{obj.display()} container {container_name(container)} livenessProbe is identical to its "
                 "readinessProbe: point liveness at a cheaper endpoint (e.g. /livez) or relax its thresholds"

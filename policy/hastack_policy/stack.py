@@ -78,31 +78,22 @@ def _leader_label(workload: Workload) -> str | None:
     return None
 
 
-def served_workloads(index: StackIndex) -> tuple[set[str], set[str | None]]:
-    """(URNs of the workloads some Service of the stack selects, namespaces where a Service's selection
-    is undecidable; None: a Service whose namespace is unknown)."""
+def served_workloads(index: StackIndex) -> set[str]:
+    """URNs of the workloads some Service of the stack certainly selects (a selection an unknown value
+    makes undecidable counts as none: an unknown never fails a rule)."""
     served: set[str] = set()
-    undecided: set[str | None] = set()
     for service in index.of_kind("Service", ""):
-        try:
-            namespace = service.namespace
-        except UnknownValueError:
-            undecided.add(None)
-            continue
         try:
             if known(service.spec.get("type")) == "ExternalName":
                 continue
+            namespace = service.namespace
             selector = as_dict(service.spec.get("selector"))
         except UnknownValueError:
-            undecided.add(namespace)
             continue
-        if not selector:
-            continue
-        matched, maybe = selected_workloads(index, namespace, equality_selector(selector))
-        served.update(w.obj.urn for w in matched)
-        if maybe:
-            undecided.add(namespace)
-    return served, undecided
+        if selector:
+            matched, _ = selected_workloads(index, namespace, equality_selector(selector))
+            served.update(w.obj.urn for w in matched)
+    return served
 
 
 def check_min_replicas(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[Finding]:
@@ -116,7 +107,7 @@ def check_min_replicas(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Ite
     index = build_index(objs)
     needed = int(cfg["minReplicas"])
     claims = single_node_claims(index)
-    served, undecided = served_workloads(index)
+    served = served_workloads(index)
 
     def check(workload: Workload) -> Iterator[Finding]:
         if (
@@ -126,7 +117,7 @@ def check_min_replicas(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Ite
             or declared_single_writer(workload.obj)
             or recreates_with_claim(workload.obj)
             or mounted_single_node_claims(workload, claims)
-            or not (workload.obj.urn in served or None in undecided or workload.namespace in undecided)
+            or workload.obj.urn not in served
         ):
             return
         display = _workload_display(workload)
