@@ -57,16 +57,14 @@ def check_hpa_replica_bounds(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator
 
 
 def check_probes_present(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
-    """Without readiness the Service routes to unready pods; without liveness hung pods stay. A
-    container that declares no port serves nothing a Service routes (a worker, a load generator):
-    it needs no readiness probe."""
+    """Without readiness the Service routes to unready pods; without liveness hung pods stay."""
     if not _long_running(obj):
         return
     _, spec = pod_template(obj)
+    wanted = ["readinessProbe", "livenessProbe"]
+    if cfg.get("requireStartupProbe"):
+        wanted.append("startupProbe")
     for container in containers(spec, init=False):
-        wanted = ["readinessProbe", "livenessProbe"] if as_list(container.get("ports")) else ["livenessProbe"]
-        if cfg.get("requireStartupProbe"):
-            wanted.append("startupProbe")
         missing = [probe for probe in wanted if not known(container.get(probe))]
         if missing:
             yield (

@@ -198,28 +198,6 @@ def test_messages_print_whole_numbers_as_integers_and_unknowns_in_words() -> Non
     )
 
 
-# ---- probes: a container that serves nothing ----------------------------------------------------
-
-
-def test_a_container_without_ports_needs_liveness_but_no_readiness() -> None:
-    def portless(props: dict[str, Any]) -> None:
-        worker = container(props)
-        worker.pop("ports")
-        worker.pop("readinessProbe")
-        for probe in ("livenessProbe", "startupProbe"):
-            worker[probe] = {"exec": {"command": ["/bin/check"]}}
-
-    assert violations("probes-present", edit(good_stack(), "Deployment", portless), PROD) == []
-
-    def no_liveness(props: dict[str, Any]) -> None:
-        portless(props)
-        container(props).pop("livenessProbe")
-
-    assert violations("probes-present", edit(good_stack(), "Deployment", no_liveness), PROD) == [
-        "Deployment shop/web-1a2b3c4d container web has no livenessProbe: add livenessProbe"
-    ]
-
-
 # ---- misses: moving tags, init containers -------------------------------------------------------
 
 
