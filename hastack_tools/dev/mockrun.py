@@ -487,7 +487,7 @@ def run_function(
             not_evaluated=list(unseen),
             not_evaluated_reasons=unseen,
             kube_version=version,
-            notes=list(monitor.notes),
+            notes=[*monitor.notes, *offline.notes()],
         )
 
     return contextvars.Context().run(_run)

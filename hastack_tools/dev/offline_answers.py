@@ -66,6 +66,20 @@ class OfflineRecord:
     plain_invokes: list[tuple[str, traceback.FrameSummary | None]] = field(default_factory=list)
     unknown_invokes: list[str] = field(default_factory=list)
 
+    def notes(self) -> list[str]:
+        """One line per function of another provider the run answered without it, for the report."""
+        lines = [
+            f"{tok}: answered unknown (provider {package_of(tok)} is not started offline), as a preview "
+            "answers a function whose answer is pending"
+            for tok in sorted(set(self.unknown_invokes))
+        ]
+        lines += [
+            f"{tok} (called at {where(frame)}): answered with empty fields (provider {package_of(tok)} is "
+            "not started offline; its output form answers unknown)"
+            for tok, frame in self.plain_invokes
+        ]
+        return lines
+
 
 def _resource_text(resource: Any) -> str:
     kind = str(getattr(resource, "_type", "?")).rsplit(":", 1)[-1]

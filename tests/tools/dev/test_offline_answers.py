@@ -73,6 +73,10 @@ def _versions_output_program() -> None:
 def test_a_function_of_another_provider_answers_unknown_in_a_preview() -> None:
     run = run_function(_versions_output_program, preview=True)
     assert isinstance(run.outputs["latest"], Unknown)  # the callback never ran
+    assert run.notes == [
+        f"{VERSIONS}: answered unknown (provider digitalocean is not started offline), as a preview "
+        "answers a function whose answer is pending"
+    ]
     with pytest.raises(KeyError):  # an update answers an empty object, on which the callback fails
         run_function(_versions_output_program, preview=False)
 
