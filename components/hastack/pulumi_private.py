@@ -6,6 +6,7 @@ Everything else imports from here, so an SDK upgrade is checked in one file;
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Callable, Mapping
 from types import ModuleType
@@ -118,3 +119,32 @@ class ModuleStandIn(ModuleType):
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._upstream, name)
+
+
+def runtime_module() -> Any:
+    """`pulumi.runtime`, whose `invoke` and `invoke_output` generated SDKs look up at call time."""
+    return importlib.import_module("pulumi.runtime")
+
+
+def output_type() -> type[Any]:
+    """`pulumi.Output` (its `apply` is what the offline run traces)."""
+    from pulumi.output import Output
+
+    return Output
+
+
+def output_resources(output: Any) -> set[Any]:
+    """The resources an output came from, once its value is in (inside an apply callback); else none."""
+    data = getattr(output, "_data", None)
+    if data is None or not data.done() or data.cancelled() or data.exception() is not None:
+        return set()
+    return set(data.result().resources)
+
+
+def unknown_output() -> Any:
+    """An Output whose value is unknown, as a preview gives for an invoke whose answer is pending."""
+    value: asyncio.Future[Any] = asyncio.Future()
+    value.set_result(None)
+    known: asyncio.Future[bool] = asyncio.Future()
+    known.set_result(False)
+    return output_type()(set(), value, known)

@@ -1,8 +1,9 @@
 """The offline policy gate: `python -m hastack_tools.dev.gate --program <dir> [--stack <s>]`.
 
-Runs a Pulumi Python program under Pulumi's mocks with `Pulumi.<stack>.yaml`, then evaluates the
-hastack-ha pack through the analyzer protocol the engine uses (see hastack_tools.dev.analyzer) and
-prints violations like the CLI, then one verdict line.
+Runs a Pulumi Python program under Pulumi's mocks with `Pulumi.<stack>.yaml`, as `pulumi preview`
+runs it (outputs only a deploy computes, such as a Service's status, are unknown; `--no-preview` runs it
+as an update), then evaluates the hastack-ha pack through the analyzer protocol the engine uses (see
+hastack_tools.dev.analyzer) and prints violations like the CLI, then one verdict line.
 
 Exit codes: 0 no mandatory violation; 1 mandatory violations; 2 could not evaluate (the program
 failed, a named stack has no stack file, the pack or its config failed, or resources the gate could
@@ -11,7 +12,8 @@ not see inside in an enforcing run). Mandatory violations found in what was seen
 Policy config: `--policy-config FILE` wins; else the environment (dev|staging|prod) the stack config
 (`hastack:environment`) or the program's own code (a `hastack.dev/environment` label on an object,
 or an exported `environment`) declares picks policy/config/<env>.json, the strictest when they
-disagree; else prod.json. Stack: `--stack` (its file must exist); else `dev` here, `ci` elsewhere.
+disagree; else outside.json (programs that are not hastack's own). Stack: `--stack` (its file must
+exist); else `dev` here, `ci` elsewhere.
 `--print-config` prints that choice and exits, so CI and the engine never pick a config by stack name.
 """
 
@@ -27,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from hastack.config.profiles import ENVIRONMENTS
+from hastack.config.profiles import ENVIRONMENTS, OUTSIDE
 from hastack.labels import ENVIRONMENT_LABEL  # a program declares its environment in code by it
 from hastack_tools.dev.analyzer import (
     AnalyzerError,
@@ -38,6 +40,8 @@ from hastack_tools.dev.analyzer import (
     resolve_config,
     views_from_records,
 )
+from hastack_tools.dev.kube_version import KubeVersion, KubeVersionError
+from hastack_tools.dev.kube_version import parse as parse_kube_version
 from hastack_tools.dev.mockrun import MockRun, engine_config
 from hastack_tools.dev.program import (
     NotAProgramError,
@@ -52,7 +56,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PACK = REPO_ROOT / "policy"
 ENVIRONMENT_KEY = "hastack:environment"
 ENVIRONMENT_OUTPUT = "environment"
-STRICT_ENVIRONMENT = "prod"
 STRICTNESS = tuple(ENVIRONMENTS)
 """dev < staging < prod: the profile table's order."""
 
@@ -87,6 +90,10 @@ class GateResult:
     not_evaluated: list[str] = field(default_factory=list)
     not_evaluated_reasons: dict[str, str] = field(default_factory=dict)
     enforcing: bool = True
+    kube_version: KubeVersion | None = None
+    """The Kubernetes version charts were rendered for (recorded in the report)."""
+    notes: list[str] = field(default_factory=list)
+    """Where the run departed from the engine, and why."""
 
     @property
     def config_path(self) -> Path:
@@ -143,10 +150,10 @@ def choose_policy_config(
         return PolicyConfigChoice(explicit, None, "given with --policy-config")
     if not declared:
         return PolicyConfigChoice(
-            pack_dir / "config" / f"{STRICT_ENVIRONMENT}.json",
-            STRICT_ENVIRONMENT,
+            pack_dir / "config" / f"{OUTSIDE}.json",
+            OUTSIDE,
             f"no environment declared by {ENVIRONMENT_KEY} in the stack config, a {ENVIRONMENT_LABEL} "
-            f"label or an exported {ENVIRONMENT_OUTPUT}: the strict default",
+            f"label or an exported {ENVIRONMENT_OUTPUT}: the profile of programs that are not hastack's own",
         )
     unknown = sorted(env for env in declared if env not in STRICTNESS)
     if unknown:
@@ -178,8 +185,9 @@ def run_gate(
     *,
     policy_config: Path | None = None,
     pack_dir: Path = DEFAULT_PACK,
-    preview: bool = False,
+    preview: bool = True,
     enforcing: bool = True,
+    kube_version: KubeVersion | None = None,
 ) -> GateResult:
     """Runs the program under mocks and the pack over what it registered.
 
@@ -188,7 +196,7 @@ def run_gate(
     """
     program = program.resolve()
     choice = choose_stack(program, stack)
-    run = run_checked(program, choice, preview=preview)
+    run = run_checked(program, choice, preview=preview, kube_version=kube_version)
     config, secret_keys = engine_config(program, choice.name)
     chosen = choose_policy_config(declared_environments(config, choice, run), policy_config, pack_dir)
     views = views_from_records(run.resources)
@@ -218,6 +226,8 @@ def run_gate(
         not_evaluated=list(run.not_evaluated),
         not_evaluated_reasons=dict(run.not_evaluated_reasons),
         enforcing=enforcing,
+        kube_version=run.kube_version,
+        notes=list(run.notes),
     )
 
 
@@ -270,6 +280,9 @@ def render(result: GateResult, *, show_remediation: bool = True) -> str:
         for name in result.not_evaluated:
             reason = result.not_evaluated_reasons.get(name)
             lines.append(f"    {name}: {reason}" if reason else f"    {name}")
+    lines.extend(f"note: {text}" for text in result.notes)
+    if result.kube_version is not None:
+        lines.append(result.kube_version.describe())
     lines.append(f"{result.stack.describe()}; {result.policy_config.describe()}")
     lines.append(verdict(result))
     return "\n".join(lines)
@@ -281,6 +294,7 @@ CASES: tuple[tuple[type[BaseException], str], ...] = (
     (ProgramFailedError, "the program failed"),
     (PolicyConfigError, "bad policy config"),
     (AnalyzerError, "the policy pack failed"),
+    (KubeVersionError, "bad Kubernetes version"),
 )
 """The ways a run cannot be evaluated, as the message names them."""
 
@@ -310,13 +324,29 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--policy-config",
         type=Path,
-        help="policy config JSON (default: policy/config/<declared environment>.json, else prod.json)",
+        help="policy config JSON (default: policy/config/<declared environment>.json, else outside.json)",
     )
     parser.add_argument(
         "--policy-pack", type=Path, default=DEFAULT_PACK, help="policy pack dir (default: policy/)"
     )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--preview",
+        dest="preview",
+        action="store_true",
+        default=True,
+        help="run as `pulumi preview` does (the default): outputs only a deploy computes are unknown",
+    )
+    mode.add_argument(
+        "--no-preview",
+        dest="preview",
+        action="store_false",
+        help="run as an update: every output is known, those only a deploy computes as nothing (None)",
+    )
     parser.add_argument(
-        "--preview", action="store_true", help="run as a preview (dry run; unknowns possible)"
+        "--kube-version",
+        help="Kubernetes version charts are rendered for, [v]MAJOR.MINOR[.PATCH] (default: the local "
+        "control plane's, K8S_VERSION in cluster/versions.sh)",
     )
     parser.add_argument(
         "--allow-not-evaluated",
@@ -353,6 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.print_config:
         return print_config(args)
     try:
+        kube_version = parse_kube_version(args.kube_version, "--kube-version") if args.kube_version else None
         result = run_gate(
             args.program,
             args.stack,
@@ -360,6 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             pack_dir=args.policy_pack,
             preview=args.preview,
             enforcing=not args.allow_not_evaluated,
+            kube_version=kube_version,
         )
     except Exception as error:  # every failure is a "could not evaluate" (2), never a verdict (1)
         if args.verbose:

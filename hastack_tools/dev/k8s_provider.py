@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent import futures
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -37,6 +38,7 @@ from pulumi.runtime.proto import (
 )
 
 from hastack_tools.dev.analyzer import EngineLog, stop_plugin
+from hastack_tools.dev.kube_version import KubeVersion, discovery_stand_in
 
 PROVIDER_ENV = "HASTACK_KUBERNETES_PROVIDER"
 """Path of the `pulumi-resource-kubernetes` binary to use instead of the toolchain's."""
@@ -122,6 +124,7 @@ class KubernetesProvider:
         secret_keys: Sequence[str],
         dry_run: bool,
         binary: Path | None = None,
+        kube_version: KubeVersion | None = None,
     ) -> None:
         self.monitor = monitor
         self.project = project
@@ -130,6 +133,9 @@ class KubernetesProvider:
         self.secret_keys = list(secret_keys)
         self.dry_run = dry_run
         self.binary = binary
+        self.kube_version = kube_version
+        """The version charts are rendered for (None: Helm's own default, v1.20.0)."""
+        self._discovery = ExitStack()
         self.engine = EngineLog(echo=False)
         self._lock = threading.Lock()
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
@@ -162,8 +168,10 @@ class KubernetesProvider:
             raise ProviderUnavailableError(f"{binary}: no such file (build it with `make toolchain`)")
         self._scratch = tempfile.TemporaryDirectory(prefix="hastack-k8s-provider-")
         scratch = Path(self._scratch.name)
-        empty_kubeconfig = scratch / "kubeconfig"
-        empty_kubeconfig.write_text("")
+        kubeconfig = scratch / "kubeconfig"
+        kubeconfig.write_text("")
+        if self.kube_version is not None:  # a loopback stand-in answering discovery only
+            self._discovery.enter_context(discovery_stand_in(self.kube_version, kubeconfig))
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), options=_GRPC_OPTIONS)
         engine_pb2_grpc.add_EngineServicer_to_server(self.engine, self._server)
         resource_pb2_grpc.add_ResourceMonitorServicer_to_server(_MonitorEndpoint(self.monitor), self._server)
@@ -171,7 +179,7 @@ class KubernetesProvider:
         self._server.start()
         self._monitor_address = f"127.0.0.1:{port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("KUBERNETES_SERVICE")}
-        env["KUBECONFIG"] = str(empty_kubeconfig)
+        env["KUBECONFIG"] = str(kubeconfig)
         self._stderr = tempfile.TemporaryFile(dir=scratch)  # noqa: SIM115 - open while the plugin runs
         # The engine starts plugins in the program's folder: relative chart and file paths resolve there.
         self._process = subprocess.Popen(
@@ -247,6 +255,7 @@ class KubernetesProvider:
         if self._server is not None:
             self._server.stop(0)
             self._server = None
+        self._discovery.close()
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None

@@ -28,6 +28,8 @@ from hastack import sdk_patches
 from hastack.config.errors import SECRET_STAND_IN
 from hastack.runtime_tuning import tuned_gc
 from hastack_tools.dev.k8s_provider import KubernetesProvider, ProviderUnavailableError
+from hastack_tools.dev.kube_version import KubeVersion, control_plane_version
+from hastack_tools.dev.offline_answers import answering_offline, note
 
 SECRET_PLACEHOLDER = SECRET_STAND_IN
 """Stands in for every value the program marked secret, wherever it appears in a record, and for
@@ -41,6 +43,27 @@ INVOKE_COMPONENTS = {
     "kubernetes:kustomize:directory": ("kubernetes:kustomize:Directory",),
 }
 """The SDK components whose objects come from a provider invoke, by the invoke's token."""
+
+
+def sdk_output_mismatches(type_token: str) -> dict[str, tuple[str, str]]:
+    """Outputs of a remote component that the installed pulumi-kubernetes Python SDK declares as a
+    string although the provider sends a list: output name -> (the wire kind the SDK expects, why)."""
+    if type_token != "kubernetes:kustomize/v2:Directory":
+        return {}
+    from pulumi_kubernetes.kustomize.v2 import Directory
+
+    declared = str(Directory.resources.fget.__annotations__.get("return", ""))
+    if "str" not in declared:
+        return {}  # a fixed SDK (pulumi-kubernetes#4295): nothing to leave out
+    return {
+        "resources": (
+            "string_value",
+            f"the installed SDK declares Directory.resources {declared} while the provider sends the list "
+            "of its objects, so the program would fail after registering them (pulumi-kubernetes#3389, "
+            "fixed upstream by #4295); its objects are evaluated",
+        )
+    }
+
 
 OPAQUE_TYPES = {
     "kubernetes:helm.sh/v3:Release": (
@@ -79,6 +102,10 @@ class MockRun:
     not_evaluated: list[str] = field(default_factory=list)
     not_evaluated_reasons: dict[str, str] = field(default_factory=dict)
     """Why each `not_evaluated` entry (`type::name`) could not be looked inside."""
+    kube_version: KubeVersion | None = None
+    """The Kubernetes version charts were rendered for."""
+    notes: list[str] = field(default_factory=list)
+    """What the run did differently from the engine, and why (one line each)."""
 
     def by_type(self, type_token: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_token]
@@ -207,6 +234,8 @@ class RecordingMonitor(private.MockMonitor):
         """`type::name` -> why its contents could not be evaluated."""
         self._unanswered: dict[str, str] = {}
         """Invoke token -> why the provider could not answer it."""
+        self.notes: list[str] = []
+        """What this run did differently from the engine (see MockRun.notes)."""
 
     def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         if request.tok.startswith("kubernetes:") and self.kubernetes is not None:
@@ -216,6 +245,19 @@ class RecordingMonitor(private.MockMonitor):
                 self._unanswered.setdefault(request.tok, str(error))
                 return resource_pb2.ResourceInvokeResponse()
         return super().Invoke(request)
+
+    def _answer_component(self, request: Any, response: Any) -> Any:
+        """The provider's answer for a remote component, less the outputs the installed SDK declares
+        with a type the provider does not send (the SDK would fail resolving them after the children
+        are registered, as it does under the engine); each left out is told in `notes`."""
+        for name, (declared, why) in sdk_output_mismatches(request.type).items():
+            if name in response.object.fields and response.object.fields[name].WhichOneof("kind") != declared:
+                del response.object[name]
+                self.notes.append(
+                    f"{request.type} {request.name!r}: output {name!r} left out of the component's "
+                    f"answer: {why}"
+                )
+        return response
 
     def _construct(self, request: Any) -> Any | None:
         """A remote component built by its provider (children recorded), or None (then opaque, listed)."""
@@ -228,7 +270,7 @@ class RecordingMonitor(private.MockMonitor):
             )
             return None
         try:
-            return self.kubernetes.construct(request)
+            return self._answer_component(request, self.kubernetes.construct(request))
         except (ProviderUnavailableError, RuntimeError) as error:
             self.unseen[key] = f"its children are built by the kubernetes provider, which could not: {error}"
             return None
@@ -401,8 +443,11 @@ def run_function(
     config: dict[str, str] | None = None,
     secret_keys: list[str] | None = None,
     preview: bool = False,
+    kube_version: KubeVersion | None = None,
 ) -> MockRun:
-    """Runs `program` as a Pulumi program under mocks, in a fresh runtime context, and records it."""
+    """Runs `program` as a Pulumi program under mocks, in a fresh runtime context, and records it;
+    charts are rendered for `kube_version` (default: the local control plane's)."""
+    version = kube_version or control_plane_version()
     sdk_patches.install()  # as the program does for real runs (HASTACK_SDK_PATCHES=0: off)
 
     def _run() -> MockRun:
@@ -414,18 +459,23 @@ def run_function(
             config=config or {},
             secret_keys=list(secret_keys or []),
             dry_run=preview,
+            kube_version=version,
         )
         try:
-            with tuned_gc():
-                private.run_under_mocks(
-                    program,
-                    monitor,
-                    project=project,
-                    stack=stack,
-                    preview=preview,
-                    config=config or {},
-                    secret_keys=list(secret_keys or []),
-                )
+            with tuned_gc(), answering_offline(preview=preview) as offline:
+                try:
+                    private.run_under_mocks(
+                        program,
+                        monitor,
+                        project=project,
+                        stack=stack,
+                        preview=preview,
+                        config=config or {},
+                        secret_keys=list(secret_keys or []),
+                    )
+                except BaseException as error:
+                    note(error, offline, preview=preview)
+                    raise
         finally:
             monitor.kubernetes.close()
         unseen = monitor.not_evaluated()
@@ -436,6 +486,8 @@ def run_function(
             outputs=monitor.stack_outputs,
             not_evaluated=list(unseen),
             not_evaluated_reasons=unseen,
+            kube_version=version,
+            notes=[*monitor.notes, *offline.notes()],
         )
 
     return contextvars.Context().run(_run)
@@ -461,7 +513,9 @@ def _program_environment(program_dir: Path) -> Iterator[None]:
                 del sys.modules[module_name]
 
 
-def run_program(program_dir: Path, stack: str, *, preview: bool = False) -> MockRun:
+def run_program(
+    program_dir: Path, stack: str, *, preview: bool = False, kube_version: KubeVersion | None = None
+) -> MockRun:
     """Runs the Pulumi Python program in `program_dir` with the config of `Pulumi.<stack>.yaml`."""
     program_dir = program_dir.resolve()
     project = read_project(program_dir)
@@ -480,6 +534,7 @@ def run_program(program_dir: Path, stack: str, *, preview: bool = False) -> Mock
             config=config,
             secret_keys=secret_keys,
             preview=preview,
+            kube_version=kube_version,
         )
 
 

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from pulumi.config import ConfigMissingError
 
+from hastack_tools.dev.kube_version import KubeVersion
 from hastack_tools.dev.mockrun import MockRun, read_project, run_program
+from hastack_tools.dev.offline_answers import failure_frames
 
 THIS_PROJECT = "hastack"
 OUTSIDE_STACK = "ci"
@@ -82,6 +84,8 @@ class ProgramFailedError(Exception):
         text = f"{type(error).__name__}: {message}"
         if self.where:
             text += f" (raised {self.where})"
+        for extra in getattr(error, "__notes__", ()):
+            text += f"; {extra}"
         if isinstance(error, ConfigMissingError) and stack.file is None:
             text += (
                 f"; stack {stack.name} has no Pulumi.{stack.name}.yaml; "
@@ -109,12 +113,12 @@ def raised_at(error: BaseException, program: Path) -> str:
     innermost frame overall when that lies outside it (a library the program called)."""
     root = str(program.resolve())
     for link in reversed(_chain(error)):
-        frames = traceback.extract_tb(link.__traceback__)
+        frames = failure_frames(link) or traceback.extract_tb(link.__traceback__)
         own = [f for f in frames if f.filename.startswith(root + "/") and "site-packages" not in f.filename]
         if own:
             break
     else:
-        frames = traceback.extract_tb(error.__traceback__)
+        frames = failure_frames(error) or traceback.extract_tb(error.__traceback__)
     parts = []
     if own:
         parts.append(f"at {Path(own[-1].filename).relative_to(root)}:{own[-1].lineno}")
@@ -124,10 +128,12 @@ def raised_at(error: BaseException, program: Path) -> str:
     return ", ".join(parts)
 
 
-def run_checked(program: Path, stack: StackChoice, *, preview: bool = False) -> MockRun:
+def run_checked(
+    program: Path, stack: StackChoice, *, preview: bool = False, kube_version: KubeVersion | None = None
+) -> MockRun:
     """run_program, with any exception the program raises turned into ProgramFailedError."""
     try:
-        return run_program(program, stack.name, preview=preview)
+        return run_program(program, stack.name, preview=preview, kube_version=kube_version)
     except (Exception, SystemExit) as error:
         raise ProgramFailedError(program, stack, error) from error
 

@@ -119,6 +119,20 @@ def as_int(value: Any) -> int | None:
     return int(value)
 
 
+def show(value: Any, *, unset: str = "unset") -> str:
+    """A value as messages print it: whole numbers as integers (protobuf delivers every number as a
+    float), booleans in YAML's words, nothing as `unset` (or the caller's word), unknown in words."""
+    if value is None:
+        return unset
+    if is_unknown(value):
+        return "unknown until deploy"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 _SCALARS = (str, float, int, bool, type(None))
 
 

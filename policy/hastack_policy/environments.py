@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hastack.config.profiles import ENVIRONMENTS, HOSTNAME_KEY, ZONE_KEY, EnvironmentRules
+from hastack.config.profiles import HOSTNAME_KEY, PROFILES, ZONE_KEY, EnvironmentRules
 from hastack.config.types import RESERVED_NAMESPACES
 
 from . import RULES
@@ -36,21 +36,28 @@ def _thresholds(rules: EnvironmentRules) -> dict[str, dict[str, Any]]:
         "image-pinned": {"requireDigest": rules.require_digest},
         "no-default-namespace": {"forbiddenNamespaces": list(RESERVED_NAMESPACES)},
         "rwo-volume-rollout": {"singleWriter": rules.single_writer},
+        "pdb-policy-allows-disruption": {"requireAlwaysAllow": rules.require_always_allow},
     }
 
 
 def _level(rule: Rule, rules: EnvironmentRules) -> Level:
+    if rule.tier == "hardening" and rule.id in rules.kept_mandatory:
+        return "mandatory"
     return {"baseline": "mandatory", "hardening": rules.hardening, "advice": "advisory"}[rule.tier]
 
 
 def pack_config(environment: str, catalog: tuple[Rule, ...] = RULES) -> dict[str, dict[str, Any]]:
-    """The policy config of one environment: every rule, its level and every setting spelled out."""
-    rules = ENVIRONMENTS[environment]
+    """The policy config of one profile (an environment, or `outside`): every rule, its level and every
+    setting spelled out."""
+    rules = PROFILES[environment]
     thresholds: Mapping[str, Mapping[str, Any]] = _thresholds(rules)
     by_id = {rule.id: rule for rule in catalog}
     unknown = [f"{r}.{k}" for r, values in thresholds.items() for k in values if k not in by_id[r].config]
     if unknown:
         raise ValueError(f"profile thresholds for settings no rule has: {', '.join(unknown)}")
+    stray = sorted(r for r in rules.kept_mandatory if r not in by_id or by_id[r].tier != "hardening")
+    if stray:
+        raise ValueError(f"profile {environment} keeps mandatory rules that are not hardening rules: {stray}")
     return {
         rule.id: {
             "enforcementLevel": _level(rule, rules),

@@ -7,7 +7,7 @@ from typing import Any
 
 from hastack.config.types import QUANTITY_FORMS, quantity_problem, quantity_text
 
-from .base import K8sObject, Rule, as_dict, as_int, as_list, dig, known
+from .base import K8sObject, Rule, as_dict, as_int, as_list, contains_unknown, dig, known, show
 from .k8s import (
     REPLICATED_KINDS,
     WORKLOAD_KINDS,
@@ -81,7 +81,13 @@ def check_liveness_not_readiness(obj: K8sObject, cfg: Mapping[str, Any]) -> Iter
     for container in containers(spec, init=False):
         liveness = container.get("livenessProbe")
         readiness = container.get("readinessProbe")
-        if liveness and readiness and known(liveness) == known(readiness):
+        if (
+            liveness
+            and readiness
+            and not contains_unknown(liveness)
+            and not contains_unknown(readiness)
+            and liveness == readiness
+        ):
             yield (
                 f"{obj.display()} container {container_name(container)} livenessProbe is identical to its "
                 "readinessProbe: point liveness at a cheaper endpoint (e.g. /livez) or relax its thresholds"
@@ -145,15 +151,17 @@ def check_rolling_update(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str
         return
     unavailable = scaled(max_unavailable, count or 0, round_up=False)
     if unavailable is not None and unavailable > limit:
+        pods = f"{unavailable} of {count} pods" if count is not None else f"{unavailable} pod(s)"
+        unset = "" if count is not None else " (spec.replicas is unset)"
         yield (
-            f"{obj.display()} spec.strategy.rollingUpdate.maxUnavailable {max_unavailable} takes "
-            f"{unavailable} "
-            f"of {count} pods down during a rollout; at most {limit} allowed: set maxUnavailable: {limit}"
+            f"{obj.display()} spec.strategy.rollingUpdate.maxUnavailable {show(max_unavailable)} takes "
+            f"{pods} down during a rollout{unset}; "
+            f"at most {limit} allowed: set maxUnavailable: {limit}"
         )
     surge = scaled(max_surge, count or 0, round_up=True) if count is not None else None
     if unavailable == 0 and surge == 0:
         yield (
-            f"{obj.display()} rollingUpdate has maxUnavailable 0 and maxSurge {max_surge}: the rollout "
+            f"{obj.display()} rollingUpdate has maxUnavailable 0 and maxSurge {show(max_surge)}: the rollout "
             "cannot progress; set maxSurge: 25% (or 1)"
         )
 
@@ -296,11 +304,14 @@ def check_pdb_policy(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
 def _missing_resources(
     obj: K8sObject, requests: Sequence[str], limits: Sequence[str]
 ) -> Iterator[tuple[str, list[str]]]:
-    """Per serving container (not init), the `resources.<side>.<name>` fields it leaves unset."""
+    """Per container, init containers included (they are scheduled and run on the same node, and an
+    unbounded one starves its neighbours just the same), the `resources.<side>.<name>` fields it leaves
+    unset; init containers are named so."""
     if not is_workload(obj):
         return
     _, spec = pod_template(obj)
-    for container in containers(spec, init=False):
+    regular = {id(c) for c in containers(spec, init=False)}
+    for container in containers(spec, init=True):
         resources = as_dict(container.get("resources"))
         missing = [
             f"resources.{side}.{name}"
@@ -309,14 +320,15 @@ def _missing_resources(
             if as_dict(resources.get(side)).get(name) in (None, "")
         ]
         if missing:
-            yield container_name(container), missing
+            kind = "container" if id(container) in regular else "init container"
+            yield f"{kind} {container_name(container)}", missing
 
 
 def check_resources(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
     """Requests make scheduling and HPA utilization meaningful; limits contain a leaking pod."""
     for container, missing in _missing_resources(obj, cfg["requiredRequests"], cfg["requiredLimits"]):
         yield (
-            f"{obj.display()} container {container} has no {', '.join(missing)}: "
+            f"{obj.display()} {container} has no {', '.join(missing)}: "
             "set them (e.g. requests cpu 100m, memory 128Mi; limits memory 256Mi)"
         )
 
@@ -326,7 +338,7 @@ def check_ephemeral_storage(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[
     kubelet evicts its neighbours; without a request the scheduler cannot place by disk."""
     for container, missing in _missing_resources(obj, ["ephemeral-storage"], ["ephemeral-storage"]):
         yield (
-            f"{obj.display()} container {container} has no {', '.join(missing)}: "
+            f"{obj.display()} {container} has no {', '.join(missing)}: "
             "set them (e.g. requests 128Mi, limits 1Gi) so disk pressure evicts the pod that caused it"
         )
 

@@ -4,12 +4,25 @@ exposure and namespaces.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from hastack.labels import OPEN_EGRESS_ANNOTATION
 
-from .base import CLUSTER_SCOPED_KINDS, K8sObject, Rule, as_dict, as_int, as_list, dig, is_unknown, known
+from .base import (
+    CLUSTER_SCOPED_KINDS,
+    K8sObject,
+    Rule,
+    UnknownValueError,
+    as_dict,
+    as_int,
+    as_list,
+    dig,
+    is_unknown,
+    known,
+    show,
+)
 from .k8s import WORKLOAD_KINDS, container_name, containers, is_kind, is_workload, pod_template
 
 SECCOMP_OK = frozenset({"RuntimeDefault", "Localhost"})
@@ -42,13 +55,13 @@ def check_pss_restricted(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str
         if known(sc.get("allowPrivilegeEscalation")) is not False:
             yield (
                 f"{where} container {name} securityContext.allowPrivilegeEscalation is "
-                f"{_show(sc.get('allowPrivilegeEscalation'))}: set it to false"
+                f"{show(sc.get('allowPrivilegeEscalation'))}: set it to false"
             )
         non_root = known(sc.get("runAsNonRoot"))
         if non_root is False or (non_root is None and pod_non_root is not True):
             yield (
                 f"{where} container {name} may run as root (runAsNonRoot is "
-                f"{_show(non_root if non_root is not None else pod_non_root)}): "
+                f"{show(non_root if non_root is not None else pod_non_root)}): "
                 "set securityContext.runAsNonRoot: true on the pod"
             )
         uid = as_int(sc.get("runAsUser")) if sc.get("runAsUser") is not None else pod_uid
@@ -65,7 +78,7 @@ def check_pss_restricted(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str
         seccomp = known(dig(sc, "seccompProfile", "type")) or pod_seccomp
         if seccomp not in SECCOMP_OK:
             yield (
-                f"{where} container {name} seccompProfile is {_show(seccomp)}: set "
+                f"{where} container {name} seccompProfile is {show(seccomp)}: set "
                 "securityContext.seccompProfile.type: RuntimeDefault on the pod"
             )
         caps = as_dict(sc.get("capabilities"))
@@ -80,14 +93,6 @@ def check_pss_restricted(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str
             yield f"{where} container {name} adds capabilities {added}: only NET_BIND_SERVICE is allowed"
 
 
-def _show(value: Any) -> str:
-    if value is None:
-        return "unset"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def check_read_only_root(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
     """A writable root filesystem lets an intruder persist tools; mount an emptyDir for /tmp."""
     if not is_workload(obj):
@@ -99,20 +104,63 @@ def check_read_only_root(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str
             yield (
                 f"{obj.display()} container {container_name(container)} "
                 "securityContext.readOnlyRootFilesystem "
-                f"is {_show(value)}: set it to true and mount an emptyDir at /tmp"
+                f"is {show(value)}: set it to true and mount an emptyDir at /tmp"
             )
 
 
-def check_no_token(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
-    """A mounted service-account token is an API credential a compromised app should not hold."""
-    if not is_workload(obj):
-        return
-    _, spec = pod_template(obj)
-    value = known(spec.get("automountServiceAccountToken"))
-    if value is not False:
+RBAC_GROUP = "rbac.authorization.k8s.io"
+BINDING_KINDS = frozenset({"RoleBinding", "ClusterRoleBinding"})
+
+
+def _service_account_facts(
+    objs: Sequence[K8sObject],
+) -> tuple[set[tuple[str, str]], set[tuple[str, str]], bool]:
+    """(service accounts a RoleBinding or ClusterRoleBinding of the stack grants permissions to, those
+    whose ServiceAccount object turns token automount off, whether some binding could not be read)."""
+    bound: set[tuple[str, str]] = set()
+    no_automount: set[tuple[str, str]] = set()
+    undecided = False
+    for obj in objs:
+        try:
+            if obj.kind == "ServiceAccount" and obj.group == "":
+                if known(obj.props.get("automountServiceAccountToken")) is False:
+                    no_automount.add((obj.namespace, obj.obj_name))
+            elif obj.kind in BINDING_KINDS and obj.group == RBAC_GROUP:
+                home = obj.namespace if obj.kind == "RoleBinding" else ""
+                for entry in as_list(obj.props.get("subjects")):
+                    subject = as_dict(entry)
+                    if known(subject.get("kind")) == "ServiceAccount":
+                        namespace = known(subject.get("namespace")) or home
+                        bound.add((str(namespace), str(known(subject.get("name")))))
+        except UnknownValueError:
+            undecided = undecided or obj.kind in BINDING_KINDS
+    return bound, no_automount, undecided
+
+
+def check_no_token(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """A mounted service-account token is an API credential a compromised app should not hold, unless
+    the app calls the API: a pod whose ServiceAccount a Role or ClusterRole binding of the stack grants
+    permissions needs its token."""
+    bound, no_automount, undecided = _service_account_facts(objs)
+    for obj in objs:
+        if not is_workload(obj):
+            continue
+        try:
+            _, spec = pod_template(obj)
+            value = known(spec.get("automountServiceAccountToken"))
+            account = str(
+                known(spec.get("serviceAccountName")) or known(spec.get("serviceAccount")) or "default"
+            )
+            key = (obj.namespace, account)
+            if value is False or undecided or key in bound or (value is None and key in no_automount):
+                continue
+        except UnknownValueError:
+            continue
         yield (
-            f"{obj.display()} pod spec automountServiceAccountToken is {_show(value)} (mounted by default): "
-            "set automountServiceAccountToken: false"
+            obj.urn,
+            f"{obj.display()} pod spec automountServiceAccountToken is {show(value)} (mounted by default) "
+            f"and no RoleBinding or ClusterRoleBinding of the stack grants ServiceAccount {account} "
+            "anything: set automountServiceAccountToken: false",
         )
 
 
@@ -125,8 +173,7 @@ def image_problem(image: str, require_digest: bool) -> str | None:
             if digest.startswith("sha256:") and len(digest) == 71
             else f"has a malformed digest '{digest}'"
         )
-    last = image.rsplit("/", 1)[-1]
-    tag = last.split(":", 1)[1] if ":" in last else None
+    tag = image_tag(image)
     if tag is None:
         return "has no tag (pulls :latest)"
     if tag == "latest":
@@ -152,6 +199,47 @@ def check_image_pinned(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
             yield (
                 f"{obj.display()} container {container_name(container)} image '{image}' "
                 f"{problem}: use {needed}"
+            )
+
+
+FIXED_TAG = re.compile(r"^v?\d|\d+\.\d+|^[0-9a-f]{7,64}$")
+"""A tag that names a release: it starts with a version number (`1.25.3`, `v2`, `16-alpine`), holds a
+dotted version (`release-1.2`), or is a commit hash. Anything else (`main`, `server-cuda`, `blue`,
+`stable`, `edge`) names a branch or a channel, which the registry moves."""
+
+
+def image_tag(image: str) -> str | None:
+    """The tag of an image reference without a digest (None: no tag)."""
+    last = image.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else None
+
+
+def moving_tag(image: str) -> str | None:
+    """The tag of `image` when it names a branch or a channel rather than a release (None: a fixed
+    version, a digest, or no tag, which image-pinned judges)."""
+    if "@" in image:
+        return None
+    tag = image_tag(image)
+    if tag is None or tag == "latest" or FIXED_TAG.search(tag):
+        return None
+    return tag
+
+
+def check_image_tag_fixed(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
+    """A branch or channel tag (`:main`, `:server-cuda`, `:blue`) moves with every push: two nodes can
+    run different code under one tag, and a rollback pulls the new image again."""
+    if not is_workload(obj):
+        return
+    _, spec = pod_template(obj)
+    for container in containers(spec, init=True):
+        image = container.get("image")
+        if not isinstance(image, str) or is_unknown(image):
+            continue
+        tag = moving_tag(image)
+        if tag is not None:
+            yield (
+                f"{obj.display()} container {container_name(container)} image '{image}' uses the tag "
+                f"'{tag}', which names a branch or channel that moves: use a release tag (1.4.2) or a digest"
             )
 
 
@@ -227,13 +315,23 @@ def _open_destination(peer: Any) -> str | None:
     if isinstance(cidr, str) and cidr.endswith("/0"):
         return f"every address (ipBlock {cidr})"
     selector = known(peer.get("namespaceSelector"))
-    if (
+    if isinstance(selector, dict) and _selects_all(selector) and _selects_all(peer.get("podSelector")):
+        return "every namespace (namespaceSelector {})"
+    return None
+
+
+def _selects_all(selector: Any) -> bool:
+    """An absent or empty label selector: every namespace (or every pod of the selected ones). A peer
+    `{namespaceSelector: {}, podSelector: {matchLabels: {k8s-app: kube-dns}}}` names the DNS pods of
+    whatever namespace they run in, not every namespace."""
+    selector = known(selector)
+    if selector is None:
+        return True
+    return (
         isinstance(selector, dict)
         and not as_dict(selector.get("matchLabels"))
         and not as_list(selector.get("matchExpressions"))
-    ):
-        return "every namespace (namespaceSelector {})"
-    return None
+    )
 
 
 def check_egress_not_open(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
@@ -264,7 +362,7 @@ def check_namespace_pss(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]
     actual = known(labels.get("pod-security.kubernetes.io/enforce"))
     if actual != level:
         yield (
-            f"Namespace {obj.obj_name} label pod-security.kubernetes.io/enforce is {_show(actual)}: "
+            f"Namespace {obj.obj_name} label pod-security.kubernetes.io/enforce is {show(actual)}: "
             f"set it to {level}"
         )
 
@@ -309,11 +407,15 @@ RULES: tuple[Rule, ...] = (
         tier="hardening",
         description="Pods do not mount a service-account token.",
         severity="medium",
-        remediation="Set automountServiceAccountToken: false in the pod spec.",
+        remediation=(
+            "Set automountServiceAccountToken: false in the pod spec (or on its ServiceAccount); a pod "
+            "that calls the Kubernetes API keeps its token through the Role binding of its own "
+            "ServiceAccount."
+        ),
         category="security",
         default_enforcement="advisory",
-        resource_check=check_no_token,
-        kinds=frozenset(WORKLOAD_KINDS),
+        stack_check=check_no_token,
+        kinds=frozenset(WORKLOAD_KINDS) | BINDING_KINDS | {"ServiceAccount"},
     ),
     Rule(
         id="image-pinned",
@@ -330,6 +432,20 @@ RULES: tuple[Rule, ...] = (
             }
         },
         resource_check=check_image_pinned,
+        kinds=frozenset(WORKLOAD_KINDS),
+    ),
+    Rule(
+        id="image-tag-fixed",
+        description="Image tags name a release, not a branch or channel that moves (main, edge, blue).",
+        severity="medium",
+        remediation=(
+            "Tag images with a release version (registry/name:1.4.2) or pin a digest; a branch or channel "
+            "tag such as :main or :server-cuda is overwritten by the next push."
+        ),
+        category="security",
+        default_enforcement="advisory",
+        tier="advice",
+        resource_check=check_image_tag_fixed,
         kinds=frozenset(WORKLOAD_KINDS),
     ),
     Rule(

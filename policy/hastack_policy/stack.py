@@ -19,6 +19,7 @@ from .base import (
     dig,
     is_unknown,
     known,
+    show,
 )
 from .k8s import (
     REPLICATED_KINDS,
@@ -60,8 +61,45 @@ def _workload_display(workload: Workload) -> str:
 # ---- min-replicas ------------------------------------------------------------------------------
 
 
+LEADER_WORDS = frozenset({"leader", "master", "primary", "writer"})
+"""Pod label values that name the one writer of a replicated store (a Redis primary, a leader)."""
+SINGLE_WRITER_HINT = (
+    f"an app that must run alone (one leader or writer, e.g. a Redis primary or a VPN router, where "
+    f"more replicas would be independent writers) is declared with annotation {SINGLE_WRITER_ANNOTATION}: "
+    "'<why>' instead"
+)
+
+
+def _leader_label(workload: Workload) -> str | None:
+    """`key=value` of a pod label naming the workload a leader or primary, if one does."""
+    for key, value in workload.labels.items():
+        if isinstance(value, str) and value.lower() in LEADER_WORDS:
+            return f"{key}={value}"
+    return None
+
+
+def served_workloads(index: StackIndex) -> set[str]:
+    """URNs of the workloads some Service of the stack certainly selects (a selection an unknown value
+    makes undecidable counts as none: an unknown never fails a rule)."""
+    served: set[str] = set()
+    for service in index.of_kind("Service", ""):
+        try:
+            if known(service.spec.get("type")) == "ExternalName":
+                continue
+            namespace = service.namespace
+            selector = as_dict(service.spec.get("selector"))
+        except UnknownValueError:
+            continue
+        if selector:
+            matched, _ = selected_workloads(index, namespace, equality_selector(selector))
+            served.update(w.obj.urn for w in matched)
+    return served
+
+
 def check_min_replicas(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[Finding]:
-    """One replica is a single point of failure; the HPA floor counts when an HPA owns the count.
+    """One replica of a serving workload (one a Service selects) is a single point of failure; the HPA
+    floor counts when an HPA owns the count. A workload no Service selects serves no traffic (a load
+    generator, a batch consumer): more replicas multiply its work, not its availability.
 
     Single writers (declared, Recreate on a claim, or writing a ReadWriteOnce claim) are judged by
     rwo-volume-rollout instead: more replicas would break them.
@@ -69,6 +107,7 @@ def check_min_replicas(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Ite
     index = build_index(objs)
     needed = int(cfg["minReplicas"])
     claims = single_node_claims(index)
+    served = served_workloads(index)
 
     def check(workload: Workload) -> Iterator[Finding]:
         if (
@@ -78,30 +117,35 @@ def check_min_replicas(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Ite
             or declared_single_writer(workload.obj)
             or recreates_with_claim(workload.obj)
             or mounted_single_node_claims(workload, claims)
+            or workload.obj.urn not in served
         ):
             return
-        own_volumes = bool(as_list(workload.obj.spec.get("volumeClaimTemplates")))
-        hint = (
-            f"; if the app cannot replicate its data, declare it a single writer with annotation "
-            f"{SINGLE_WRITER_ANNOTATION}: '<why>'"
-            if own_volumes
-            else ""
+        display = _workload_display(workload)
+        count = (
+            "spec.replicas is unset (defaults to 1) and no HPA targets it"
+            if workload.replicas is None
+            else f"spec.replicas is {workload.replicas}"
         )
-        if workload.replicas is None:
+        if workload.replicas is not None and workload.replicas >= needed:
+            return
+        leader = _leader_label(workload)
+        if leader is not None and workload.floor == 1:
             yield (
                 workload.obj.urn,
-                f"{_workload_display(workload)} spec.replicas is unset (defaults to 1) and no HPA "
-                "targets it; "
-                f"at least {needed} needed: set spec.replicas: {needed} or add an HPA with "
-                f"minReplicas >= {needed}{hint}",
+                f"{display} {count}, and its pod label {leader} names a single writer, which more "
+                f"replicas would turn into independent writers: if it is one, declare it with annotation "
+                f"{SINGLE_WRITER_ANNOTATION}: '<why>'; if it replicates, set spec.replicas: {needed}",
             )
-        elif workload.replicas < needed:
-            yield (
-                workload.obj.urn,
-                f"{_workload_display(workload)} spec.replicas is {workload.replicas}; at least "
-                f"{needed} needed: "
-                f"set spec.replicas: {needed}{hint}",
-            )
+            return
+        fix = (
+            f"set spec.replicas: {needed} or add an HPA with minReplicas >= {needed}"
+            if workload.replicas is None
+            else f"set spec.replicas: {needed}"
+        )
+        yield (
+            workload.obj.urn,
+            f"{display} {count}; at least {needed} needed: {fix}; {SINGLE_WRITER_HINT}",
+        )
 
     yield from _each(index.workloads, check)
 
@@ -192,9 +236,9 @@ def check_pdb_allows_eviction(objs: Sequence[K8sObject], cfg: Mapping[str, Any])
             return
         spec = pdb.spec
         if spec.get("maxUnavailable") is not None:
-            policy = f"maxUnavailable {_show(spec['maxUnavailable'])}"
+            policy = f"maxUnavailable {show(spec['maxUnavailable'])}"
         else:
-            policy = f"minAvailable {_show(spec['minAvailable'])}"
+            policy = f"minAvailable {show(spec['minAvailable'])}"
         floors = ", ".join(f"{_workload_display(w)}: {w.floor_text()}" for w in matched)
         scale = matched[0].floor_text() if len(matched) == 1 else f"{expected} replicas ({floors})"
         if allowed < 1:
@@ -211,11 +255,6 @@ def check_pdb_allows_eviction(objs: Sequence[K8sObject], cfg: Mapping[str, Any])
         )
 
     yield from _each(_pdbs(index), check)
-
-
-def _show(value: Any) -> str:
-    number = as_int(value) if not isinstance(value, str) else None
-    return str(number) if number is not None else str(value)
 
 
 # ---- HPA ---------------------------------------------------------------------------------------
@@ -357,7 +396,7 @@ def check_service_targets(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> 
                         fix = "use one of those, or declare the port if the container listens on it"
                     yield (
                         service.urn,
-                        f"{service.display()} port {_show(port.get('port'))} targetPort {shown} "
+                        f"{service.display()} port {show(port.get('port'))} targetPort {shown} "
                         "matches no container "
                         f"port of {_workload_display(workload)} (declared: {declared or 'none'}): {fix}",
                     )
@@ -627,16 +666,21 @@ _MIN_REPLICAS_SCHEMA = {
 RULES: tuple[Rule, ...] = (
     Rule(
         id="min-replicas",
-        description="Workloads not owned by an HPA run at least the environment's minimum replicas.",
+        description=(
+            "Serving workloads (selected by a Service) not owned by an HPA run at least the environment's "
+            "minimum replicas."
+        ),
         severity="high",
         remediation=(
-            "Set spec.replicas to the environment floor, or add an HPA whose minReplicas is at least that."
+            "Set spec.replicas to the environment floor, or add an HPA whose minReplicas is at least that; "
+            f"an app that must run alone (a Redis primary, a VPN router) carries {SINGLE_WRITER_ANNOTATION} "
+            "instead."
         ),
         category="ha",
         default_enforcement="mandatory",
         config={"minReplicas": _MIN_REPLICAS_SCHEMA},
         stack_check=check_min_replicas,
-        kinds=frozenset(WORKLOAD_KINDS) | {"HorizontalPodAutoscaler", "PersistentVolumeClaim"},
+        kinds=frozenset(WORKLOAD_KINDS) | {"HorizontalPodAutoscaler", "PersistentVolumeClaim", "Service"},
     ),
     Rule(
         id="pdb-coverage",

@@ -28,7 +28,12 @@ def test_the_pack_folder_runs_the_installed_rules_with_the_current_venv(tmp_path
     assert (folder / "__main__.py").read_text() == pack.ENTRY_POINT
     for source in sorted((REPO / "policy" / "config").glob("*.json")):
         assert json.loads((folder / "config" / source.name).read_text()) == json.loads(source.read_text())
-    assert sorted(p.name for p in (folder / "config").iterdir()) == ["dev.json", "prod.json", "staging.json"]
+    assert sorted(p.name for p in (folder / "config").iterdir()) == [
+        "dev.json",
+        "outside.json",
+        "prod.json",
+        "staging.json",
+    ]
 
 
 def test_the_repo_pack_and_a_written_pack_serve_the_same_way() -> None:

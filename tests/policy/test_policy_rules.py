@@ -282,6 +282,13 @@ FAILING: list[tuple[str, str, str, Change, list[str]]] = [
         _set(f"{C0}.image", "ghcr.io/acme/web:1.2.3"),
         ["not pinned by digest"],
     ),
+    (
+        "image-tag-fixed",
+        "Deployment",
+        "web",
+        _set(f"{C0}.image", "ghcr.io/acme/web:main"),
+        ["image 'ghcr.io/acme/web:main' uses the tag 'main'", "moves"],
+    ),
     ("no-host-access", "Deployment", "web", _set(f"{POD}.hostNetwork", True), ["hostNetwork: true"]),
     (
         "no-host-access",
@@ -435,9 +442,7 @@ FAILING: list[tuple[str, str, str, Change, list[str]]] = [
         "egress-not-open",
         "NetworkPolicy",
         "web-allow",
-        _set(
-            "spec.egress", [{"to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"a": "b"}}}]}]
-        ),
+        _set("spec.egress", [{"to": [{"namespaceSelector": {}, "podSelector": {}}]}]),
         ["spec.egress[0] allows every namespace (namespaceSelector {})"],
     ),
     (
@@ -540,7 +545,7 @@ def test_dev_is_laxer_than_prod() -> None:
     assert violations("min-replicas", two, DEV) == []
     assert violations("min-replicas", two, PROD)
     advice = {rule.id for rule in RULES if rule.tier == "advice"}
-    assert advice == {"priority-class-set", "ephemeral-storage-bounded"}
+    assert advice == {"priority-class-set", "ephemeral-storage-bounded", "image-tag-fixed"}
     assert {k for k, v in PROD.items() if v["enforcementLevel"] != "mandatory"} == advice
     assert any(v["enforcementLevel"] == "advisory" for k, v in DEV.items() if k not in advice)
 

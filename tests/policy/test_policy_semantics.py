@@ -221,14 +221,28 @@ def _statefulset(annotations: dict[str, str]) -> K8sObject:
     )
 
 
+DB_SERVICE = make(
+    "Service",
+    "db",
+    {
+        "metadata": {"namespace": "shop"},
+        "spec": {
+            "clusterIP": "None",
+            "selector": {"app.kubernetes.io/name": "db", "app.kubernetes.io/instance": "db"},
+            "ports": [{"port": 5432}],
+        },
+    },
+)
+
+
 def test_a_single_replica_statefulset_is_offered_the_single_writer_declaration() -> None:
-    plain = [*good_stack(), _statefulset({})]
+    plain = [*good_stack(), _statefulset({}), DB_SERVICE]
     assert violations("min-replicas", plain) == [
-        "StatefulSet shop/db spec.replicas is 1; at least 3 needed: set spec.replicas: 3; if the app "
-        "cannot replicate its data, declare it a single writer with annotation hastack.dev/single-writer: "
-        "'<why>'"
+        "StatefulSet shop/db spec.replicas is 1; at least 3 needed: set spec.replicas: 3; an app that must "
+        "run alone (one leader or writer, e.g. a Redis primary or a VPN router, where more replicas would "
+        "be independent writers) is declared with annotation hastack.dev/single-writer: '<why>' instead"
     ]
-    declared = [*good_stack(), _statefulset(dict(SINGLE_WRITER))]
+    declared = [*good_stack(), _statefulset(dict(SINGLE_WRITER)), DB_SERVICE]
     assert violations("min-replicas", declared) == []
     assert violations("rwo-volume-rollout", declared) == []
     assert violations("rwo-volume-rollout", declared, {"rwo-volume-rollout": {"singleWriter": "forbid"}})

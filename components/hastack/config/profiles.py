@@ -48,10 +48,16 @@ class EnvironmentRules:
     open_egress_needs_reason: bool = False
     """An egress allowance to every address or every namespace must say why (`egress[].reason`)."""
     secrets_as_files: bool = False
+    """Secrets reach the pod as files unless the app sets `secretsAs: env` (checkov CKV_K8S_35)."""
     single_writer: Literal["allow", "annotated", "forbid"] = "annotated"
     """Single-writer apps on a ReadWriteOnce volume (Recreate, 1 replica): allowed as they are,
     allowed with the annotation hastack.dev/single-writer saying why, or refused."""
-    """Secrets reach the pod as files unless the app sets `secretsAs: env` (checkov CKV_K8S_35)."""
+    require_always_allow: bool = True
+    """Disruption budgets set `unhealthyPodEvictionPolicy: AlwaysAllow`, so crash-looping pods never
+    block a drain (hastack's budgets always do; the pack demands it of other programs per profile)."""
+    kept_mandatory: frozenset[str] = frozenset()
+    """Hardening rules that stay mandatory where `hardening` is advisory: the ones whose finding means
+    the app breaks (availability) or is exposed (security) whatever the house style."""
 
     def __post_init__(self) -> None:
         if self.zone_min_domains is not None and self.zone_spread != "DoNotSchedule":
@@ -70,6 +76,7 @@ ENVIRONMENTS: dict[str, EnvironmentRules] = {
         require_startup_probe=False,
         hardening="advisory",
         single_writer="allow",
+        require_always_allow=False,
     ),
     "staging": EnvironmentRules(
         min_replicas=2,
@@ -93,3 +100,35 @@ ENVIRONMENTS: dict[str, EnvironmentRules] = {
         secrets_as_files=True,
     ),
 }
+
+OUTSIDE = "outside"
+"""The profile of programs that are not hastack's own (no environment declared)."""
+
+OUTSIDE_PROFILE = EnvironmentRules(
+    min_replicas=2,
+    zone_spread=None,
+    require_digest=False,
+    tls_modes=("self-signed", "cert-manager", "secret"),
+    min_available_during_disruption=1,
+    min_run_as_user=0,
+    require_startup_probe=False,
+    hardening="advisory",
+    single_writer="allow",
+    require_always_allow=False,
+    kept_mandatory=frozenset(
+        {
+            "probes-present",
+            "hpa-replica-bounds",
+            "egress-not-open",
+            "ingress-tls-coverage",
+            "httproute-tls-listener",
+        }
+    ),
+)
+"""Mandatory only for what breaks availability (one replica, a budget that blocks drains, no probes, a
+Service that reaches no pod) or security (root, host access, an unpinned `latest` image, open egress,
+plain-HTTP hosts); house strictness (digests, UIDs >= 10000, startup probes, zone spread, default-deny,
+read-only roots, maxUnavailable 0) is advisory. Never a value of `hastack:environment`."""
+
+PROFILES: dict[str, EnvironmentRules] = {**ENVIRONMENTS, OUTSIDE: OUTSIDE_PROFILE}
+"""Every profile the pack has a config for: hastack's environments, then the outside profile."""

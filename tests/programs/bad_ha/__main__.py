@@ -1,4 +1,4 @@
-"""One Deployment with a single replica, Recreate strategy, no probes and a PDB that allows no eviction."""
+"""A web app served by one replica, rolled out with Recreate, without probes: each a real outage."""
 
 import pulumi_kubernetes as k8s
 
@@ -38,4 +38,9 @@ deployment = k8s.apps.v1.Deployment(
         "selector": {"matchLabels": labels},
         "template": {"metadata": {"labels": labels}, "spec": pod_spec},
     },
+)
+k8s.core.v1.Service(
+    "web",
+    metadata={"namespace": ns.metadata.name},
+    spec={"selector": labels, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
 )
