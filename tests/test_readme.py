@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from hastack.config import Model, StackConfig, allowed_keys
 from hastack.config.load import unwrap_model
 from tests.conftest import REPO
@@ -37,19 +39,53 @@ def test_config_reference_names_every_key() -> None:
     assert "`apps[].autoscaling.targetCPUUtilization`" in section
 
 
-def test_the_python_snippet_runs_and_deploys_a_prod_app() -> None:
-    """The README snippet for another program, run as written under mocks: the computed image is deployed."""
+def python_snippets() -> list[str]:
+    """Every ```python block of the README, in order."""
+    return re.findall(r"```python\n(.*?)```", (REPO / "README.md").read_text(), flags=re.DOTALL)
+
+
+def test_the_python_snippet_runs_and_deploys_two_prod_apps_that_can_talk() -> None:
+    """The README snippet for another program, run as written under mocks: the computed image is
+    deployed, and web, which api admits, may connect to api on api's port."""
     from hastack_tools.dev.mockrun import run_function
     from tests.conftest import objects
 
     section = (REPO / "README.md").read_text().split("## Using the components from another program", 1)[1]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
     run = run_function(lambda: exec(compile(code, "README.md", "exec"), {}), project="consumer", stack="prod")
-    (deployment,) = objects(run, "Deployment")
-    container = deployment["spec"]["template"]["spec"]["containers"][0]
-    assert container["image"] == "ghcr.io/acme/web@sha256:" + "a" * 64
-    assert len(objects(run, "PodDisruptionBudget")) == 1
-    assert len(objects(run, "HorizontalPodAutoscaler")) == 1
+    images = {
+        d["metadata"]["labels"]["app.kubernetes.io/name"]: d["spec"]["template"]["spec"]["containers"][0][
+            "image"
+        ]
+        for d in objects(run, "Deployment")
+    }
+    assert images["web"] == "ghcr.io/acme/web@sha256:" + "a" * 64
+    assert len(objects(run, "PodDisruptionBudget")) == len(objects(run, "HorizontalPodAutoscaler")) == 2
+    (web,) = [
+        p
+        for p in objects(run, "NetworkPolicy")
+        if p["spec"]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "web"}}
+    ]
+    assert {
+        "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}}}],
+        "ports": [{"protocol": "TCP", "port": 9090}],
+    } in web["spec"]["egress"]
+    assert run.outputs["api"] == "api.storefront.svc.cluster.local"
+
+
+@pytest.mark.parametrize("index", range(len(python_snippets())))
+def test_every_python_snippet_passes_the_prod_gate(index: int, tmp_path: Path) -> None:
+    """Each snippet as a program of its own, through the offline gate with prod's policy config."""
+    from hastack_tools.dev.gate import render, run_gate
+
+    program = tmp_path / "snippet"
+    program.mkdir()
+    (program / "Pulumi.yaml").write_text("name: readme-snippet\nruntime: python\n")
+    (program / "__main__.py").write_text(python_snippets()[index])
+    prod = REPO / "policy" / "config" / "prod.json"
+    result = run_gate(program, policy_config=prod)
+    assert result.exit_code == 0, render(result)
+    assert result.resources > 10
 
 
 def test_own_project_section_runs_every_block_it_shows() -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
+from pydantic.alias_generators import to_snake
 
 from hastack.config import ENVIRONMENTS, AppConfig, ConfigError, StackConfig, validate
 
@@ -200,7 +201,8 @@ class AppArgs(TypedDict):
     """Stack secrets: each value (plain or Output) is made secret and reaches the pod only through
     the app's Secret. A secret Output in `env` is refused: it would land in the ConfigMap."""
     secretsAs: NotRequired[str]
-    priorityClassName: NotRequired[str]
+    priorityClassName: NotRequired[pulumi.Input[str]]
+    """The pods' PriorityClass; may be the name of one the program creates (an Output)."""
 
 
 class HighlyAvailableAppArgs(AppArgs):
@@ -283,12 +285,15 @@ def _placeholder(path: Path, index: int) -> object:
         return f"computed-image{_PLACEHOLDER_DIGEST}"
     if path[:2] == ("ingress", "hosts"):
         return f"computed-{index}.hastack.invalid"
+    if path == ("priorityClassName",):
+        return "computed-priority-class"
     return ""
 
 
 def _computed_paths(raw: Mapping[str, Any]) -> list[Path]:
-    """Where the user-computable leaves are: image, replicas, env and secretEnv values, ingress hosts."""
-    paths: list[Path] = [(key,) for key in ("image", "replicas") if key in raw]
+    """Where the user-computable leaves are: image, replicas, priorityClassName, env and secretEnv
+    values, ingress hosts."""
+    paths: list[Path] = [(key,) for key in ("image", "replicas", "priorityClassName") if key in raw]
     for key in ("env", "secretEnv"):
         values = raw.get(key)
         if isinstance(values, Mapping):
@@ -469,7 +474,7 @@ def resolve(name: str, args: HighlyAvailableAppArgs | Mapping[str, Any]) -> Reso
         elif path[0] == "ingress":
             hosts[int(path[2])] = output
         else:
-            updates[str(path[0])] = output
+            updates[to_snake(str(path[0]))] = output
     if app.ingress is not None:
         updates["ingress"] = app.ingress.model_copy(update={"hosts": hosts})
     updates["env"] = env
