@@ -154,7 +154,15 @@ def test_a_wheel_builds_offline_with_both_import_names_and_the_pack_configs(tmp_
         "hastack_policy/__init__.py",
         "hastack_policy/pack.py",
         "hastack_policy/config/prod.json",
+        "hastack_tools/cli.py",
+        "hastack_tools/dev/gate.py",
     ):
         assert name in names
+    assert not any(n.startswith(("hastack_tools/ops/", "hastack_tools/standins/")) for n in names)
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
-    assert "Provides-Extra: policy" in zipfile.ZipFile(wheel).read(metadata).decode()
+    text = zipfile.ZipFile(wheel).read(metadata).decode()
+    assert "Provides-Extra: policy" in text and "Provides-Extra: gate" in text
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "hastack = hastack_tools.cli:main" in scripts
+    assert "hastack-gate = hastack_tools.dev.gate:main" in scripts
