@@ -18,6 +18,7 @@ import pulumi
 from pydantic.alias_generators import to_snake
 
 from hastack.config import ENVIRONMENTS, AppConfig, ConfigError, StackConfig, validate
+from hastack.config.errors import count
 
 
 class TlsArgs(TypedDict):
@@ -242,7 +243,7 @@ class ArgumentError(ConfigError):
     def __init__(self, source: str, problems: list[str]) -> None:
         super().__init__(source, problems)
         lines = "\n".join(f"  {source}: {problem}" for problem in problems)
-        self.args = (f"invalid arguments ({len(problems)} problem(s)):\n{lines}",)
+        self.args = (f"invalid arguments ({count(len(problems), 'problem')}):\n{lines}",)
 
     def __str__(self) -> str:
         return str(self.args[0])
