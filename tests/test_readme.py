@@ -90,12 +90,14 @@ def test_every_python_snippet_passes_the_prod_gate(index: int, tmp_path: Path) -
 
 def test_own_project_section_runs_every_block_it_shows() -> None:
     """The "Use hastack in your own project" blocks are all executed: the Python block by the
-    `consumer_project` fixture, the pack block and the YAML program by tests/integration/test_examples.py."""
+    `consumer_project` fixture, the commands block below, the pack block and the YAML program by
+    tests/integration/test_examples.py."""
     from tests.consumer import readme_blocks
 
-    python_block, pack_block = readme_blocks("bash")
-    assert 'pip" install' in python_block and '"$HASTACK"' in python_block
+    python_block, pack_block, commands_block = readme_blocks("bash")
+    assert 'pip" install' in python_block and '"$HASTACK[gate]"' in python_block
     assert "-m hastack_policy.pack" in pack_block and "--policy-pack policy" in pack_block
+    assert "hastack render" in commands_block and "hastack-gate" in commands_block
     (yaml_block,) = readme_blocks("yaml")
     assert "<hastack clone>/provider" in yaml_block
     assert readme_blocks("python") == [], "a Python snippet here would need a test of its own"
@@ -117,6 +119,22 @@ def test_own_project_python_block_gives_a_venv_outside_the_repo_where_the_exampl
         assert ("hastack:index:HighlyAvailableApp", app) in kinds
         assert ("kubernetes:apps/v1:Deployment", app) in kinds
         assert ("kubernetes:policy/v1:PodDisruptionBudget", app) in kinds
+
+
+def test_own_project_commands_block_renders_and_gates_the_example_from_its_venv(
+    consumer_project: Any,
+) -> None:
+    """The installed commands as written, in the project outside the repo (its venv from the README's
+    Python block): the example renders with notes, and its dev stack passes the gate."""
+    from tests.consumer import ConsumerProject, block_failed, readme_blocks
+
+    assert isinstance(consumer_project, ConsumerProject)
+    done = consumer_project.run_block(readme_blocks("bash")[2], timeout=600)
+    assert done.returncode == 0, block_failed("the README's commands block", done)
+    assert "rendered " in done.stdout and "note: api, web: probed with GET /readyz" in done.stdout
+    assert (consumer_project.folder / "rendered" / "api.yaml").exists()
+    assert "config/dev.json of the installed hastack_policy" in done.stdout
+    assert done.stdout.splitlines()[-1].startswith("hastack-ha: no mandatory violation")
 
 
 def test_a_wheel_builds_offline_with_both_import_names_and_the_pack_configs(tmp_path: Path) -> None:

@@ -117,6 +117,8 @@ class AppGroup(pulumi.ComponentResource):
     """Per app, the cluster-internal DNS name of its Service."""
     urls: pulumi.Output[dict[str, list[str]]]
     """Per app, its public URLs (empty without an ingress)."""
+    resource_names: pulumi.Output[dict[str, dict[str, str]]]
+    """Per app, the names of its Kubernetes objects by role (deployment, service, ...)."""
 
     def __init__(self, name: str, args: AppGroupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         source = f"AppGroup({name})"
@@ -169,6 +171,14 @@ class AppGroup(pulumi.ComponentResource):
             **{app_name: app.service_dns_name for app_name, app in self.apps.items()}
         )
         self.urls = pulumi.Output.all(**{app_name: app.urls for app_name, app in self.apps.items()})
+        self.resource_names = pulumi.Output.all(
+            **{app_name: app.resource_names for app_name, app in self.apps.items()}
+        )
         self.register_outputs(
-            {"namespace": self.namespace, "serviceDnsNames": self.service_dns_names, "urls": self.urls}
+            {
+                "namespace": self.namespace,
+                "serviceDnsNames": self.service_dns_names,
+                "urls": self.urls,
+                "resourceNames": self.resource_names,
+            }
         )

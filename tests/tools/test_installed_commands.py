@@ -1,14 +1,14 @@
 """The gate and render as installed commands, in a venv outside the repo with no checkout to lean on.
 
 `pip install '<clone>[gate]'` into a fresh venv in tmp_path, then `hastack render` and `hastack-gate`
-on programs there. Offline and fast on purpose: the venv gets this repo venv's pinned dependencies
-through a .pth file (a folder of links to its site-packages, minus hastack's own editable install),
-and pip installs the clone with --no-deps --no-build-isolation --no-index. That is faithful to
+on programs there. Offline and fast on purpose: pip installs the clone with --no-deps
+--no-build-isolation --no-index, and the venv then sees, through a .pth file, exactly the
+distributions `hastack[gate]` requires (its Requires-Dist with the `gate` extra, followed
+transitively), taken from this repo's venv, the versions constraints.txt pins. That is faithful to
 `pip install '<clone>[gate]'` where it matters: the wheel pip builds from the clone is what lands in
-the venv (packages, package data, console scripts), every import of hastack, hastack_policy and
-hastack_tools resolves inside the venv (asserted), and the commands run from a folder outside the
-repo; only the third-party wheels are the repo venv's, the versions constraints.txt pins, instead of
-a download of the same ones.
+the venv (packages, package data, console scripts), a dependency missing from the extra is missing
+here too, every import of hastack, hastack_policy and hastack_tools resolves inside the venv
+(asserted), and the commands run from a folder outside the repo.
 """
 
 from __future__ import annotations
@@ -20,17 +20,20 @@ import subprocess
 import sys
 import sysconfig
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tests.conftest import REPO
 
 INSTALL_TIMEOUT_S = 300
-LEFT_OUT = ("hastack-", "__editable__", "distutils-precedence.pth")
-"""Entries of the repo venv's site-packages the new venv must not see: hastack's own (editable) install."""
+BUILD_TOOLS = ("setuptools", "pip")
+"""What pip needs to build the clone without isolation; seen by the venv during the install only."""
 
 
 @dataclass(frozen=True)
@@ -68,20 +71,50 @@ def _clone(target: Path) -> Path:
     return target
 
 
+def closure(requirements: list[str], extras: set[str]) -> set[str]:
+    """The distributions `requirements` need (markers evaluated, with `extras` for the first level),
+    followed through the Requires-Dist of what this repo's venv has installed."""
+    needed: set[str] = set()
+    todo = [(r, extras) for r in requirements]
+    while todo:
+        text, active = todo.pop()
+        requirement = Requirement(text)
+        marker = requirement.marker
+        if marker is not None and not any(marker.evaluate({"extra": e}) for e in active or {""}):
+            continue
+        name = canonicalize_name(requirement.name)
+        if name in needed:
+            continue
+        needed.add(name)
+        found = metadata.distribution(name)
+        todo.extend((r, set(requirement.extras)) for r in found.requires or [])
+    return needed
+
+
+def link_distributions(names: set[str], into: Path) -> None:
+    """Links each distribution's top-level files (packages, modules, its .dist-info) into `into`."""
+    for name in names:
+        found = metadata.distribution(name)
+        root = Path(str(found.locate_file("")))
+        tops = {Path(str(f)).parts[0] for f in found.files or [] if not str(f).startswith("..")}
+        for top in tops:
+            if (root / top).exists() and not (into / top).exists():
+                (into / top).symlink_to(root / top)
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     root = tmp_path_factory.mktemp("installed")
     assert REPO not in root.parents
     clone = _clone(root / "hastack-clone")
-    deps = root / "deps"
+    tools, deps = root / "build-tools", root / "deps"
+    tools.mkdir()
     deps.mkdir()
-    site = Path(sysconfig.get_paths()["purelib"])
-    for entry in site.iterdir():
-        if not entry.name.startswith(LEFT_OUT):
-            (deps / entry.name).symlink_to(entry)
+    link_distributions(set(BUILD_TOOLS), tools)
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
-    (Path(sysconfig.get_paths(vars={"base": str(venv)})["purelib"]) / "repo-deps.pth").write_text(f"{deps}\n")
+    site = Path(sysconfig.get_paths(vars={"base": str(venv)})["purelib"])
+    (site / "repo-deps.pth").write_text(f"{tools}\n{deps}\n")
     home = root / "home"
     home.mkdir()
     result = Installed(venv, home)
@@ -91,6 +124,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
         f"{clone}[gate]",
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    (site / "repo-deps.pth").write_text(f"{deps}\n")  # the build tools were for the install only
+    (wheel_metadata,) = site.glob("hastack-*.dist-info/METADATA")
+    requires = [
+        line.removeprefix("Requires-Dist: ")
+        for line in wheel_metadata.read_text().splitlines()
+        if line.startswith("Requires-Dist: ")
+    ]
+    link_distributions(closure(requires, {"gate"}), deps)
     return result
 
 
