@@ -25,7 +25,7 @@ from tests.integration.conftest import pulumi_cli
 pytestmark = pytest.mark.integration
 
 YAML_EXAMPLE = REPO / "examples" / "yaml"
-YAML_RESOURCES = 0
+YAML_RESOURCES = 27
 """What `pulumi up` of examples/yaml creates (the stack, providers, components and objects)."""
 INSTANCE = "app.kubernetes.io/instance"
 KINDS = "deployments,services,poddisruptionbudgets,networkpolicies,ingresses,horizontalpodautoscalers,secrets"
