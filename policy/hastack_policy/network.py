@@ -142,6 +142,28 @@ def show_ports(ports: Any) -> str:
     return "port " + ", ".join(shown) if len(shown) == 1 else "ports " + ", ".join(shown)
 
 
+def admitted_callers(
+    index: StackIndex, policy_namespace: str, peers: Sequence[Any], labels: Mapping[str, dict[str, Any]]
+) -> list[Workload]:
+    """The workloads an ingress rule's `from` names by pod selector (definitely, not maybe), in stack
+    order; a peer within the policy's namespace is looked up through the label index."""
+    found: dict[str, Workload] = {}
+    for peer in map(as_dict, peers):
+        pods = peer.get("podSelector")
+        if pods is None:
+            continue  # a namespace or an address block admits sources, it names no caller
+        pool = (
+            index.selector_candidates(policy_namespace, known(pods))
+            if peer.get("namespaceSelector") is None
+            else index.workloads
+        )
+        for workload in pool:
+            if peer_selects(peer, policy_namespace, workload, labels):
+                found.setdefault(workload.obj.urn, workload)
+    order = {w.obj.urn: position for position, w in enumerate(index.workloads)}
+    return sorted(found.values(), key=lambda w: order[w.obj.urn])
+
+
 @dataclass(frozen=True)
 class _Admission:
     """A callee's ingress rule that names a caller: where it is, and the ports it admits on."""
@@ -160,25 +182,26 @@ def check_caller_egress(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> It
     labels = namespace_labels(index)
     if index.unknown_workloads:
         return  # a caller or a callee might hide there
-    egress_of: dict[str, list[K8sObject] | None] = {}
+    restricted: dict[str, list[K8sObject]] = {}
+    """Per workload URN, the policies that restrict its egress (select it, with policyTypes Egress)."""
+    undecided: set[str] = set()
+    for policy in policies:
+        try:
+            if "Egress" not in policy_types(policy):
+                continue
+            namespace = policy.namespace
+            matched, maybe = selected_workloads(index, namespace, known(policy.spec.get("podSelector")))
+        except UnknownValueError:
+            undecided.update(w.obj.urn for w in index.workloads)  # which pods it selects is unknown
+            continue
+        if maybe:
+            undecided.update(w.obj.urn for w in index.workloads_in(namespace))
+        for workload in matched:
+            restricted.setdefault(workload.obj.urn, []).append(policy)
 
     def egress_policies(caller: Workload) -> list[K8sObject] | None:
         """The policies restricting the caller's egress (None: undecidable); [] leaves it unrestricted."""
-        if caller.obj.urn not in egress_of:
-            found: list[K8sObject] = []
-            decided = True
-            for policy in policies:
-                try:
-                    if policy.namespace != caller.namespace or "Egress" not in policy_types(policy):
-                        continue
-                    selected = selector_matches(known(policy.spec.get("podSelector")), caller.labels)
-                except UnknownValueError:
-                    selected = None
-                decided = decided and selected is not None
-                if selected:
-                    found.append(policy)
-            egress_of[caller.obj.urn] = found if decided else None
-        return egress_of[caller.obj.urn]
+        return None if caller.obj.urn in undecided else restricted.get(caller.obj.urn, [])
 
     def reaches(caller: Workload, admission: _Admission, restricting: list[K8sObject]) -> bool:
         admitted = port_ranges(admission.ports, admission.callee)
@@ -203,15 +226,13 @@ def check_caller_egress(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> It
         if undecided:
             return
         for number, rule in enumerate(map(as_dict, as_list(policy.spec.get("ingress")))):
-            named = [p for p in as_list(rule.get("from")) if as_dict(p).get("podSelector") is not None]
+            callers = admitted_callers(index, policy.namespace, as_list(rule.get("from")), labels)
             for callee in callees:
                 admission = _Admission(policy, number, rule.get("ports"), callee)
                 if not port_ranges(admission.ports, callee):
                     continue  # admits no port the callee has: nothing flows either way
-                for caller in index.workloads:
-                    if (caller.obj.urn, callee.obj.urn) in seen or not any(
-                        peer_selects(p, policy.namespace, caller, labels) for p in named
-                    ):
+                for caller in callers:
+                    if (caller.obj.urn, callee.obj.urn) in seen:
                         continue
                     restricting = egress_policies(caller)
                     if not restricting or reaches(caller, admission, restricting):

@@ -294,3 +294,12 @@ def test_the_gate_and_render_print_one_problem_a_line_and_no_origin_without_v(
     assert verbose.startswith("Traceback (most recent call last):")
     assert "hastack/config/load.py" in verbose
     assert verbose.splitlines()[-4:] == lines
+
+
+def test_a_hint_never_repeats_a_secret_value(tmp_path: Path) -> None:
+    """An unquoted number in secretEnv is the env mistake, but the fix must not quote the value."""
+    (problem,) = problems_of_stack_file(tmp_path, app(0, secretEnv={"PIN": 918273}))
+    assert problem == (
+        "hastack:apps[0].secretEnv.PIN: must be text; quote it: stack secrets are text, got a secret value "
+        "(not shown)"
+    )

@@ -185,10 +185,12 @@ def form(annotation: Any, field: FieldInfo | None = None) -> str:
     return str(getattr(base, "__name__", base))
 
 
+def _is_secret(place: Place) -> bool:
+    return bool(SECRET_KEYS & {str(part) for part in place.loc})
+
+
 def _shown(place: Place, value: Any) -> str:
-    if SECRET_KEYS & {str(part) for part in place.loc}:
-        return "a secret value (not shown)"
-    return show(value)
+    return "a secret value (not shown)" if _is_secret(place) else show(value)
 
 
 def _unquoted(value: Any) -> str:
@@ -196,7 +198,9 @@ def _unquoted(value: Any) -> str:
 
 
 def _hint(error_type: str, value: Any, place: Place) -> str:
-    """A fix for the common ways a value has the wrong type."""
+    """A fix for the common ways a value has the wrong type; it quotes no secret."""
+    if _is_secret(place):
+        return "; quote it: stack secrets are text" if error_type == "string_type" else ""
     base = unwrap(place.annotation)[0] if place.annotation is not None else None
     if error_type.startswith("int") and isinstance(value, str):
         if _DIGITS.match(value):
