@@ -200,7 +200,8 @@ def _unquoted(value: Any) -> str:
 def _hint(error_type: str, value: Any, place: Place) -> str:
     """A fix for the common ways a value has the wrong type; it quotes no secret."""
     if _is_secret(place):
-        return "; quote it: stack secrets are text" if error_type == "string_type" else ""
+        scalar = isinstance(value, bool | int | float)
+        return "; quote it: stack secrets are text" if error_type == "string_type" and scalar else ""
     base = unwrap(place.annotation)[0] if place.annotation is not None else None
     if error_type.startswith("int") and isinstance(value, str):
         if _DIGITS.match(value):
