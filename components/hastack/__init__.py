@@ -2,6 +2,7 @@
 
 from hastack.app import HighlyAvailableApp
 from hastack.config import AppConfig, ConfigError, StackConfig
+from hastack.group import AppGroup
 from hastack.isolation import IsolatedNamespace
 
-__all__ = ["AppConfig", "ConfigError", "HighlyAvailableApp", "IsolatedNamespace", "StackConfig"]
+__all__ = ["AppConfig", "AppGroup", "ConfigError", "HighlyAvailableApp", "IsolatedNamespace", "StackConfig"]

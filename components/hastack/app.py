@@ -3,7 +3,7 @@
 import pulumi
 
 from hastack import canary, exposure, gateway, isolation, scaling, secrets, tls, workload
-from hastack.args import HighlyAvailableAppArgs, resolve
+from hastack.args import HighlyAvailableAppArgs, ResolvedArgs, resolve
 from hastack.labels import Track
 
 
@@ -18,6 +18,7 @@ class HighlyAvailableApp(pulumi.ComponentResource):
 
     `args` (hastack.args.HighlyAvailableAppArgs) carries the app, its namespace and its environment
     profile; plain leaves are checked before anything is registered, computed ones when they resolve.
+    An AppGroup passes arguments it has resolved already (it checks all its apps before registering).
     """
 
     service_dns_name: pulumi.Output[str]
@@ -32,10 +33,10 @@ class HighlyAvailableApp(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        args: HighlyAvailableAppArgs,
+        args: HighlyAvailableAppArgs | ResolvedArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        resolved = resolve(name, args)
+        resolved = args if isinstance(args, ResolvedArgs) else resolve(name, args)
         super().__init__("hastack:index:HighlyAvailableApp", name, None, opts)
         app, stack, namespace = resolved.app, resolved.stack, resolved.namespace
 

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
+from pydantic.alias_generators import to_snake
 
 from hastack.config import ENVIRONMENTS, AppConfig, ConfigError, StackConfig, validate
+from hastack.config.errors import count
 
 
 class TlsArgs(TypedDict):
@@ -71,6 +73,30 @@ class RateLimitArgs(TypedDict):
     connections: NotRequired[int]
 
 
+class BackendHealthArgs(TypedDict, total=False):
+    """Passive health checking: a backend leaves the rotation after errors in a row, for a while."""
+
+    consecutiveErrors: int
+    ejectionSeconds: int
+    maxEjectedPercent: int
+
+
+class RetriesArgs(TypedDict):
+    """Retry a failed request on another backend, on the listed conditions."""
+
+    attempts: int
+    conditions: NotRequired[list[str]]
+    perTryTimeoutSeconds: NotRequired[int]
+
+
+class TimeoutsArgs(TypedDict, total=False):
+    """How long the proxy waits for a backend: to connect, for a whole request, between two reads."""
+
+    connectSeconds: int
+    requestSeconds: int
+    readSeconds: int
+
+
 class AppIngressArgs(TypedDict):
     """Public exposure: hosts (each may be computed, e.g. from a DNS record), paths, balancing."""
 
@@ -78,11 +104,15 @@ class AppIngressArgs(TypedDict):
     paths: NotRequired[list[str]]
     loadBalancing: NotRequired[str]
     rateLimit: NotRequired[RateLimitArgs]
+    backendHealth: NotRequired[BackendHealthArgs]
+    retries: NotRequired[RetriesArgs]
+    timeouts: NotRequired[TimeoutsArgs]
 
 
 class QuantitiesArgs(TypedDict, total=False):
     cpu: str
     memory: str
+    ephemeralStorage: str
 
 
 class ResourcesArgs(TypedDict, total=False):
@@ -148,11 +178,10 @@ class CallArgs(TypedDict):
     port: int
 
 
-class HighlyAvailableAppArgs(TypedDict):
-    """One app; the resource name is the app's name. Defaults are those of the stack-file reference."""
+class AppArgs(TypedDict):
+    """One app's own keys: a stack file's `apps[]` entry without its name (the resource name gives it).
+    Key for key the config model's (hastack.config.AppConfig; tests/components/test_args_shape.py)."""
 
-    environment: EnvironmentArgs
-    namespace: pulumi.Input[str]
     image: pulumi.Input[str]
     port: int
     replicas: NotRequired[pulumi.Input[int]]
@@ -173,8 +202,39 @@ class HighlyAvailableAppArgs(TypedDict):
     """Stack secrets: each value (plain or Output) is made secret and reaches the pod only through
     the app's Secret. A secret Output in `env` is refused: it would land in the ConfigMap."""
     secretsAs: NotRequired[str]
+    priorityClassName: NotRequired[pulumi.Input[str]]
+    """The pods' PriorityClass; may be the name of one the program creates (an Output)."""
+
+
+class HighlyAvailableAppArgs(AppArgs):
+    """One app; the resource name is the app's name. Defaults are those of the stack-file reference."""
+
+    environment: EnvironmentArgs
+    namespace: pulumi.Input[str]
     calls: NotRequired[list[CallArgs]]
-    """Opens egress to these apps' ports (the stack program derives it from their allowFrom)."""
+    """Opens egress to these apps' ports (AppGroup derives it from their allowFrom)."""
+
+
+class IsolatedNamespaceArgs(TypedDict):
+    """A namespace for apps: its name and the environment profile its apps follow (the same
+    `environment` the apps take, so one dict serves both)."""
+
+    environment: EnvironmentArgs
+    namespace: str
+
+
+class GroupAppArgs(AppArgs):
+    """One app of an AppGroup: its name and its own keys (a stack file's `apps[]` entry)."""
+
+    name: str
+
+
+class AppGroupArgs(TypedDict):
+    """Apps sharing one isolated namespace; each app another one admits (allowFrom) may call it."""
+
+    environment: EnvironmentArgs
+    namespace: str
+    apps: list[GroupAppArgs]
 
 
 class ArgumentError(ConfigError):
@@ -183,7 +243,7 @@ class ArgumentError(ConfigError):
     def __init__(self, source: str, problems: list[str]) -> None:
         super().__init__(source, problems)
         lines = "\n".join(f"  {source}: {problem}" for problem in problems)
-        self.args = (f"invalid arguments ({len(problems)} problem(s)):\n{lines}",)
+        self.args = (f"invalid arguments ({count(len(problems), 'problem')}):\n{lines}",)
 
     def __str__(self) -> str:
         return str(self.args[0])
@@ -226,12 +286,15 @@ def _placeholder(path: Path, index: int) -> object:
         return f"computed-image{_PLACEHOLDER_DIGEST}"
     if path[:2] == ("ingress", "hosts"):
         return f"computed-{index}.hastack.invalid"
+    if path == ("priorityClassName",):
+        return "computed-priority-class"
     return ""
 
 
 def _computed_paths(raw: Mapping[str, Any]) -> list[Path]:
-    """Where the user-computable leaves are: image, replicas, env and secretEnv values, ingress hosts."""
-    paths: list[Path] = [(key,) for key in ("image", "replicas") if key in raw]
+    """Where the user-computable leaves are: image, replicas, priorityClassName, env and secretEnv
+    values, ingress hosts."""
+    paths: list[Path] = [(key,) for key in ("image", "replicas", "priorityClassName") if key in raw]
     for key in ("env", "secretEnv"):
         values = raw.get(key)
         if isinstance(values, Mapping):
@@ -294,6 +357,45 @@ def _check(
         return validate(raw, source)
     except ConfigError as error:
         raise ArgumentError(source, [_argument_path(p, len(calls)) for p in error.problems]) from None
+
+
+def check_namespace(source: str, args: IsolatedNamespaceArgs | Mapping[str, Any]) -> StackConfig:
+    """The environment and namespace arguments, checked by the stack models and rules beside a
+    stand-in app (a namespace has none of its own); errors name `args.environment…`/`args.namespace`."""
+    given = dict(args)
+    missing = [
+        f"args.{key}: required argument is missing"
+        for key in ("environment", "namespace")
+        if key not in given
+    ]
+    unknown = [
+        f"args.{key}: unknown argument; allowed: environment, namespace"
+        for key in given
+        if key not in ("environment", "namespace")
+    ]
+    if missing or unknown:
+        raise ArgumentError(source, missing + unknown)
+    environment = given["environment"]
+    if not isinstance(environment, Mapping):
+        raise ArgumentError(
+            source,
+            [f"args.environment: must be an object with name (dev, staging or prod), got {environment!r}"],
+        )
+    if _is_computed(given["namespace"]):
+        raise ArgumentError(
+            source, ["args.namespace: must be a plain name (it names the Namespace), got a computed value"]
+        )
+    env = dict(environment)
+    raw = {
+        "environment": env.pop("name", None),
+        "namespace": given["namespace"],
+        **env,
+        "apps": [_peer({"name": "stand-in", "port": 8080}, None)],
+    }
+    try:
+        return validate(raw, source)
+    except ConfigError as error:
+        raise ArgumentError(source, [_argument_path(p, 0) for p in error.problems]) from None
 
 
 def _peer(call: Mapping[str, Any], caller: str | None) -> dict[str, Any]:
@@ -373,7 +475,7 @@ def resolve(name: str, args: HighlyAvailableAppArgs | Mapping[str, Any]) -> Reso
         elif path[0] == "ingress":
             hosts[int(path[2])] = output
         else:
-            updates[str(path[0])] = output
+            updates[to_snake(str(path[0]))] = output
     if app.ingress is not None:
         updates["ingress"] = app.ingress.model_copy(update={"hosts": hosts})
     updates["env"] = env

@@ -1,12 +1,11 @@
 """Namespace with Pod Security Admission, ServiceAccount, and NetworkPolicies (deny by default)."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from hastack.args import IsolatedNamespaceArgs, check_namespace
 from hastack.config import AppConfig, EgressConfig, StackConfig
 from hastack.controllers import GATEWAY_PROFILES_BY_NAME, profile_for
 from hastack.labels import ENVIRONMENT_LABEL, OPEN_EGRESS_ANNOTATION, PART_OF, app_labels, common_labels
@@ -30,13 +29,26 @@ def default_deny_spec() -> dict[str, Any]:
 
 
 class IsolatedNamespace(pulumi.ComponentResource):
-    """The stack's namespace: PSA *restricted* labels and a default-deny NetworkPolicy."""
+    """A namespace for apps: PSA *restricted* labels and a default-deny NetworkPolicy.
+
+    `args` names the namespace and the environment (hastack.args.IsolatedNamespaceArgs, checked
+    like the apps' arguments), or is a loaded stack config (the repo's program).
+    """
 
     name: pulumi.Output[str]
+    """The namespace's name."""
 
     def __init__(
-        self, resource_name: str, stack: StackConfig, opts: pulumi.ResourceOptions | None = None
+        self,
+        resource_name: str,
+        args: IsolatedNamespaceArgs | StackConfig,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        stack = (
+            args
+            if isinstance(args, StackConfig)
+            else check_namespace(f"IsolatedNamespace({resource_name})", args)
+        )
         super().__init__("hastack:index:IsolatedNamespace", resource_name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         namespace = k8s.core.v1.Namespace(

@@ -20,9 +20,12 @@ exist); else `dev` here, `ci` elsewhere.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
+import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,13 +56,29 @@ from hastack_tools.dev.program import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_PACK = REPO_ROOT / "policy"
+
+
+def _installed_pack() -> Path:
+    """Where the rules package `hastack_policy` is installed (found without importing the rules)."""
+    spec = importlib.util.find_spec("hastack_policy")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    return Path(locations[0]).resolve() if locations else REPO_ROOT / "policy"
+
+
+INSTALLED_PACK = _installed_pack()
+"""The installed rules (`pip install "hastack[gate]"`): their config/ holds the per-environment configs."""
+DEFAULT_PACK = (
+    REPO_ROOT / "policy" if (REPO_ROOT / "policy" / "PulumiPolicy.yaml").exists() else INSTALLED_PACK
+)
+"""This checkout's pack, else the installed one (the gate as an installed command, no checkout)."""
 ENVIRONMENT_KEY = "hastack:environment"
 ENVIRONMENT_OUTPUT = "environment"
 STRICTNESS = tuple(ENVIRONMENTS)
 """dev < staging < prod: the profile table's order."""
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_NOT_EVALUATED = 0, 1, 2
+PROG = "hastack-gate"
+"""The installed command (`pip install "hastack[gate]"`); `python -m hastack_tools.dev.gate` here."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +90,10 @@ class PolicyConfigChoice:
     reason: str
 
     def describe(self) -> str:
-        shown = self.path.relative_to(REPO_ROOT) if self.path.is_relative_to(REPO_ROOT) else self.path
+        if self.path.is_relative_to(INSTALLED_PACK):
+            shown: Path | str = f"{self.path.relative_to(INSTALLED_PACK)} of the installed hastack_policy"
+        else:
+            shown = self.path.relative_to(REPO_ROOT) if self.path.is_relative_to(REPO_ROOT) else self.path
         return f"policy config {shown} ({self.reason})"
 
 
@@ -179,6 +201,20 @@ def choose_config(program: Path, stack: str, explicit: Path | None, pack_dir: Pa
     return choose_policy_config(declared_environments(config, choice, None), explicit, pack_dir).path
 
 
+@contextmanager
+def serving_folder(pack_dir: Path) -> Iterator[Path]:
+    """A folder the analyzer can start the pack from: `pack_dir` when it is one (PulumiPolicy.yaml),
+    else, for the installed rules, a pack folder written for this run (hastack_policy.pack)."""
+    if (pack_dir / "PulumiPolicy.yaml").exists() or pack_dir.resolve() != INSTALLED_PACK:
+        yield pack_dir
+        return
+    from hastack_policy.pack import write_pack
+
+    with tempfile.TemporaryDirectory(prefix="hastack-pack-") as folder:
+        write_pack(Path(folder), Path(sys.prefix))
+        yield Path(folder)
+
+
 def run_gate(
     program: Path,
     stack: str | None = None,
@@ -200,14 +236,17 @@ def run_gate(
     config, secret_keys = engine_config(program, choice.name)
     chosen = choose_policy_config(declared_environments(config, choice, run), policy_config, pack_dir)
     views = views_from_records(run.resources)
-    with PolicyPackProcess(
-        pack_dir,
-        project=run.project,
-        stack=choice.name,
-        dry_run=preview,
-        config=config,
-        secret_keys=secret_keys,
-    ) as pack:
+    with (
+        serving_folder(pack_dir) as serving,
+        PolicyPackProcess(
+            serving,
+            project=run.project,
+            stack=choice.name,
+            dry_run=preview,
+            config=config,
+            secret_keys=secret_keys,
+        ) as pack,
+    ):
         info = pack.info()
         pack.configure_stack()
         pack.configure(resolve_config(info, load_config_file(chosen.path), str(chosen.path)))
@@ -309,7 +348,7 @@ def failure_message(error: BaseException) -> str:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m hastack_tools.dev.gate",
+        prog=PROG,
         description=(
             "Offline policy gate: the program under mocks, the hastack-ha pack over the analyzer protocol. "
             "Exit 0: no mandatory violation; 1: mandatory violations; 2: could not evaluate."
@@ -324,10 +363,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--policy-config",
         type=Path,
-        help="policy config JSON (default: policy/config/<declared environment>.json, else outside.json)",
+        help="policy config JSON (default: the pack's config/<declared environment>.json, else outside.json)",
     )
     parser.add_argument(
-        "--policy-pack", type=Path, default=DEFAULT_PACK, help="policy pack dir (default: policy/)"
+        "--policy-pack",
+        type=Path,
+        default=DEFAULT_PACK,
+        help="policy pack dir (default: this checkout's policy/, else the installed rules)",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(

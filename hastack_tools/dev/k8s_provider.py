@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import queue
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -44,6 +45,8 @@ PROVIDER_ENV = "HASTACK_KUBERNETES_PROVIDER"
 """Path of the `pulumi-resource-kubernetes` binary to use instead of the toolchain's."""
 
 BINARY = "pulumi-resource-kubernetes"
+CHECKOUT_TOOLCHAIN = Path(__file__).resolve().parents[2] / "toolchain" / "env.sh"
+"""Present in a checkout of this repo, whose toolchain builds the binary."""
 STARTUP_TIMEOUT_SECONDS = 60.0
 CALL_TIMEOUT_SECONDS = 300.0
 _MAX_MESSAGE = 400 * 1024 * 1024
@@ -70,13 +73,22 @@ class Monitor(Protocol):
 
 
 def locate_binary() -> Path:
-    """`$HASTACK_KUBERNETES_PROVIDER`, else the toolchain's build; the error names what is missing."""
+    """`$HASTACK_KUBERNETES_PROVIDER`, else the toolchain's build in a checkout (on PATH when installed);
+    the error names what is missing."""
     explicit = os.environ.get(PROVIDER_ENV)
     if explicit is not None:
         path = Path(explicit)
         if not (path.is_file() and os.access(path, os.X_OK)):
             raise ProviderUnavailableError(f"{PROVIDER_ENV}={explicit}: not an executable file")
         return path
+    if not CHECKOUT_TOOLCHAIN.exists():  # installed (`pip install "hastack[gate]"`): no toolchain here
+        found = shutil.which(BINARY)
+        if found is None:
+            raise ProviderUnavailableError(
+                f"no {BINARY} on PATH: install the kubernetes plugin (pulumi plugin install resource "
+                f"kubernetes), put its folder on PATH, or set {PROVIDER_ENV}"
+            )
+        return Path(found)
     from hastack_tools.ops.engine import EngineError, toolchain_env
 
     try:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pulumi.config import ConfigMissingError
 
+from hastack.config import ConfigError
 from hastack_tools.dev.kube_version import KubeVersion
 from hastack_tools.dev.mockrun import MockRun, read_project, run_program
 from hastack_tools.dev.offline_answers import failure_frames
@@ -80,6 +81,11 @@ class ProgramFailedError(Exception):
     def __init__(self, program: Path, stack: StackChoice, error: BaseException) -> None:
         self.error = error
         self.where = raised_at(error, program)
+        if isinstance(error, ConfigError):
+            # hastack's own report names file and key path, one problem a line: where it was raised
+            # says nothing more (-v prints the traceback)
+            super().__init__(str(error))
+            return
         message = " ".join(str(error).split()) or "(no message)"
         text = f"{type(error).__name__}: {message}"
         if self.where:
@@ -104,7 +110,7 @@ def _chain(error: BaseException) -> list[BaseException]:
     current: BaseException | None = error
     while current is not None and current not in chain:
         chain.append(current)
-        current = current.__cause__ or current.__context__
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
     return chain
 
 

@@ -16,7 +16,11 @@ from typing import Any
 
 import yaml
 
+from hastack.config import ProbesConfig
+from hastack.config.profiles import ENVIRONMENTS
+from hastack.labels import PART_OF
 from hastack.runtime_tuning import tuned_gc
+from hastack.workload import PORT_NAME, SECRETS_MOUNT_PATH, SECRETS_VOLUME
 from hastack_tools.dev.mockrun import MockRun, RecordedResource, strip_secrets
 from hastack_tools.dev.program import (
     NotAProgramError,
@@ -30,6 +34,11 @@ REDACTED = "<redacted>"
 REDACTED_B64 = base64.b64encode(REDACTED.encode()).decode()
 MARKER = ".hastack-render"
 """Marks a folder as ours, so a re-render may clear the files it wrote before."""
+
+APP_LABEL = "app.kubernetes.io/name"
+PART_OF_LABEL = "app.kubernetes.io/part-of"
+DEFAULT_PROBES = ProbesConfig()
+"""hastack's probes when an app sets none (the paths the notes name)."""
 
 KIND_ORDER = (
     "Namespace",
@@ -123,17 +132,20 @@ def dump_manifests(items: list[dict[str, Any]]) -> str:
     return yaml.dump_all(items, Dumper=_DUMPER, sort_keys=False, default_flow_style=False)
 
 
-def write(run: MockRun, out: Path) -> tuple[list[Path], int]:
-    """Writes `<out>/<group>.yaml` and `<out>/outputs.json`; returns the files and the manifest count."""
+def write(
+    run: MockRun, out: Path, groups: dict[str, list[dict[str, Any]]] | None = None
+) -> tuple[list[Path], int]:
+    """Writes `<out>/<group>.yaml` and `<out>/outputs.json` (the manifests `groups`, else the run's);
+    returns the files and the manifest count."""
     out.mkdir(parents=True, exist_ok=True)
     if (out / MARKER).exists():
         for stale in [*out.glob("*.yaml"), out / "outputs.json"]:
             stale.unlink(missing_ok=True)
     elif any(out.iterdir()):
-        raise FileExistsError(f"{out}: not empty and not a previous render; choose an empty folder")
+        raise FileExistsError(f"{out}: not empty and not written by render; choose an empty or new folder")
     (out / MARKER).write_text("written by hastack_tools.dev.render\n")
     written = []
-    groups = render_groups(run)
+    groups = render_groups(run) if groups is None else groups
     for name, items in groups.items():
         path = out / f"{name}.yaml"
         path.write_text(dump_manifests(items))
@@ -144,8 +156,74 @@ def write(run: MockRun, out: Path) -> tuple[list[Path], int]:
     return written, sum(len(items) for items in groups.values())
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+def _apps(deployments: list[dict[str, Any]]) -> str:
+    return ", ".join(dict.fromkeys(str(d["metadata"]["labels"].get(APP_LABEL)) for d in deployments))
+
+
+def default_notes(groups: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """One line per hastack default that changes how an app runs, for the apps it applies to:
+    secrets as files (an app reading them from its environment starts without them) and the
+    probe paths the app must answer."""
+    items = [item for group in groups.values() for item in group]
+    deployments = [
+        d
+        for d in items
+        if d.get("kind") == "Deployment" and (d["metadata"].get("labels") or {}).get(PART_OF_LABEL) == PART_OF
+    ]
+    secret_keys = {
+        (s["metadata"].get("namespace"), s["metadata"].get("name")): sorted(
+            s.get("stringData") or s.get("data") or {}
+        )
+        for s in items
+        if s.get("kind") == "Secret"
+    }
+    notes: list[str] = []
+    as_files = [d for d in deployments if _secret_volume(d) is not None]
+    if as_files:
+        namespace = as_files[0]["metadata"].get("namespace")
+        keys = secret_keys.get((namespace, _secret_volume(as_files[0]))) or ["DB_PASSWORD"]
+        defaults = ", ".join(env for env, rules in ENVIRONMENTS.items() if rules.secrets_as_files)
+        example = f"{SECRETS_MOUNT_PATH}/{keys[0]}"
+        notes.append(
+            f"{_apps(as_files)}: secrets are files in {SECRETS_MOUNT_PATH}/ (e.g. {example}), not "
+            f"environment variables (secretsAs: files, the default in {defaults}): an app that reads "
+            f"{keys[0]} from its environment starts without it; read the file, or set secretsAs: env"
+        )
+    readiness, liveness = DEFAULT_PROBES.readiness.path, DEFAULT_PROBES.liveness.path
+    probed = [d for d in deployments if _probe_paths(d) == (readiness, liveness)]
+    if probed:
+        notes.append(
+            f"{_apps(probed)}: probed with GET {readiness} (readiness, startup) and GET {liveness} "
+            f"(liveness) on port {PORT_NAME}, hastack's defaults: the app must answer them, or set "
+            "probes.readiness.path and probes.liveness.path"
+        )
+    return notes
+
+
+def _pod_spec(deployment: dict[str, Any]) -> dict[str, Any]:
+    spec: dict[str, Any] = deployment.get("spec", {}).get("template", {}).get("spec", {})
+    return spec
+
+
+def _secret_volume(deployment: dict[str, Any]) -> str | None:
+    """The Secret mounted as files at hastack's secrets path, if any."""
+    for volume in _pod_spec(deployment).get("volumes") or []:
+        if volume.get("name") == SECRETS_VOLUME and isinstance(volume.get("secret"), dict):
+            return str(volume["secret"].get("secretName"))
+    return None
+
+
+def _probe_paths(deployment: dict[str, Any]) -> tuple[Any, Any]:
+    containers = _pod_spec(deployment).get("containers") or [{}]
+    first = containers[0]
+    return (
+        (first.get("readinessProbe") or {}).get("httpGet", {}).get("path"),
+        (first.get("livenessProbe") or {}).get("httpGet", {}).get("path"),
+    )
+
+
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument(
         "--stack", help="stack whose Pulumi.<stack>.yaml to use; must exist (default: dev here, ci elsewhere)"
     )
@@ -153,19 +231,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--program", type=Path, default=Path("."), help="Pulumi Python program dir (default: .)"
     )
+    parser.add_argument("-v", "--verbose", action="store_true", help="the traceback of a failed program")
     args = parser.parse_args(argv)
     program = args.program.resolve()
     try:
         stack = choose_stack(program, args.stack)
         run = run_checked(program, stack)
-    except (NotAProgramError, StackFileMissingError, ProgramFailedError) as error:
+        groups = render_groups(run)
+        files, count = write(run, args.out, groups)
+    except (NotAProgramError, StackFileMissingError, ProgramFailedError, FileExistsError) as error:
+        if args.verbose and isinstance(error, ProgramFailedError):
+            print(error.traceback_text(), file=sys.stderr, end="")
         print(f"render: {error}", file=sys.stderr)
         return 2
-    files, count = write(run, args.out)
     print(
         f"rendered {count} manifests of {program.name}, {stack.describe()}, "
         f"into {len(files) - 1} files under {args.out}"
     )
+    for note in default_notes(groups):
+        print(f"note: {note}")
     return 0
 
 

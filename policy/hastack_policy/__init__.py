@@ -8,13 +8,20 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
-from . import ha, security, stack, traffic, volumes
+from . import ha, network, security, stack, traffic, volumes
 from .base import PACK_NAME, K8sObject, Level, Rule
 
 PACK_VERSION = "1"
 """Must match `version` in PulumiPolicy.yaml (the CLI reports that one)."""
 
-RULES: tuple[Rule, ...] = (*ha.RULES, *security.RULES, *stack.RULES, *traffic.RULES, *volumes.RULES)
+RULES: tuple[Rule, ...] = (
+    *ha.RULES,
+    *security.RULES,
+    *stack.RULES,
+    *network.RULES,
+    *traffic.RULES,
+    *volumes.RULES,
+)
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 
 

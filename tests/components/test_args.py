@@ -66,7 +66,10 @@ def test_plain_leaf_errors_name_the_argument_path_before_anything_is_registered(
     ("overrides", "expected"),
     [
         ({"replicaz": 3}, "args.replicaz: unknown key (did you mean 'replicas'?)"),
-        ({"environment": {**PROD, "name": "qa"}}, "args.environment.name: Input should be 'dev', 'staging'"),
+        (
+            {"environment": {**PROD, "name": "qa"}},
+            "args.environment.name: must be one of dev, staging, prod, got 'qa'",
+        ),
         (
             {"environment": {**PROD, "ingress": {"className": "nginx", "tls": {"mode": "self-signed"}}}},
             "args.environment.ingress.tls.mode: prod allows cert-manager, secret, got 'self-signed'",
@@ -91,10 +94,12 @@ def test_computed_image_host_env_and_replicas_reach_the_resources() -> None:
         replicas=pulumi.Output.from_input(4),
         ingress={"hosts": [host, "www.example.com"]},
         env={"API_URL": pulumi.Output.concat("http://api.", "shop"), "MODE": "live"},
+        priorityClassName=pulumi.Output.from_input("serving-high"),
     )
     del args["autoscaling"]
     result = run(args)
     deployment = kind(result, "Deployment")
+    assert deployment["spec"]["template"]["spec"]["priorityClassName"] == "serving-high"
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     assert container["image"] == "ghcr.io/acme/web" + DIGEST
     assert deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/version"] == "b" * 12
@@ -119,6 +124,7 @@ COMPUTED_FAILURES: list[tuple[dict[str, Any], str]] = [
     ({"image": "ghcr.io/acme/web:latest"}, "args.image: prod needs a digest-pinned image"),
     ({"autoscaling": None, "replicas": 2}, "args.replicas: prod needs at least 3 replicas, got 2"),
     ({"ingress": {"hosts": ["Not A Host"]}}, "args.ingress.hosts[0]: must be a fully qualified"),
+    ({"priorityClassName": "system-node-critical"}, "args.priorityClassName: system-* classes are reserved"),
 ]
 
 

@@ -49,7 +49,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
         "bad environment",
         with_stack(environment="production"),
         "hastack:environment",
-        "'dev', 'staging' or 'prod'",
+        "must be one of dev, staging, prod (did you mean 'prod'?)",
     ),
     ("default namespace", with_stack(namespace="default"), "hastack:namespace", "shared system namespace"),
     ("namespace not DNS", with_stack(namespace="Shop_NS"), "hastack:namespace", "DNS-1123 label"),
@@ -95,7 +95,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
             replicas=None, autoscaling={"minReplicas": 2, "maxReplicas": 4, "targetCPUUtilization": 150}
         ),
         "hastack:apps[0].autoscaling.targetCPUUtilization",
-        "less than or equal to 100",
+        "must be a whole number from 1 to 100 (percent, without %), got 150",
     ),
     (
         "replicas and autoscaling together",
@@ -186,7 +186,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
         "unknown algorithm",
         with_app(ingress={"hosts": ["shop.example.com"], "loadBalancing": "random"}),
         "hastack:apps[0].ingress.loadBalancing",
-        "'round-robin', 'least-connections', 'ewma' or 'consistent-hash'",
+        "must be one of round-robin, least-connections, ewma, consistent-hash, got 'random'",
     ),
     (
         "burst not a multiple of rps for nginx",
@@ -235,8 +235,8 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     (
         "ingress without stack ingress",
         {**with_app(), "ingress": None},
-        "hastack:apps[0].ingress",
-        "needs the stack-wide hastack:ingress",
+        "hastack:ingress",
+        "required by the apps exposed through an Ingress (web); set className and tls",
     ),
     (
         "env name invalid",
@@ -244,7 +244,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
         "hastack:apps[0].env.LOG-LEVEL",
         "environment variable name",
     ),
-    ("env value not a string", with_app(env={"WORKERS": 4}), "hastack:apps[0].env.WORKERS", "valid string"),
+    ("env value not a string", with_app(env={"WORKERS": 4}), "hastack:apps[0].env.WORKERS", 'quote it, "4"'),
     (
         "env and generated secret clash",
         with_app(env={"TOKEN": "x"}, generatedSecrets=["TOKEN"]),
@@ -263,7 +263,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
         "hastack:apps[0].shutdown.terminationGracePeriodSeconds",
         "exceed preStopSeconds (30)",
     ),
-    ("root user", with_app(runAsUser=0), "hastack:apps[0].runAsUser", "greater than or equal to 1"),
+    ("root user", with_app(runAsUser=0), "hastack:apps[0].runAsUser", "a whole number from 1 to"),
     *(
         (f"low uid in {env}", with_app(env, runAsUser=5000), "hastack:apps[0].runAsUser", "at least 10000")
         for env in ("dev", "staging", "prod")
@@ -323,7 +323,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
         "staging allows cert-manager, secret",
     ),
     ("no apps", with_stack(apps=[]), "hastack:apps", "at least 1 item"),
-    ("replicas as string", with_app(replicas="3"), "hastack:apps[0].replicas", "valid integer"),
+    ("replicas as string", with_app(replicas="3"), "hastack:apps[0].replicas", "write it without quotes: 3"),
 ]
 
 

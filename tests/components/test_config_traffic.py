@@ -76,14 +76,14 @@ EXACT: list[tuple[str, dict[str, Any], str]] = [
     (
         "gateway exposure without a gateway",
         {**minimal_config(), "exposure": "gateway"},
-        "hastack:exposure: needs the stack-wide hastack:gateway (name, namespace, sectionName), "
-        "got 'gateway'",
+        "hastack:gateway: required by the apps exposed through a gateway (web); set name and namespace of an "
+        "existing Gateway, got nothing",
     ),
     (
         "app exposure without a gateway",
         minimal_config(exposure="gateway"),
-        "hastack:apps[0].exposure: needs the stack-wide hastack:gateway (name, namespace, sectionName), "
-        "got 'gateway'",
+        "hastack:gateway: required by the apps exposed through a gateway (web); set name and namespace of an "
+        "existing Gateway, got nothing",
     ),
     (
         "exposure on an unexposed app",
@@ -124,7 +124,7 @@ EXACT: list[tuple[str, dict[str, Any], str]] = [
     (
         "unknown implementation",
         {**on_gateway(), "gateway": {**GATEWAY, "implementation": "istio"}},
-        "hastack:gateway.implementation: Input should be 'envoy-gateway', got 'istio'",
+        "hastack:gateway.implementation: must be one of envoy-gateway, got 'istio'",
     ),
     (
         "gateway name not DNS",
@@ -135,7 +135,7 @@ EXACT: list[tuple[str, dict[str, Any], str]] = [
     (
         "unknown exposure",
         {**minimal_config(), "exposure": "loadbalancer"},
-        "hastack:exposure: Input should be 'ingress' or 'gateway', got 'loadbalancer'",
+        "hastack:exposure: must be one of ingress, gateway, got 'loadbalancer'",
     ),
     (
         "typo in canary",
@@ -154,8 +154,9 @@ def test_stack_wide_gateway_problem_is_reported_once_for_many_apps() -> None:
     raw = {**minimal_config(), "exposure": "gateway"}
     raw["apps"].append({**raw["apps"][0], "name": "api", "ingress": {"hosts": ["api.example.com"]}})
     problems = problems_of(raw)
-    assert [p for p in problems if p.startswith("hastack:exposure:")] == [
-        "hastack:exposure: needs the stack-wide hastack:gateway (name, namespace, sectionName), got 'gateway'"
+    assert problems == [
+        "hastack:gateway: required by the apps exposed through a gateway (web, api); set name and namespace "
+        "of an existing Gateway, got nothing"
     ]
 
 

@@ -132,22 +132,26 @@ def test_retries_must_fit_in_the_request_timeout() -> None:
 @pytest.mark.parametrize(
     ("ingress", "fragment"),
     [
-        ({"retries": {"attempts": 0}}, "hastack:apps[0].ingress.retries.attempts: Input should be greater"),
+        (
+            {"retries": {"attempts": 0}},
+            "hastack:apps[0].ingress.retries.attempts: must be a whole number from 1 to 10, got 0",
+        ),
         (
             {"retries": {"attempts": 1, "conditions": ["timeout"]}},
-            "hastack:apps[0].ingress.retries.conditions[0]: Input should be",
+            "hastack:apps[0].ingress.retries.conditions[0]: must be one of connect-failure, gateway-error, "
+            "5xx, reset",
         ),
         (
             {"retries": {"attempts": 1, "conditions": []}},
-            "hastack:apps[0].ingress.retries.conditions: List should have at least",
+            "hastack:apps[0].ingress.retries.conditions: must be a list of at least 1 item, each item one of",
         ),
         (
             {"timeouts": {"connectSeconds": 0}},
-            "hastack:apps[0].ingress.timeouts.connectSeconds: Input should",
+            "hastack:apps[0].ingress.timeouts.connectSeconds: must be a whole number from 1 to 3600, got 0",
         ),
         (
             {"backendHealth": {"maxEjectedPercent": 101}},
-            "ingress.backendHealth.maxEjectedPercent: Input should",
+            "ingress.backendHealth.maxEjectedPercent: must be a whole number from 1 to 100, got 101",
         ),
         ({"backendHealth": {"errors": 3}}, "ingress.backendHealth.errors: unknown key"),
     ],

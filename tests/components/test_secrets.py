@@ -177,7 +177,7 @@ def test_secret_env_errors_never_show_the_value() -> None:
         validate(copy.deepcopy(raw), "Pulumi.test.yaml", ["apps"])
     text = str(raised.value)
     assert STACK_SECRET not in text
-    assert "hastack:apps[0].secretEnv.DB_PASSWORD: Input should be a valid string, got a secret value" in text
+    assert "hastack:apps[0].secretEnv.DB_PASSWORD: must be text, got a secret value (not shown)" in text
     assert "hastack:apps[0].secretEnv.bad-name: must be an environment variable name" in text
     collision = minimal_config(env={"DB_PASSWORD": "x"}, secretEnv={"DB_PASSWORD": STACK_SECRET})
     (problem,) = load_problems(collision, ["apps"])

@@ -25,6 +25,8 @@ from tests.integration.conftest import pulumi_cli
 pytestmark = pytest.mark.integration
 
 YAML_EXAMPLE = REPO / "examples" / "yaml"
+YAML_RESOURCES = 27
+"""What `pulumi up` of examples/yaml creates (the stack, providers, components and objects)."""
 INSTANCE = "app.kubernetes.io/instance"
 KINDS = "deployments,services,poddisruptionbudgets,networkpolicies,ingresses,horizontalpodautoscalers,secrets"
 
@@ -103,26 +105,48 @@ def namespace_gone(cluster: Cluster, namespace: str) -> bool:
     return cluster.kubectl("get", "namespace", namespace, check=False).returncode != 0
 
 
-def test_yaml_program_deploys_an_ha_app_through_the_component_package(
+def test_yaml_program_deploys_two_apps_that_can_talk_through_the_component_package(
     engine_env: dict[str, str], local_cluster: Cluster, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
+    """examples/yaml: an AppGroup of web and api (api admits web) with a PriorityClass of its own, and
+    one key of each kind the component schema once lacked, deployed and read back."""
     namespace = unique_namespace("yaml-example")
     config = ["--config", f"namespace={namespace}"]
+    program = yaml.safe_load((YAML_EXAMPLE / "Pulumi.yaml").read_text())
+    web, api = program["resources"]["shop"]["properties"]["apps"]
     try:
         assert engine.run("preview", YAML_EXAMPLE, "dev", "local", config, workdir=tmp_path) == 0
         preview = capfd.readouterr().out
-        assert "hastack:index:HighlyAvailableApp web create" in preview
+        for line in ("hastack:index:AppGroup shop create", "hastack:index:HighlyAvailableApp web create"):
+            assert line in preview
         assert "hastack-ha@v1" in preview
         assert engine.run("up", YAML_EXAMPLE, "dev", "local", config, workdir=tmp_path) == 0
-        assert "14 created" in capfd.readouterr().out
-        program = yaml.safe_load((YAML_EXAMPLE / "Pulumi.yaml").read_text())
-        web = program["resources"]["web"]["properties"]
-        assert_ha_app(local_cluster, namespace, "web", image=web["image"], replicas=web["replicas"])
+        assert f"{YAML_RESOURCES} created" in capfd.readouterr().out
+        for app in (web, api):
+            assert_ha_app(local_cluster, namespace, app["name"], image=app["image"], replicas=app["replicas"])
         assert_ingress_with_tls(local_cluster, namespace, "web", web["ingress"]["hosts"][0])
+        objects = live_objects(local_cluster, namespace)
+        (web_policy,) = of_app(objects, "NetworkPolicy", "web")
+        to_api = {
+            "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}}}],
+            "ports": [{"port": 9090, "protocol": "TCP"}],
+        }
+        assert to_api in web_policy["spec"]["egress"]
+        (deployment,) = of_app(objects, "Deployment", "web")
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["priorityClassName"].startswith("serving-")
+        assert pod["containers"][0]["resources"]["requests"]["ephemeral-storage"] == "256Mi"
+        routes = local_cluster.kubectl_json("-n", namespace, "get", "httproutes,backendtrafficpolicies")[
+            "items"
+        ]
+        (policy,) = [r for r in routes if r["kind"] == "BackendTrafficPolicy"]
+        assert policy["spec"]["healthCheck"]["passive"]["consecutive5XxErrors"] == 3
         outputs = stack_outputs(engine_env, tmp_path, program["name"], "dev")
-        assert outputs["serviceDnsName"] == f"web.{namespace}.svc.cluster.local"
-        (deployment,) = of_app(live_objects(local_cluster, namespace), "Deployment", "web")
-        assert outputs["deployment"] == deployment["metadata"]["name"]
+        assert outputs["serviceDnsNames"] == {
+            "api": f"api.{namespace}.svc.cluster.local",
+            "web": f"web.{namespace}.svc.cluster.local",
+        }
+        assert outputs["resourceNames"]["web"]["deployment"] == deployment["metadata"]["name"]
         no_changes = [*config, "--expect-no-changes"]
         assert engine.run("preview", YAML_EXAMPLE, "dev", "local", no_changes, workdir=tmp_path) == 0, (
             "no diff"
@@ -130,7 +154,7 @@ def test_yaml_program_deploys_an_ha_app_through_the_component_package(
     finally:
         destroyed = engine.run("destroy", YAML_EXAMPLE, "dev", "local", workdir=tmp_path)
     assert destroyed == 0
-    assert "14 deleted" in capfd.readouterr().out
+    assert f"{YAML_RESOURCES} deleted" in capfd.readouterr().out
     assert namespace_gone(local_cluster, namespace)
 
 

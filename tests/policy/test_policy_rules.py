@@ -511,10 +511,13 @@ def test_failing_fixture_reports_the_rule(case: tuple[str, str, str, Change, lis
 
 
 def test_every_rule_has_a_failing_fixture() -> None:
+    from tests.policy.test_policy_network import NETWORK_FAILING
     from tests.policy.test_policy_semantics import VOLUME_FAILING
     from tests.policy.test_policy_traffic import TRAFFIC_FAILING
 
-    covered = {case[0] for case in FAILING + TRAFFIC_FAILING + VOLUME_FAILING} | {"no-bare-pods"}
+    covered = {case[0] for case in FAILING + TRAFFIC_FAILING + VOLUME_FAILING + NETWORK_FAILING} | {
+        "no-bare-pods"
+    }
     assert covered == set(RULES_BY_ID)
 
 

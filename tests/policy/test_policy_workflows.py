@@ -5,6 +5,7 @@ on release tags, credentials only from secrets.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -86,15 +87,49 @@ def test_workflow_matches_the_github_workflow_schema(path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+STACK_MATRIX = "${{ fromJSON(needs.stacks.outputs.stacks) }}"
+
+
+def _list_stacks(folder: Path, output: Path) -> list[str]:
+    """The pull request's `stacks` job step, run as written in `folder`: the stacks it outputs."""
+    (step,) = _load("pull-request.yml")["jobs"]["stacks"]["steps"][1:]
+    done = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", step["run"]],
+        cwd=folder,
+        env={"PATH": "/usr/bin:/bin", "GITHUB_OUTPUT": str(output)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (line,) = output.read_text().splitlines()
+    key, _, value = line.partition("=")
+    assert key == "stacks"
+    stacks: list[str] = json.loads(value)
+    return stacks
+
+
+def test_the_stack_matrix_comes_from_the_stack_files(tmp_path: Path) -> None:
+    assert sorted(_list_stacks(ROOT, tmp_path / "repo-output")) == sorted(STACKS)
+    program = tmp_path / "program"
+    program.mkdir()
+    for name in ("Pulumi.yaml", "Pulumi.qa.yaml", "Pulumi.eu-prod.yml", "README.md"):
+        (program / name).write_text("config: {}\n")
+    assert _list_stacks(program, tmp_path / "output") == ["eu-prod", "qa"]
+
+
 def test_pull_requests_gate_and_preview_every_stack_with_the_pack() -> None:
     workflow = _load("pull-request.yml")
     assert "pull_request" in _on(workflow)
     gate = workflow["jobs"]["policy-gate"]
-    assert gate["strategy"]["matrix"]["stack"] == list(STACKS)
+    assert gate["strategy"]["matrix"]["stack"] == STACK_MATRIX
+    assert "stacks" in gate["needs"]
     assert any("make policy STACK=${{ matrix.stack }}" in str(s.get("run", "")) for s in gate["steps"])
     assert "secrets." not in yaml.safe_dump(gate)  # the gate needs no credentials
     preview = workflow["jobs"]["preview"]
-    assert preview["strategy"]["matrix"]["stack"] == list(STACKS)
+    assert preview["strategy"]["matrix"]["stack"] == STACK_MATRIX
+    assert "stacks" in preview["needs"]
     (step,) = _pulumi_steps(preview)
     assert step["with"]["command"] == "preview"
     assert step["with"]["policyPacks"] == "policy"

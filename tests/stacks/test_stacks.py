@@ -87,8 +87,8 @@ def test_render_writes_one_file_per_component_with_integer_numbers(stack_name: s
 
 def test_render_refuses_a_foreign_non_empty_folder(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(FileExistsError):
-        render_main(["--stack", "dev", "--out", str(tmp_path)])
+    assert render_main(["--stack", "dev", "--out", str(tmp_path)]) == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
 
 def test_render_reports_config_errors_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

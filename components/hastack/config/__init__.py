@@ -29,6 +29,7 @@ from hastack.config.models import (
     ShutdownConfig,
     StackConfig,
     TlsConfig,
+    app_calls,
 )
 from hastack.config.profiles import ENVIRONMENTS, EnvironmentRules
 from hastack.config.types import PROJECT, Environment, parse_quantity
@@ -60,6 +61,7 @@ __all__ = [
     "TlsConfig",
     "allowed_disruptions",
     "allowed_keys",
+    "app_calls",
     "check",
     "key_path",
     "load",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import math
 from collections.abc import Mapping
@@ -68,7 +69,7 @@ def _app_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str]:
         add(("replicas",), "is ignored when autoscaling owns the count; remove one of them", app.replicas)
     if app.autoscaling is None and app.replicas is None:
         add(("replicas",), f"set replicas (at least {rules.min_replicas} in {env}) or autoscaling", None)
-    if app.replicas is not None and app.replicas < rules.min_replicas:
+    if app.replicas is not None and app.autoscaling is None and app.replicas < rules.min_replicas:
         add(("replicas",), f"{env} needs at least {rules.min_replicas} replicas", app.replicas)
     scaling = app.autoscaling
     if scaling is not None:
@@ -282,23 +283,26 @@ def _canary_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str
     return found
 
 
-def _exposure_key(app: AppConfig, index: int) -> str:
-    """Where the app's exposure was chosen: its own key, else the stack default."""
-    return key_path(("apps", index, "exposure")) if app.exposure is not None else key_path(("exposure",))
-
-
 def _ingress_problems(ingress: AppIngressConfig, index: int, stack: StackConfig) -> list[str]:
     loc: tuple[str | int, ...] = ("apps", index, "ingress")
     app = stack.apps[index]
-    if stack.exposure_of(app) == "gateway":
-        if stack.gateway is None:
-            return [
-                f"{_exposure_key(app, index)}: needs the stack-wide hastack:gateway "
-                f"(name, namespace, sectionName), got {show('gateway')}"
-            ]
+    exposed = stack.exposure_of(app)
+    if (exposed == "gateway" and stack.gateway is None) or (exposed == "ingress" and stack.ingress is None):
+        # one line for every app exposed this way (the stack's dedup): the missing key is one mistake
+        names = ", ".join(a.name for a in stack.apps if stack.exposure_of(a) == exposed)
+        needs, through = (
+            ("name and namespace of an existing Gateway", "a gateway")
+            if exposed == "gateway"
+            else ("className and tls", "an Ingress")
+        )
+        return [
+            f"{key_path((str(exposed),))}: required by the apps exposed through {through} ({names}); "
+            f"set {needs}, got nothing"
+        ]
+    if exposed == "gateway" and stack.gateway is not None:
         profile: Profile | None = GATEWAY_PROFILES_BY_NAME[stack.gateway.implementation]
     elif stack.ingress is None:
-        return [f"{key_path(loc)}: needs the stack-wide hastack:ingress (className and tls), got nothing"]
+        return []
     else:
         profile = profile_for(stack.ingress.class_name, stack.ingress.controller)
     if profile is None:
@@ -349,9 +353,13 @@ def _stack_ingress_problems(stack: StackConfig) -> list[str]:
             )
         else:
             known = ", ".join(f"{c} ({p.name})" for p in PROFILES for c in p.class_names)
+            close = difflib.get_close_matches(
+                ingress.class_name, [c for p in PROFILES for c in p.class_names], n=1
+            )
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
             found.append(
-                f"{key_path(('ingress', 'className'))}: no controller profile for this class; use one of "
-                f"{known} or name the controller with ingress.controller, got {show(ingress.class_name)}"
+                f"{key_path(('ingress', 'className'))}: no controller profile for this class{hint}; use one "
+                f"of {known} or name the controller with ingress.controller, got {show(ingress.class_name)}"
             )
     tls = ingress.tls
     loc: tuple[str | int, ...] = ("ingress", "tls")
@@ -360,6 +368,7 @@ def _stack_ingress_problems(stack: StackConfig) -> list[str]:
             f"{key_path((*loc, 'mode'))}: {stack.environment} allows {', '.join(stack.rules.tls_modes)}, "
             f"got {show(tls.mode)}"
         )
+        return found  # the issuer or secretName that goes with another mode is that choice's to make
     needs = {"cert-manager": "issuer", "secret": "secretName", "self-signed": None}[tls.mode]
     for key, value in (("issuer", tls.issuer), ("secretName", tls.secret_name)):
         if key == needs and value is None:

@@ -1,4 +1,4 @@
-"""How config problems are reported: one error listing every problem with its key path."""
+"""How config problems are reported: one error listing every problem with its key path, one a line."""
 
 from __future__ import annotations
 
@@ -17,7 +17,11 @@ class ConfigError(pulumi.RunError):
     def __init__(self, source: str, problems: list[str]) -> None:
         self.problems = problems
         lines = "\n".join(f"  {source}: {problem}" for problem in problems)
-        super().__init__(f"invalid stack config ({len(problems)} problem(s)):\n{lines}")
+        super().__init__(f"invalid stack config ({count(len(problems), 'problem')}):\n{lines}")
+
+
+def count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def key_path(loc: Iterable[str | int]) -> str:

@@ -2,72 +2,26 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any
 
 import pulumi
 import yaml
 from pydantic import ValidationError
-from pydantic.alias_generators import to_camel
 
+from hastack.config import messages
 from hastack.config.checks import check
-from hastack.config.errors import SECRET_KEYS, SECRET_STAND_IN, ConfigError, key_path, show
-from hastack.config.models import Model, StackConfig
+from hastack.config.errors import SECRET_STAND_IN, ConfigError, key_path, show
+from hastack.config.messages import allowed_keys, unwrap_model
+from hastack.config.models import StackConfig
 from hastack.config.types import PROJECT
 from hastack.pulumi_private import engine_config, is_config_secret
 
 KeyPath = tuple[str | int, ...]
 
-
-def _model_at(loc: tuple[str | int, ...]) -> type[Model] | None:
-    """The model class found at a key path, to list the keys it allows."""
-    current: Any = StackConfig
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(current, type) and issubclass(current, Model)):
-            return None
-        field = next(
-            (f for name, f in current.model_fields.items() if (f.alias or to_camel(name)) == part),
-            None,
-        )
-        if field is None:
-            return None
-        current = unwrap_model(field.annotation)
-    return current if isinstance(current, type) and issubclass(current, Model) else None
-
-
-def unwrap_model(annotation: Any) -> Any:
-    """The Model inside Optional[...], list[...] or Annotated[...], if any."""
-    if isinstance(annotation, type) and issubclass(annotation, Model):
-        return annotation
-    for arg in get_args(annotation) if get_origin(annotation) is not None else ():
-        found = unwrap_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def allowed_keys(model: type[Model]) -> list[str]:
-    return [field.alias or to_camel(name) for name, field in model.model_fields.items()]
-
-
-def _describe(error: Mapping[str, Any]) -> str:
-    loc = tuple(error["loc"])
-    if error["type"] == "extra_forbidden":
-        parent = _model_at(loc[:-1])
-        keys = allowed_keys(parent) if parent else []
-        hint = difflib.get_close_matches(str(loc[-1]), keys, n=1)
-        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-        return f"{key_path(loc)}: unknown key{suggestion}; allowed keys: {', '.join(keys)}"
-    if error["type"] == "missing":
-        return f"{key_path(loc)}: required key is missing"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    shown = "a secret value (not shown)" if SECRET_KEYS & set(map(str, loc)) else show(error.get("input"))
-    return f"{key_path(loc)}: {message}, got {shown}"
+__all__ = ["allowed_keys", "load", "raw_from_engine", "unwrap_model", "validate"]
 
 
 def validate(
@@ -86,7 +40,7 @@ def validate(
     try:
         stack = StackConfig.model_validate(dict(raw))
     except ValidationError as error:
-        raise ConfigError(source, [_describe(e) for e in error.errors()]) from None
+        raise ConfigError(source, messages.problems(error.errors())) from None
     if secret_keys is not None:
         problems = secure_value_problems(stack, secret_keys, secure_paths)
         if problems:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -310,6 +311,14 @@ class AppConfig(Model):
         return self.replicas if self.replicas is not None else 0
 
 
+def app_calls(
+    caller: str, caller_egress_apps: Iterable[str | None], callee: str, callee_allow_from: Iterable[str]
+) -> bool:
+    """Whether `caller` may open connections to `callee`: the callee lists it in allowFrom, or the
+    caller names the callee in its egress (`egress[].app`). A stack and an AppGroup wire both ways."""
+    return caller != callee and (caller in callee_allow_from or callee in caller_egress_apps)
+
+
 class StackConfig(Model):
     """Everything under the `hastack:` namespace of one stack file."""
 
@@ -326,9 +335,7 @@ class StackConfig(Model):
         return ENVIRONMENTS[self.environment]
 
     def calls(self, caller: AppConfig, callee: AppConfig) -> bool:
-        """Whether `caller` may open connections to `callee`: the callee lists it in allowFrom, or
-        the caller names the callee in its egress."""
-        return caller.name in callee.allow_from or any(e.app == callee.name for e in caller.egress)
+        return app_calls(caller.name, [e.app for e in caller.egress], callee.name, callee.allow_from)
 
     def callers_of(self, app: AppConfig) -> list[AppConfig]:
         return [other for other in self.apps if other.name != app.name and self.calls(other, app)]

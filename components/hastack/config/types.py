@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from hastack.controllers import GATEWAY_IMPLEMENTATIONS, LOAD_BALANCING_ALGORITHMS, RETRY_CONDITIONS
+from hastack.controllers import GATEWAY_IMPLEMENTATIONS, LOAD_BALANCING_ALGORITHMS, PROFILES, RETRY_CONDITIONS
 
 PROJECT = "hastack"
 """Config namespace: keys are `hastack:<key>` in the stack files."""
@@ -184,22 +184,66 @@ def _int_or_percent(value: int | str) -> int | str:
     return value
 
 
-DnsName = Annotated[str, AfterValidator(_dns1035)]
-NamespaceName = Annotated[str, AfterValidator(namespace_name)]
-Hostname = Annotated[str, AfterValidator(_hostname)]
-HttpPath = Annotated[str, AfterValidator(_http_path)]
-EnvName = Annotated[str, AfterValidator(_env_name)]
-CpuQuantity = Annotated[str, BeforeValidator(quantity_text), _resource_quantity("cpu")]
-MemoryQuantity = Annotated[str, BeforeValidator(quantity_text), _resource_quantity("memory")]
-StorageQuantity = Annotated[str, BeforeValidator(quantity_text), _resource_quantity("ephemeral-storage")]
-IntOrPercent = Annotated[int | str, AfterValidator(_int_or_percent)]
-Percentage = Annotated[int, Field(ge=1, le=100)]
-Dns1123Label = Annotated[str, AfterValidator(dns1123_label)]
-Dns1123Subdomain = Annotated[str, AfterValidator(dns1123_subdomain)]
-ClassName = Annotated[str, AfterValidator(namespace_name)]
+def form(text: str) -> Any:
+    """The allowed form of a type, in the words config errors use (`hastack.config.messages`)."""
+    return Field(description=text)
+
+
+DnsName = Annotated[
+    str,
+    AfterValidator(_dns1035),
+    form("an app name: lower-case letters, digits and '-', starting with a letter, at most 40 characters"),
+]
+NamespaceName = Annotated[
+    str,
+    AfterValidator(namespace_name),
+    form("a namespace: a DNS-1123 label (lower-case letters, digits, '-'), not default or kube-*"),
+]
+Hostname = Annotated[
+    str, AfterValidator(_hostname), form("a fully qualified DNS name such as shop.example.com")
+]
+HttpPath = Annotated[str, AfterValidator(_http_path), form("an absolute URL path such as / or /api")]
+EnvName = Annotated[str, AfterValidator(_env_name), form("an environment variable name such as DB_PASSWORD")]
+CpuQuantity = Annotated[
+    str, BeforeValidator(quantity_text), _resource_quantity("cpu"), form(QUANTITY_FORMS["cpu"])
+]
+MemoryQuantity = Annotated[
+    str, BeforeValidator(quantity_text), _resource_quantity("memory"), form(QUANTITY_FORMS["memory"])
+]
+StorageQuantity = Annotated[
+    str,
+    BeforeValidator(quantity_text),
+    _resource_quantity("ephemeral-storage"),
+    form(QUANTITY_FORMS["ephemeral-storage"]),
+]
+IntOrPercent = Annotated[
+    int | str,
+    AfterValidator(_int_or_percent),
+    form('a whole number such as 1, or a percentage such as "25%"'),
+]
+Percentage = Annotated[
+    int, Field(ge=1, le=100, description="a whole number from 1 to 100 (percent, without %)")
+]
+Dns1123Label = Annotated[
+    str, AfterValidator(dns1123_label), form("a DNS-1123 label (lower-case letters, digits, '-')")
+]
+Dns1123Subdomain = Annotated[
+    str,
+    AfterValidator(dns1123_subdomain),
+    form("a DNS-1123 subdomain (lower-case letters, digits, '-', '.')"),
+]
+ClassName = Annotated[
+    str,
+    AfterValidator(namespace_name),
+    form(
+        "the IngressClass of the cluster's controller, one of "
+        + ", ".join(f"{c} ({p.name})" for p in PROFILES for c in p.class_names)
+        + ", or another class with ingress.controller naming one of those profiles"
+    ),
+]
 """An IngressClass name: a DNS-1123 label, and never a shared system namespace's name."""
-Port = Annotated[int, AfterValidator(port_number)]
-CanaryWeight = Annotated[int, AfterValidator(weight_percent)]
+Port = Annotated[int, AfterValidator(port_number), form("a port number from 1024 to 65535")]
+CanaryWeight = Annotated[int, AfterValidator(weight_percent), form("a whole number from 0 to 100 (percent)")]
 
 
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
@@ -236,10 +280,10 @@ def _cidr(value: str) -> str:
         ) from None
 
 
-LabelKey = Annotated[str, AfterValidator(_label_key)]
-LabelValue = Annotated[str, AfterValidator(_label_value)]
-Cidr = Annotated[str, AfterValidator(_cidr)]
-NetworkPort = Annotated[int, Field(ge=1, le=65535)]
+LabelKey = Annotated[str, AfterValidator(_label_key), form("a Kubernetes label key such as team")]
+LabelValue = Annotated[str, AfterValidator(_label_value), form("a Kubernetes label value (text, quoted)")]
+Cidr = Annotated[str, AfterValidator(_cidr), form("a CIDR block such as 10.20.0.0/16")]
+NetworkPort = Annotated[int, Field(ge=1, le=65535, description="a port number from 1 to 65535")]
 NetworkProtocol = Literal["TCP", "UDP", "SCTP"]
 SecretsAs = Literal["env", "files"]
 RetryCondition = Literal["connect-failure", "gateway-error", "5xx", "reset"]

@@ -14,6 +14,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hastack.args import EnvironmentArgs
 from hastack_tools.dev.mockrun import MockRun, RecordedResource, run_function
 from hastack_tools.dev.render import REDACTED, dump_manifests, integral, manifest, render_groups
 from hastack_tools.dev.render import main as render_main
@@ -128,3 +129,48 @@ def test_render_of_a_stack_without_its_file_names_the_file_and_the_stacks(
         f"stacks of {program}: ci\n"
     )
     assert not any(tmp_path.iterdir())
+
+
+def test_a_non_empty_out_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    assert render_main(["--stack", "dev", "--out", str(tmp_path), "--program", str(REPO)]) == 2
+    assert capsys.readouterr().err == (
+        f"render: {tmp_path}: not empty and not written by render; choose an empty or new folder\n"
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_render_notes_the_defaults_that_change_how_an_app_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """prod's apps read secrets from files (prod's default; they set their own probe paths); dev's
+    get them as variables; an app without probes is probed on /readyz and /livez."""
+    assert render_main(["--stack", "prod", "--out", str(tmp_path / "prod"), "--program", str(REPO)]) == 0
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note: ")]
+    assert notes == [
+        "note: api, web: secrets are files in /var/run/secrets/hastack/ (e.g. "
+        "/var/run/secrets/hastack/DB_PASSWORD), not environment variables (secretsAs: files, the default "
+        "in prod): an app that reads DB_PASSWORD from its environment starts without it; read the file, or "
+        "set secretsAs: env"
+    ]
+    assert render_main(["--stack", "dev", "--out", str(tmp_path / "dev"), "--program", str(REPO)]) == 0
+    assert "note: " not in capsys.readouterr().out
+
+    def program() -> None:
+        from hastack import HighlyAvailableApp
+
+        environment: EnvironmentArgs = {
+            "name": "dev",
+            "ingress": {"className": "nginx", "tls": {"mode": "self-signed"}},
+        }
+        HighlyAvailableApp(
+            "web",
+            {"environment": environment, "namespace": "shop", "image": "web:1", "port": 8080, "replicas": 2},
+        )
+
+    from hastack_tools.dev.render import default_notes
+
+    assert default_notes(render_groups(run_function(program))) == [
+        "web: probed with GET /readyz (readiness, startup) and GET /livez (liveness) on port http, hastack's "
+        "defaults: the app must answer them, or set probes.readiness.path and probes.liveness.path"
+    ]
