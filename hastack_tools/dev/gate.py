@@ -54,6 +54,7 @@ from hastack_tools.dev.program import (
     choose_stack,
     run_checked,
 )
+from hastack_tools.dev.stack_secrets import StackSecretError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -334,6 +335,7 @@ CASES: tuple[tuple[type[BaseException], str], ...] = (
     (PolicyConfigError, "bad policy config"),
     (AnalyzerError, "the policy pack failed"),
     (KubeVersionError, "bad Kubernetes version"),
+    (StackSecretError, "a stack secret does not decrypt"),
 )
 """The ways a run cannot be evaluated, as the message names them."""
 

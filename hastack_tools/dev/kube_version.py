@@ -62,8 +62,16 @@ def parse(text: str, source: str) -> KubeVersion:
     return KubeVersion(int(major), int(minor), int(patch or 0), source)
 
 
+INSTALLED_DEFAULT = "v1.34.4"
+"""The control plane's version for an installed gate, which has no cluster/versions.sh to read (a test
+keeps it equal to K8S_VERSION there)."""
+
+
 def control_plane_version(path: Path = CLUSTER_VERSIONS) -> KubeVersion:
-    """The version the local control plane is built at (`K8S_VERSION=` in cluster/versions.sh)."""
+    """The version the local control plane is built at (`K8S_VERSION=` in cluster/versions.sh; an
+    installed gate, without a checkout, the version pinned with it)."""
+    if not path.exists():
+        return parse(INSTALLED_DEFAULT, "the local control plane's, as pinned in this hastack release")
     found = re.search(r"^K8S_VERSION=(\S+)", path.read_text(), re.MULTILINE)
     if found is None:
         raise KubeVersionError(f"{path}: no K8S_VERSION= line")

@@ -30,6 +30,7 @@ from hastack.runtime_tuning import tuned_gc
 from hastack_tools.dev.k8s_provider import KubernetesProvider, ProviderUnavailableError
 from hastack_tools.dev.kube_version import KubeVersion, control_plane_version
 from hastack_tools.dev.offline_answers import answering_offline, note
+from hastack_tools.dev.stack_secrets import decrypter
 
 SECRET_PLACEHOLDER = SECRET_STAND_IN
 """Stands in for every value the program marked secret, wherever it appears in a record, and for
@@ -388,8 +389,9 @@ def engine_config(program_dir: Path, stack: str) -> tuple[dict[str, str], list[s
     """The config map the engine would hand the program: project defaults, then the stack file.
 
     Values are strings as the engine passes them (objects and lists JSON-encoded). Encrypted
-    (`secure:`) values cannot be decrypted offline; they arrive as the placeholder, and their key
-    is marked secret (the whole key, as the engine marks it, also for a leaf deep in an object).
+    (`secure:`) values are decrypted with the stack file's salt and the passphrase, as the engine
+    does (a value that does not decrypt is a StackSecretError naming its key), and their key is
+    marked secret (the whole key, as the engine marks it, also for a leaf deep in an object).
     """
     project = read_project(program_dir)
     name = str(project["name"])
@@ -404,25 +406,26 @@ def engine_config(program_dir: Path, stack: str) -> tuple[dict[str, str], list[s
     stack_file = program_dir / f"Pulumi.{stack}.yaml"
     if stack_file.exists():
         loaded = yaml.safe_load(stack_file.read_text()) or {}
+        decrypt = decrypter(stack_file, loaded.get("encryptionsalt"))
         for key, value in (loaded.get("config") or {}).items():
             full_key = key if ":" in key else f"{name}:{key}"
-            offline, secure = _without_ciphertext(value)
-            config[full_key] = _encode(offline)
+            plain, secure = _decrypted(value, decrypt, full_key)
+            config[full_key] = _encode(plain)
             if secure:
                 secret_keys.append(full_key)
     return config, secret_keys
 
 
-def _without_ciphertext(value: Any) -> tuple[Any, bool]:
-    """`value` with each `secure:` leaf (at any depth) replaced by the placeholder, and whether it had
-    one: the engine marks the whole key secret then, as here."""
+def _decrypted(value: Any, decrypt: Callable[[str, str], str], where: str) -> tuple[Any, bool]:
+    """`value` with each `secure:` leaf (at any depth) decrypted, and whether it had one: the engine
+    marks the whole key secret then, as here."""
     if isinstance(value, dict) and set(value) == {"secure"}:
-        return SECRET_PLACEHOLDER, True
+        return decrypt(where, str(value["secure"])), True
     if isinstance(value, dict):
-        pairs = {key: _without_ciphertext(item) for key, item in value.items()}
+        pairs = {key: _decrypted(item, decrypt, f"{where}.{key}") for key, item in value.items()}
         return {key: item for key, (item, _) in pairs.items()}, any(s for _, s in pairs.values())
     if isinstance(value, list):
-        items = [_without_ciphertext(item) for item in value]
+        items = [_decrypted(item, decrypt, f"{where}[{i}]") for i, item in enumerate(value)]
         return [item for item, _ in items], any(s for _, s in items)
     return value, False
 

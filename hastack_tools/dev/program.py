@@ -14,6 +14,7 @@ from hastack.config import ConfigError
 from hastack_tools.dev.kube_version import KubeVersion
 from hastack_tools.dev.mockrun import MockRun, read_project, run_program
 from hastack_tools.dev.offline_answers import failure_frames
+from hastack_tools.dev.stack_secrets import StackSecretError
 
 THIS_PROJECT = "hastack"
 OUTSIDE_STACK = "ci"
@@ -137,9 +138,12 @@ def raised_at(error: BaseException, program: Path) -> str:
 def run_checked(
     program: Path, stack: StackChoice, *, preview: bool = False, kube_version: KubeVersion | None = None
 ) -> MockRun:
-    """run_program, with any exception the program raises turned into ProgramFailedError."""
+    """run_program, with any exception the program raises turned into ProgramFailedError (a stack
+    secret that does not decrypt is the stack file's problem, not the program's: raised as it is)."""
     try:
         return run_program(program, stack.name, preview=preview, kube_version=kube_version)
+    except StackSecretError:
+        raise
     except (Exception, SystemExit) as error:
         raise ProgramFailedError(program, stack, error) from error
 

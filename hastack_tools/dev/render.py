@@ -29,6 +29,7 @@ from hastack_tools.dev.program import (
     choose_stack,
     run_checked,
 )
+from hastack_tools.dev.stack_secrets import StackSecretError
 
 REDACTED = "<redacted>"
 REDACTED_B64 = base64.b64encode(REDACTED.encode()).decode()
@@ -239,7 +240,13 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         run = run_checked(program, stack)
         groups = render_groups(run)
         files, count = write(run, args.out, groups)
-    except (NotAProgramError, StackFileMissingError, ProgramFailedError, FileExistsError) as error:
+    except (
+        NotAProgramError,
+        StackFileMissingError,
+        ProgramFailedError,
+        FileExistsError,
+        StackSecretError,
+    ) as error:
         if args.verbose and isinstance(error, ProgramFailedError):
             print(error.traceback_text(), file=sys.stderr, end="")
         print(f"render: {error}", file=sys.stderr)

@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hastack_tools.ops.toolchain_choice import choose_toolchain
+
 REPO = Path(__file__).resolve().parents[2]
 MIN_PYTHON = (3, 11)
 MIN_FREE_GIB = 16.0
@@ -163,6 +165,13 @@ class ControlPlane:
     check: Check
 
 
+def _alive(pid_file: Path) -> bool:
+    try:
+        return Path(f"/proc/{int(pid_file.read_text())}").exists()
+    except (OSError, ValueError):
+        return False
+
+
 def control_plane(cache: Path, repo: Path = REPO) -> ControlPlane:
     """Paths from cluster/versions.sh (one source for keys), so the doctor looks where up.sh will."""
     script = (
@@ -171,7 +180,8 @@ def control_plane(cache: Path, repo: Path = REPO) -> ControlPlane:
     bin_dir, crds = (Path(line) for line in bash_value(script, repo).splitlines())
     built = all((bin_dir / b).is_file() for b in CLUSTER_BINARIES)
     fetched = (crds / ".complete").is_file()
-    running = (bin_dir.parent.parent / "run" / "ready").is_file()
+    run = bin_dir.parent.parent / "run"
+    running = (run / "ready").is_file() and _alive(run / "pids" / "kube-apiserver")  # state outlives a stop
     found = (
         f"{bin_dir}: {'built' if built else 'not built'}"
         + (", running" if running else "")
@@ -259,27 +269,46 @@ def diagnose(env: Mapping[str, str], repo: Path = REPO, stack: str = "dev") -> R
     )
 
     warmth = "warm-gocache" if warm_gocache else "cold"
-    if not venv.exists():
-        report.plan.append(f"create .venv with the pinned Python packages ({estimate('venv')})")
-    if missing:
-        report.plan.append(toolchain_step(missing, cache, warmth))
+    report.plan.extend(make_up_plan(env, stack, venv.exists(), missing, cache, warmth, plane))
+    return report
+
+
+def make_up_plan(
+    env: Mapping[str, str],
+    stack: str,
+    has_venv: bool,
+    missing: list[str],
+    cache: Path,
+    warmth: str,
+    plane: ControlPlane,
+) -> list[str]:
+    """What `make up` will do next, in order, with the expected time of each step."""
+    plan: list[str] = []
+    if not has_venv:
+        plan.append(f"create .venv with the pinned Python packages ({estimate('venv')})")
     kubeconfig = env.get("KUBECONFIG")
+    target = env.get("TARGET") or env.get("HASTACK_TARGET") or ("kubeconfig" if kubeconfig else "local")
+    if choose_toolchain(env.get("TOOLCHAIN") or "auto", target, env) == "system":
+        plan.append(
+            f"use the `pulumi` on PATH ({shutil.which('pulumi', path=env.get('PATH'))}) and its "
+            "plugins: nothing to build (TOOLCHAIN=system)"
+        )
+    elif missing:
+        plan.append(toolchain_step(missing, cache, warmth))
     if kubeconfig:
-        report.plan.append(f"deploy into the cluster of KUBECONFIG={kubeconfig}")
+        plan.append(f"deploy into the cluster of KUBECONFIG={kubeconfig}")
     else:
         if not plane.built:
-            report.plan.append(
-                f"build the local control plane and fetch its CRDs ({estimate('cluster-' + warmth)})"
-            )
+            plan.append(f"build the local control plane and fetch its CRDs ({estimate('cluster-' + warmth)})")
         elif not plane.crds_fetched:
-            report.plan.append(
+            plan.append(
                 "fetch the upstream CRDs (Gateway API, Envoy Gateway, cert-manager) from the Go module "
                 f"proxy ({estimate('cluster-crds')})"
             )
         if not plane.running:
-            report.plan.append(f"start the local control plane on loopback ({estimate('cluster-start')})")
-    report.plan.append(f"`pulumi up` of the {stack} stack with the policy pack ({estimate('up')})")
-    return report
+            plan.append(f"start the local control plane on loopback ({estimate('cluster-start')})")
+    plan.append(f"`pulumi up` of the {stack} stack with the policy pack ({estimate('up')})")
+    return plan
 
 
 def render(report: Report) -> str:

@@ -53,6 +53,7 @@ from hastack_tools.ops.stacks import (
     set_tag,
 )
 from hastack_tools.ops.supervise import RunningError, command_line, run_supervised
+from hastack_tools.ops.toolchain_choice import TOOLCHAINS, choose_toolchain
 
 __all__ = ["EngineError", "StackWorkspace", "backend_url", "prepare_stack"]
 
@@ -60,7 +61,6 @@ REPO = Path(__file__).resolve().parents[2]
 REDACTED_B64 = base64.b64encode(b"<redacted>").decode()
 COMMANDS = ("up", "preview", "destroy", "refresh")
 TARGETS = ("local", "kubeconfig", "render")
-TOOLCHAINS = ("auto", "built", "system")
 LOCAL_PASSPHRASE = "hastack-local-only"
 MIN_SYSTEM_PULUMI = (3, 221)
 """Since v3.221 the CLI runs Python policy packs through the language host, as our pack expects."""
@@ -120,14 +120,6 @@ def built_env(log: IO[bytes] | None) -> dict[str, str]:
     env = toolchain_env()
     env["HASTACK_CLI"] = f"{env['HASTACK_TOOLCHAIN_BIN']}/pulumi (built by toolchain/build.sh)"
     return env
-
-
-def choose_toolchain(choice: str, target: str, base: Mapping[str, str]) -> str:
-    if choice != "auto":
-        return choice
-    ours = str(Path(base.get("HASTACK_CACHE") or "~/.cache/hastack").expanduser() / "toolchain")
-    found = shutil.which("pulumi", path=base.get("PATH"))
-    return "system" if target == "kubeconfig" and found and not found.startswith(ours) else "built"
 
 
 def program_copy(root: Path, stack: str, namespace_suffix: str) -> tuple[Path, str]:
@@ -557,7 +549,7 @@ def cancel(
         api, _ = connect(program, workspace, target, env, None, print)
         dead = workspace.record.read()
         if force:
-            for lock in recovery.backend_locks(backend, workspace.project, stack):
+            for lock in recovery.backend_locks(backend, workspace.project, stack, env):
                 done = cli(["cancel", "--yes", "--stack", stack], env, workspace.folder)
                 if done.returncode != 0:
                     raise EngineError(f"could not remove {lock.path}: {cli_error(done)}")

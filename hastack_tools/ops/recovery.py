@@ -74,9 +74,12 @@ def _lock_from(path: str, text: str) -> BackendLock:
     )
 
 
-def backend_locks(backend: str, project: str, stack: str) -> list[BackendLock]:
+def backend_locks(
+    backend: str, project: str, stack: str, env: Mapping[str, str] | None = None
+) -> list[BackendLock]:
     """The DIY backend's lock files of a stack (`.pulumi/locks/organization/<project>/<stack>/`);
-    file:// and s3:// are read here, other backends manage their own locks (empty list)."""
+    file:// and s3:// are read here (S3 with the credentials in `env`, as the CLI gets them), other
+    backends manage their own locks (empty list)."""
     prefix = f".pulumi/locks/organization/{project}/{stack}/"
     parsed = urlparse(backend)
     if parsed.scheme == "file":
@@ -86,10 +89,16 @@ def backend_locks(backend: str, project: str, stack: str) -> list[BackendLock]:
         import boto3  # only for S3 backends
 
         query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
-        client = boto3.session.Session().client(
+        env = os.environ if env is None else env
+        client = boto3.session.Session(
+            aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
+            aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
+            aws_session_token=env.get("AWS_SESSION_TOKEN"),
+            profile_name=env.get("AWS_PROFILE"),
+        ).client(
             "s3",
             endpoint_url=query.get("endpoint") and _with_scheme(query["endpoint"], query),
-            region_name=query.get("region", os.environ.get("AWS_REGION", "us-east-1")),
+            region_name=query.get("region", env.get("AWS_REGION", "us-east-1")),
         )
         listed = client.list_objects_v2(Bucket=parsed.netloc, Prefix=prefix).get("Contents", [])
         return [
@@ -183,7 +192,7 @@ def recover(
     done = Recovery()
     if dead_sid is not None:
         done.stopped = stop_session(dead_sid)
-    for lock in backend_locks(workspace.backend, workspace.project, workspace.stack):
+    for lock in backend_locks(workspace.backend, workspace.project, workspace.stack, env):
         if lock.owner_dead():
             result = cli(["cancel", "--yes", "--stack", workspace.stack], env, workspace.folder)
             if result.returncode != 0:

@@ -207,7 +207,11 @@ def import_state(program: Path, workspace: StackWorkspace, body: bytes) -> bool:
     try:
         workspace.folder.mkdir(parents=True, exist_ok=True)
         (workspace.folder / "Pulumi.yaml").write_text((program / "Pulumi.yaml").read_text())
-        if not stack_exists(workspace, env):
+        try:
+            exists = stack_exists(workspace, env)
+        except EngineError:  # the backend cannot read the stack's checkpoint: the import replaces it
+            exists = True
+        if not exists:
             salt = salt_of_state(json.loads(body))
             source = program / f"Pulumi.{workspace.stack}.yaml"
             stack_file = read_yaml(source) if source.exists() else {}

@@ -16,6 +16,7 @@ from hastack.config.errors import SECRET_STAND_IN
 from hastack.config.load import secure_paths_in_stack_file
 from hastack.secrets import checksum
 from hastack_tools.dev.mockrun import engine_config, is_secret, run_function, run_program, strip_secrets
+from hastack_tools.dev.stack_secrets import LOCAL_PASSPHRASE, encrypter, new_salt
 from tests.conftest import REPO, engine_strings, minimal_config, objects, parsed, run_config
 
 
@@ -195,21 +196,23 @@ def test_ciphertext_in_any_error_is_shown_redacted() -> None:
 
 
 def test_stack_file_secure_leaves_reach_only_the_secret_under_mocks(tmp_path: Path) -> None:
-    """A nested `secure:` leaf: the offline runner marks the key secret as the engine does."""
+    """A nested `secure:` leaf, decrypted offline with the file's salt as the engine does: the key is
+    marked secret, the value reaches the api Secret and no ConfigMap."""
     stack = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
-    stack["config"]["hastack:apps"][1]["secretEnv"] = {"DB_URL": {"secure": "v1:Q0lQSEVSVEVYVA=="}}
+    stack["encryptionsalt"] = new_salt(LOCAL_PASSPHRASE)
+    seal = encrypter(tmp_path / "Pulumi.dev.yaml", stack["encryptionsalt"], LOCAL_PASSPHRASE)
+    ciphertext = seal("postgres://db:5432/shop")
+    stack["config"]["hastack:apps"][1]["secretEnv"] = {"DB_URL": {"secure": ciphertext}}
     (tmp_path / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text())
     (tmp_path / "__main__.py").write_text((REPO / "__main__.py").read_text())
     (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
     config, secret_keys = engine_config(tmp_path, "dev")
-    assert "Q0lQSEVSVEVYVA" not in json.dumps(config) and secret_keys == ["hastack:apps"]
+    assert ciphertext not in json.dumps(config) and secret_keys == ["hastack:apps"]
     run = run_program(tmp_path, "dev")
     (api_secret,) = [r for r in run.resources if r.type == "kubernetes:core/v1:Secret" and r.name == "api"]
-    assert sorted(strip_secrets(api_secret.inputs["stringData"], None)) == [
-        "DB_PASSWORD",
-        "DB_URL",
-        "JWT_SIGNING_KEY",
-    ]
+    data = strip_secrets(api_secret.inputs["stringData"], None)
+    assert sorted(data) == ["DB_PASSWORD", "DB_URL", "JWT_SIGNING_KEY"]
+    assert data["DB_URL"] == "postgres://db:5432/shop"
     config_maps = [m["data"] for m in objects(run, "ConfigMap")]
     assert all("DB_URL" not in data for data in config_maps)
 

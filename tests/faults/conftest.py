@@ -263,7 +263,7 @@ class Deployed:
         """The promise of every runbook; returns the figures (objects lost, orphans)."""
         state = self.state()
         assert recovery.pending_operations(state) == [], "no pending operation"
-        assert recovery.backend_locks(self.backend, "hastack", "dev") == [], "no lock"
+        assert recovery.backend_locks(self.backend, "hastack", "dev", self.cli_env()) == [], "no lock"
         in_cluster, in_state = self.cluster_objects(), self.state_objects(state)
         assert in_cluster == in_state, (
             f"cluster and state differ: only in cluster {in_cluster - in_state}, "

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from hastack_tools.dev import gate
 from hastack_tools.dev.render import render_groups
 from hastack_tools.ops import engine, state_backup
 from tests.conftest import REPO, _program_run
@@ -196,6 +197,8 @@ def test_a_stack_secret_reaches_only_the_secret_through_the_real_engine(
     (what hastack.config relies on); the value lands in the api Secret and nowhere else."""
     value = "engine-" + "stack-secret-7f3a"
     program, workspace, env = set_stack_secret(engine_env, tmp_path, "sec", (1, "secretEnv", "DB_URL"), value)
+    # the CLI's ciphertext decrypts offline too: the gate judges the stack instead of refusing it
+    assert gate.main(["--program", str(program), "--stack", "dev", "--quiet"]) == 0
 
     assert engine.run("up", program, "dev", "render", workdir=tmp_path) == 0
     output = capfd.readouterr().out

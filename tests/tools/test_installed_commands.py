@@ -150,6 +150,7 @@ def test_the_commands_and_the_pack_come_from_the_installed_wheel(installed: Inst
     pack = Path(json.loads(where.stdout)[3])
     assert sorted(p.name for p in (pack / "config").glob("*.json")) == [
         "dev.json",
+        "outside.json",
         "prod.json",
         "staging.json",
     ]
@@ -267,7 +268,8 @@ def test_the_installed_gate_keeps_the_exit_codes_of_make_policy(installed: Insta
     config = installed.run("hastack-gate", "--program", program, "--stack", "prod", "--print-config")
     assert config.returncode == 0, config.stderr
     printed = Path(config.stdout.strip())
-    assert printed.name == "prod.json" and printed.exists() and json.loads(printed.read_text())
+    # the stack file declares no environment (the program does, in code): the outside profile's config
+    assert printed.name == "outside.json" and printed.exists() and json.loads(printed.read_text())
     in_repo = subprocess.run(
         [sys.executable, "-m", "hastack_tools.dev.gate", "--help"],
         cwd=REPO,

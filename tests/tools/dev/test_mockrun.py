@@ -13,13 +13,13 @@ import pytest
 
 from hastack_tools.dev.mockrun import (
     RESPONSES_SWITCH,
-    SECRET_PLACEHOLDER,
     MockRun,
     engine_config,
     is_secret,
     run_function,
     run_program,
 )
+from hastack_tools.dev.stack_secrets import LOCAL_PASSPHRASE, encrypter, new_salt
 
 
 def write_program(folder: Path, body: str, stack_config: str = "config: {}\n") -> Path:
@@ -33,18 +33,16 @@ def write_program(folder: Path, body: str, stack_config: str = "config: {}\n") -
 
 
 def test_engine_config_applies_project_defaults_then_stack_values(tmp_path: Path) -> None:
+    salt = new_salt(LOCAL_PASSPHRASE)
+    token = encrypter(tmp_path / "x", salt, LOCAL_PASSPHRASE)("t0k3n")
     program = write_program(
         tmp_path,
         "",
-        "config:\n  demo:items: [1, 2]\n  demo:flag: true\n  demo:token:\n    secure: AAABAx==\n",
+        f"encryptionsalt: {salt}\n"
+        f"config:\n  demo:items: [1, 2]\n  demo:flag: true\n  demo:token:\n    secure: {token}\n",
     )
     config, secret_keys = engine_config(program, "ci")
-    assert config == {
-        "demo:size": "3",
-        "demo:items": "[1, 2]",
-        "demo:flag": "true",
-        "demo:token": SECRET_PLACEHOLDER,
-    }
+    assert config == {"demo:size": "3", "demo:items": "[1, 2]", "demo:flag": "true", "demo:token": "t0k3n"}
     assert secret_keys == ["demo:token"]
 
 

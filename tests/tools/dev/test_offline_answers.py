@@ -17,6 +17,7 @@ from pulumi.output import Unknown
 from hastack import pulumi_private as private
 from hastack_tools.dev.gate import main
 from hastack_tools.dev.kube_version import (
+    INSTALLED_DEFAULT,
     KubeVersionError,
     control_plane_version,
     discovery_stand_in,
@@ -127,6 +128,11 @@ def test_the_default_is_the_local_control_planes_version() -> None:
     version = control_plane_version()
     assert version.git_version == line.split("=", 1)[1].split()[0]
     assert version.describe().startswith(f"charts rendered for Kubernetes {version.git_version} (")
+
+
+def test_an_installed_gate_without_a_checkout_pins_the_same_version(tmp_path: Path) -> None:
+    installed = control_plane_version(tmp_path / "no-checkout" / "versions.sh")
+    assert installed.git_version == control_plane_version().git_version == INSTALLED_DEFAULT
 
 
 @pytest.mark.parametrize(

@@ -130,3 +130,19 @@ def test_built_binaries_without_the_crds_plan_only_their_fetch(tmp_path: Path) -
     report = doctor.diagnose(env)
     assert "CRDs" not in "\n".join(report.plan)
     assert "CRDs gateway-api-" in next(c.found for c in report.checks if c.name == "control plane")
+
+
+def test_a_system_pulumi_and_a_kubeconfig_need_no_build(tmp_path: Path) -> None:
+    """Bring your own Pulumi: the plan says which CLI `make up` uses, and builds nothing."""
+    require_go("the doctor's build plan")
+    own = tmp_path / "official"
+    own.mkdir()
+    (own / "pulumi").write_text("#!/bin/sh\necho v3.280.0\n")
+    (own / "pulumi").chmod(0o755)
+    env = _env(tmp_path, KUBECONFIG="/tmp/kc")
+    env["PATH"] = f"{own}{os.pathsep}{env['PATH']}"
+    plan = "\n".join(doctor.diagnose(env).plan)
+    assert f"use the `pulumi` on PATH ({own / 'pulumi'})" in plan and "nothing to build" in plan
+    assert "build the Pulumi toolchain" not in plan
+    env["TOOLCHAIN"] = "built"
+    assert "build the Pulumi toolchain" in "\n".join(doctor.diagnose(env).plan)
