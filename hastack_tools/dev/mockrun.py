@@ -25,7 +25,10 @@ from pulumi.runtime.proto import resource_pb2
 
 from hastack import pulumi_private as private
 from hastack import sdk_patches
+from hastack.config import ConfigError, StackConfig
 from hastack.config.errors import SECRET_STAND_IN
+from hastack.config.load import raw_from_engine, secure_paths_in_stack_file, validate
+from hastack.config.types import PROJECT
 from hastack.runtime_tuning import tuned_gc
 from hastack_tools.dev.k8s_provider import KubernetesProvider, ProviderUnavailableError
 from hastack_tools.dev.kube_version import KubeVersion, control_plane_version
@@ -414,6 +417,18 @@ def engine_config(program_dir: Path, stack: str) -> tuple[dict[str, str], list[s
             if secure:
                 secret_keys.append(full_key)
     return config, secret_keys
+
+
+def validated_stack_config(program_dir: Path, stack: str) -> StackConfig:
+    """A hastack stack file validated as the program validates it under the engine (secure values
+    decrypted, their keys secret, the file's `secure:` leaves telling which were); raises ConfigError."""
+    config, secret = engine_config(program_dir, stack)
+    raw, problems = raw_from_engine(config)
+    source = program_dir / f"Pulumi.{stack}.yaml"
+    if problems:
+        raise ConfigError(source.name, problems)
+    keys = [key.partition(":")[2] for key in secret if key.startswith(f"{PROJECT}:")]
+    return validate(raw, source.name, keys, secure_paths_in_stack_file(source))
 
 
 def _decrypted(value: Any, decrypt: Callable[[str, str], str], where: str) -> tuple[Any, bool]:

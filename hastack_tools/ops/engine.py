@@ -35,8 +35,9 @@ from typing import IO, Any
 
 import yaml
 
+from hastack.config import ConfigError
 from hastack_tools.dev.gate import choose_config
-from hastack_tools.dev.mockrun import engine_config, read_project
+from hastack_tools.dev.mockrun import read_project, validated_stack_config
 from hastack_tools.dev.program import NotAProgramError, StackFileMissingError, choose_stack
 from hastack_tools.ops import kubeapi, recovery
 from hastack_tools.ops.stacks import (
@@ -575,21 +576,12 @@ def add_salt(stack_file: Path, salt: str) -> None:
 
 
 def check_hastack_config(program: Path, stack: str) -> None:
-    """Validates a hastack stack file the way the program will (secure values as placeholders), so
-    `make secret` never leaves a file the next `make up` refuses; other projects are not ours to judge."""
-    from hastack.config import ConfigError
-    from hastack.config.load import raw_from_engine, secure_paths_in_stack_file, validate
-
+    """Validates a hastack stack file the way the program will, so `make secret` never leaves a file
+    the next `make up` refuses; other projects are not ours to judge."""
     if read_project(program).get("name") != "hastack":
         return
-    config, secret = engine_config(program, stack)
-    raw, problems = raw_from_engine(config)
-    source = program / f"Pulumi.{stack}.yaml"
     try:
-        if problems:
-            raise ConfigError(source.name, problems)
-        keys = [key.partition(":")[2] for key in secret if key.startswith("hastack:")]
-        validate(raw, source.name, keys, secure_paths_in_stack_file(source))
+        validated_stack_config(program, stack)
     except ConfigError as error:
         raise EngineError(str(error)) from None
 

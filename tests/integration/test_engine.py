@@ -210,7 +210,7 @@ def test_a_stack_secret_reaches_only_the_secret_through_the_real_engine(
         if d and d["kind"] == "Secret" and d["metadata"]["labels"].get("app.kubernetes.io/name") == "api"
     ]
     assert [sorted(d.get("data") or d.get("stringData")) for d in api_secrets] == [
-        ["DB_PASSWORD", "DB_URL", "JWT_SIGNING_KEY"]
+        ["DATABASE_URL", "DB_PASSWORD", "DB_URL", "JWT_SIGNING_KEY"]
     ]
     exported = pulumi_cli(env, "stack", "export", "--stack", "dev", cwd=workspace.folder)
     for text in (output, exported.stdout, *rendered.values()):

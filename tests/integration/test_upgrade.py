@@ -79,7 +79,14 @@ def test_preview_after_upgrading_from_the_last_release_replaces_nothing(
     release = release_checkout(LAST_RELEASE, tmp_path / "release")
     assert engine.run("up", release, stack, "render", workdir=tmp_path, policy_config=advisory(tmp_path)) == 0
     capfd.readouterr()
-    assert engine.run("preview", REPO, stack, "render", ["--json"], workdir=tmp_path) == 0
+    # this code with the stack file the release was deployed with: an upgrade changes the code only
+    upgraded = tmp_path / "upgraded"
+    upgraded.mkdir()
+    for name in ("__main__.py", "Pulumi.yaml"):
+        (upgraded / name).write_text((REPO / name).read_text())
+    (upgraded / f"Pulumi.{stack}.yaml").write_text((release / f"Pulumi.{stack}.yaml").read_text())
+    (upgraded / ".venv").symlink_to(REPO / ".venv")
+    assert engine.run("preview", upgraded, stack, "render", ["--json"], workdir=tmp_path) == 0
     steps = preview_steps(capfd.readouterr().out)
     assert steps, "preview --json reported no steps"
     replaced = [f"{s['op']} {s['urn']}" for s in steps if s["op"] in REPLACING_OPS]
