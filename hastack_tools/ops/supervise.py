@@ -159,7 +159,7 @@ class _Canceller:
     """Asks the CLI to cancel (SIGINT: it saves its state first), and asks again, which stops it at
     once, on a second interrupt or when the first one is not done within `force_after_s`."""
 
-    proc: subprocess.Popen[bytes]
+    proc: subprocess.Popen[bytes] | None
     outcome: Outcome
     say: Callable[[str], None]
     force_after_s: float
@@ -169,8 +169,9 @@ class _Canceller:
     def ask(self) -> None:
         self.asked += 1
         self.first_at = self.first_at or time.monotonic()
-        with contextlib.suppress(ProcessLookupError):
-            self.proc.send_signal(signal.SIGINT)
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGINT)
 
     def on_signal(self, _signum: int, _frame: FrameType | None) -> None:
         self.outcome.interrupted = True
@@ -207,7 +208,16 @@ def run_supervised(
     say: Callable[[str], None] = print,
 ) -> Outcome:
     """Runs `argv` (the CLI) to its end; see the module docstring. Hold `record.held` around it."""
-    proc = subprocess.Popen(
+    outcome = Outcome(code=0)
+    canceller = _Canceller(None, outcome, say, force_after_s)
+    previous: dict[signal.Signals, Any] = {}
+    # Handled before the CLI starts: exec resets a handled signal to its default in the child, while
+    # an ignored one (a command started in the background of a script) would stay ignored there, and
+    # a CLI that cannot hear the forwarded interrupt can never cancel.
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, canceller.on_signal)
+    proc = canceller.proc = subprocess.Popen(
         list(argv),
         env=dict(env),
         cwd=cwd,
@@ -217,12 +227,6 @@ def run_supervised(
         start_new_session=True,
     )
     record.write(proc.pid, " ".join(argv[1:3]))
-    outcome = Outcome(code=0)
-    canceller = _Canceller(proc, outcome, say, force_after_s)
-    previous: dict[signal.Signals, Any] = {}
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            previous[signum] = signal.signal(signum, canceller.on_signal)
     try:
         next_watch = time.monotonic() + watch_every_s
         while proc.poll() is None:

@@ -189,3 +189,31 @@ def test_session_members_sees_a_whole_session(tmp_path: Path) -> None:
         assert supervise.session_members(proc.pid) == []
     finally:
         proc.wait(timeout=5)
+
+
+def test_the_cli_hears_the_cancel_when_we_started_with_interrupts_ignored(tmp_path: Path) -> None:
+    """A command started in the background of a script inherits SIGINT ignored; the CLI must not (it
+    would never cancel: this run used to hang until killed)."""
+    script = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from hastack_tools.ops.supervise import RunRecord, run_supervised\n"
+        "folder = Path(sys.argv[1]); record = RunRecord(folder / 'ws')\n"
+        "reasons = iter([None, 'gone'])\n"
+        "with record.held('t'):\n"
+        "    out = run_supervised([str(folder / 'fake-pulumi'), str(folder)], os.environ, folder, record,\n"
+        "        watchdog=lambda: next(reasons, None), watch_every_s=0.5, say=lambda _: None)\n"
+        "print(out.code)\n"
+    )
+    cli(tmp_path, GRACEFUL_CLI)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    assert done.stdout.strip() == "255", done.stderr
+    assert (tmp_path / "checkpoint").read_text() == "saved\n"
