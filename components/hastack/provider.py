@@ -5,29 +5,15 @@ folder `provider/` (PulumiPlugin.yaml) runs this; `pulumi package add <repo>/pro
 """
 
 from importlib.metadata import version
-from typing import Any
 
 import pulumi
 from pulumi.provider.experimental import component_provider_host
 
 from hastack import app, group, isolation
 from hastack.args import AppGroupArgs, HighlyAvailableAppArgs, IsolatedNamespaceArgs
+from hastack.wire import whole_numbers
 
 PACKAGE = "hastack"
-
-
-def wire_numbers(value: Any) -> Any:
-    """The provider protocol has one number type: 2 arrives as 2.0. The models are strict (no float
-    field, no silent coercion), so a whole number from the wire becomes the int it was written as."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {key: wire_numbers(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [wire_numbers(item) for item in value]
-    if isinstance(value, pulumi.Output):
-        return value.apply(wire_numbers)
-    return value
 
 
 class HighlyAvailableApp(app.HighlyAvailableApp):
@@ -36,14 +22,14 @@ class HighlyAvailableApp(app.HighlyAvailableApp):
     def __init__(
         self, name: str, args: HighlyAvailableAppArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(name, wire_numbers(args), opts)
+        super().__init__(name, whole_numbers(args), opts)
 
 
 class AppGroup(group.AppGroup):
     """AppGroup as other languages construct it: apps in one isolated namespace, each call declared once."""
 
     def __init__(self, name: str, args: AppGroupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(name, wire_numbers(args), opts)
+        super().__init__(name, whole_numbers(args), opts)
 
 
 class IsolatedNamespace(isolation.IsolatedNamespace):

@@ -29,11 +29,10 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
+from hastack.wire import to_wire
+
 if TYPE_CHECKING:
     from hastack_policy.base import K8sObject
-
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-"""What the engine sends for a value unknown during preview (whatever its type)."""
 
 _MAX_MESSAGE = 400 * 1024 * 1024
 _GRPC_OPTIONS = [
@@ -139,24 +138,9 @@ class EngineLog(engine_pb2_grpc.EngineServicer):
         return engine_pb2.SetRootResourceResponse()
 
 
-def normalize(value: Any) -> Any:
-    """Plain JSON-able data as the engine marshals it: unknowns become the sentinel, numbers floats."""
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, Mapping):
-        return {str(k): normalize(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [normalize(v) for v in value]
-    if type(value).__name__ == "Unknown":
-        return UNKNOWN
-    return str(value)
-
-
 def to_struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
     struct = struct_pb2.Struct()
-    struct.update(normalize(props))
+    struct.update(to_wire(props))
     return struct
 
 
@@ -374,7 +358,7 @@ class PolicyPackProcess:
         request = analyzer_pb2.ConfigureAnalyzerRequest()
         for name, (level, properties) in config.items():
             entry = analyzer_pb2.PolicyConfig(enforcementLevel=LEVEL_VALUES[level])
-            entry.properties.update(normalize(dict(properties)))
+            entry.properties.update(to_wire(dict(properties)))
             request.policyConfig[name].CopyFrom(entry)
         self.stub.Configure(request)
 
@@ -542,7 +526,7 @@ def objects_from_views(views: Sequence[ResourceView]) -> list[K8sObject]:
                 type=view.type,
                 urn=view.urn,
                 name=view.name,
-                props=normalize(_k8s_with_name(view)),
+                props=to_wire(_k8s_with_name(view)),
                 provider_namespace=namespace if isinstance(namespace, str) and namespace else None,
             )
         )

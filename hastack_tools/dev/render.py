@@ -20,6 +20,7 @@ from hastack.config import ProbesConfig
 from hastack.config.profiles import ENVIRONMENTS
 from hastack.labels import PART_OF
 from hastack.runtime_tuning import tuned_gc
+from hastack.wire import whole_numbers
 from hastack.workload import PORT_NAME, SECRETS_MOUNT_PATH, SECRETS_VOLUME
 from hastack_tools.dev.mockrun import MockRun, RecordedResource, strip_secrets
 from hastack_tools.dev.program import (
@@ -55,20 +56,6 @@ KIND_ORDER = (
 )
 
 
-def integral(value: Any) -> Any:
-    """Protobuf carries every number as a float; Kubernetes wants integers where they are whole.
-
-    Keys are sorted too: protobuf Structs keep no order, and a render must be reproducible.
-    """
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: integral(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [integral(v) for v in value]
-    return value
-
-
 def is_kubernetes_object(resource: RecordedResource) -> bool:
     return (
         resource.custom
@@ -91,7 +78,7 @@ def manifest(resource: RecordedResource) -> dict[str, Any]:
     if not metadata.get("name") and isinstance(output_metadata, dict) and output_metadata.get("name"):
         metadata["name"] = output_metadata["name"]
     body["metadata"] = metadata
-    body = integral(body)
+    body = whole_numbers(body, sort_keys=True)
     ordered = {k: body[k] for k in ("apiVersion", "kind", "metadata") if k in body}
     ordered.update({k: v for k, v in body.items() if k not in ordered})
     return ordered
@@ -152,7 +139,9 @@ def write(
         path.write_text(dump_manifests(items))
         written.append(path)
     outputs = out / "outputs.json"
-    outputs.write_text(json.dumps(integral(strip_secrets(run.outputs)), indent=2, sort_keys=True) + "\n")
+    outputs.write_text(
+        json.dumps(whole_numbers(strip_secrets(run.outputs), sort_keys=True), indent=2, sort_keys=True) + "\n"
+    )
     written.append(outputs)
     return written, sum(len(items) for items in groups.values())
 

@@ -24,25 +24,12 @@ from pulumi_policy import (
 )
 
 from hastack.pulumi_private import policy_proxy_types
+from hastack.wire import is_unknown
 from hastack_policy.fastpack import declare_types, once_per_request
 
 _DICT_PROXY, _LIST_PROXY = policy_proxy_types()
 
 PACK_NAME = "hastack-ha"
-
-UNKNOWN_SENTINELS = frozenset(
-    {
-        "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
-        "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
-        "04da6b54-80e4-46f7-96ec-b56ff0331ba9",  # string (what the Go engine sends for every unknown)
-        "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",  # array
-        "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
-        "e48ece36-62e2-4504-bad9-02848725956a",  # archive
-        "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
-    }
-)
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-"""The sentinel the engine sends for a value not known during preview."""
 
 SeverityName = Literal["low", "medium", "high", "critical"]
 Level = Literal["advisory", "mandatory", "disabled"]
@@ -51,11 +38,6 @@ Tier = Literal["baseline", "hardening", "advice"]
 
 class UnknownValueError(Exception):
     """A value a check needs is unknown during preview: the check is skipped, never failed."""
-
-
-def is_unknown(value: Any) -> bool:
-    """True for the engine's unknown sentinels (any type)."""
-    return isinstance(value, str) and value in UNKNOWN_SENTINELS
 
 
 def contains_unknown(value: Any) -> bool:
@@ -117,20 +99,6 @@ def as_int(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return int(value)
-
-
-def show(value: Any, *, unset: str = "unset") -> str:
-    """A value as messages print it: whole numbers as integers (protobuf delivers every number as a
-    float), booleans in YAML's words, nothing as `unset` (or the caller's word), unknown in words."""
-    if value is None:
-        return unset
-    if is_unknown(value):
-        return "unknown until deploy"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 _SCALARS = (str, float, int, bool, type(None))

@@ -6,8 +6,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from hastack.config.types import QUANTITY_FORMS, quantity_problem, quantity_text
+from hastack.kube import scaled
+from hastack.wire import show
 
-from .base import K8sObject, Rule, as_dict, as_int, as_list, contains_unknown, dig, known, show
+from .base import K8sObject, Rule, as_dict, as_int, as_list, contains_unknown, dig, known
 from .k8s import (
     REPLICATED_KINDS,
     WORKLOAD_KINDS,
@@ -17,7 +19,6 @@ from .k8s import (
     is_kind,
     is_workload,
     pod_template,
-    scaled,
     selector_matches,
     single_writer_shape,
 )

@@ -4,22 +4,13 @@ int-or-percent scaling as the controllers round it, and a stack index for cross-
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .base import (
-    K8sObject,
-    UnknownValueError,
-    as_dict,
-    as_int,
-    as_list,
-    contains_unknown,
-    dig,
-    is_unknown,
-    known,
-)
+from hastack.wire import is_unknown
+
+from .base import K8sObject, UnknownValueError, as_dict, as_int, as_list, contains_unknown, dig, known
 
 WORKLOAD_KINDS: dict[str, str] = {
     "Deployment": "apps",
@@ -155,24 +146,6 @@ def _expression_matches(expression: Any, labels: Mapping[str, Any]) -> bool | No
 def equality_selector(selector: Mapping[str, Any]) -> dict[str, Any]:
     """A Service's map selector as a LabelSelector."""
     return {"matchLabels": dict(selector)}
-
-
-# ---- int-or-percent ----------------------------------------------------------------------------
-
-
-def scaled(value: Any, total: int, *, round_up: bool) -> int | None:
-    """intstr.GetScaledValueFromIntOrPercent: ints as is, "N%" of total rounded as asked."""
-    value = known(value)
-    if isinstance(value, str):
-        if not value.endswith("%"):
-            return None
-        try:
-            percent = int(value[:-1])
-        except ValueError:
-            return None
-        exact = percent * total / 100
-        return math.ceil(exact) if round_up else math.floor(exact)
-    return as_int(value)
 
 
 # ---- stack index -------------------------------------------------------------------------------

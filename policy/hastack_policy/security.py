@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from hastack.labels import OPEN_EGRESS_ANNOTATION
+from hastack.wire import is_unknown, show
 
 from .base import (
     CLUSTER_SCOPED_KINDS,
@@ -19,9 +20,7 @@ from .base import (
     as_int,
     as_list,
     dig,
-    is_unknown,
     known,
-    show,
 )
 from .k8s import WORKLOAD_KINDS, container_name, containers, is_kind, is_workload, pod_template
 

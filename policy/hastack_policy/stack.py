@@ -7,20 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from hastack import kube
 from hastack.tls import EXTERNAL_TLS_SECRETS_ANNOTATION
+from hastack.wire import is_unknown, show
 
-from .base import (
-    K8sObject,
-    Rule,
-    UnknownValueError,
-    as_dict,
-    as_int,
-    as_list,
-    dig,
-    is_unknown,
-    known,
-    show,
-)
+from .base import K8sObject, Rule, UnknownValueError, as_dict, as_int, as_list, dig, known
 from .k8s import (
     REPLICATED_KINDS,
     SINGLE_WRITER_ANNOTATION,
@@ -36,7 +27,6 @@ from .k8s import (
     mounted_single_node_claims,
     port_resolves,
     recreates_with_claim,
-    scaled,
     selected_workloads,
     selector_matches,
     single_node_claims,
@@ -208,15 +198,11 @@ def check_pdb_coverage(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Ite
 
 
 def disruptions_allowed(pdb: K8sObject, expected: int) -> int | None:
-    """How many pods the disruption controller lets go at `expected` pods (percentages round up)."""
+    """How many pods the disruption controller lets go at `expected` pods (hastack.kube)."""
     spec = pdb.spec
-    if spec.get("maxUnavailable") is not None:
-        value = scaled(spec["maxUnavailable"], expected, round_up=True)
-        return None if value is None else max(0, min(value, expected))
-    if spec.get("minAvailable") is not None:
-        value = scaled(spec["minAvailable"], expected, round_up=True)
-        return None if value is None else max(0, expected - value)
-    return None
+    return kube.disruptions_allowed(
+        known(spec.get("maxUnavailable")), known(spec.get("minAvailable")), expected
+    )
 
 
 def check_pdb_allows_eviction(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[Finding]:

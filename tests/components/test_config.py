@@ -444,12 +444,10 @@ def test_quantities_take_only_the_units_of_their_resource(
         ({"minAvailable": "100%"}, 4, 0),
     ],
 )
-def test_allowed_disruptions_round_like_kubernetes(
+def test_disruptions_allowed_round_like_kubernetes(
     budget: dict[str, Any], replicas: int, allowed: int
 ) -> None:
-    from hastack.config import allowed_disruptions
-
-    assert allowed_disruptions(DisruptionBudgetConfig.model_validate(budget), replicas) == allowed
+    assert DisruptionBudgetConfig.model_validate(budget).disruptions_allowed(replicas) == allowed
 
 
 def test_engine_strings_are_decoded_and_other_namespaces_ignored() -> None:

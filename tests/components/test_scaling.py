@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from hastack.config import allowed_disruptions
 from hastack.scaling import hpa_spec, pdb_spec
 from tests.conftest import minimal_config, parsed
 
@@ -50,7 +49,7 @@ def test_default_pdb_allows_one_eviction_and_evicts_unhealthy_pods() -> None:
         "unhealthyPodEvictionPolicy": "AlwaysAllow",
         "maxUnavailable": 1,
     }
-    assert allowed_disruptions(app.disruption_budget, app.replica_floor()) == 1
+    assert app.disruption_budget.disruptions_allowed(app.replica_floor()) == 1
 
 
 def test_min_available_budget_is_passed_through() -> None:

@@ -10,8 +10,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from hastack.wire import UNKNOWN, to_wire
 from hastack_policy import RULES_BY_ID
-from hastack_policy.base import UNKNOWN, K8sObject
+from hastack_policy.base import K8sObject
 
 ROOT = Path(__file__).resolve().parents[2]
 PROD = json.loads((ROOT / "policy" / "config" / "prod.json").read_text())
@@ -41,19 +42,6 @@ TOKENS = {
 DIGEST = "sha256:" + "ab" * 32
 
 
-def floats(value: Any) -> Any:
-    """Ints as floats, as protobuf Struct delivers them."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return float(value)
-    if isinstance(value, dict):
-        return {k: floats(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [floats(v) for v in value]
-    return value
-
-
 def make(kind: str, name: str, props: dict[str, Any], *, pulumi_name: str | None = None) -> K8sObject:
     """A K8sObject as the analyzer would see it (apiVersion/kind set, numbers as floats)."""
     token = TOKENS[kind]
@@ -61,7 +49,7 @@ def make(kind: str, name: str, props: dict[str, Any], *, pulumi_name: str | None
     body = {"apiVersion": module.replace("core/", ""), "kind": kind, **props}
     body.setdefault("metadata", {}).setdefault("name", name)
     urn = f"urn:pulumi:test::proj::{token}::{pulumi_name or name}"
-    return K8sObject(type=token, urn=urn, name=pulumi_name or name, props=floats(body))
+    return K8sObject(type=token, urn=urn, name=pulumi_name or name, props=to_wire(body))
 
 
 def pod_spec(app: str = "web", port: int = 8080, instance: str | None = None) -> dict[str, Any]:
@@ -256,7 +244,7 @@ def edit(
         if obj.kind == kind and obj.name == name and not hit:
             props = copy.deepcopy(obj.props)
             change(props)
-            out.append(K8sObject(type=obj.type, urn=obj.urn, name=obj.name, props=floats(props)))
+            out.append(K8sObject(type=obj.type, urn=obj.urn, name=obj.name, props=to_wire(props)))
             hit = True
         else:
             out.append(obj)

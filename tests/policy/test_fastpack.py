@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.runtime.proto import analyzer_pb2
 
+from hastack.wire import UNKNOWN
 from hastack_policy import PACK_NAME, base, build_policies, fastpack
-from hastack_policy.base import UNKNOWN
 from hastack_tools.dev.analyzer import (
     PolicyPackProcess,
     ResourceView,

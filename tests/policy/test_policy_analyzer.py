@@ -11,10 +11,10 @@ from collections.abc import Iterator, Sequence
 import pytest
 import yaml
 
+from hastack.wire import UNKNOWN
 from hastack_policy import PACK_NAME, PACK_VERSION, RULES
 from hastack_policy.base import K8sObject
 from hastack_tools.dev.analyzer import (
-    UNKNOWN,
     PolicyConfigError,
     PolicyPackProcess,
     ResourceView,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from hastack_policy.base import UNKNOWN as UNKNOWN_VALUE
+from hastack.wire import UNKNOWN as UNKNOWN_VALUE
 from hastack_policy.k8s import build_index, selected_workloads, selector_matches
 from hastack_policy.stack import disruptions_allowed, host_covered
 from tests.policy.k8s_fixtures import PROD, edit, good_stack, make, violations
@@ -49,7 +49,7 @@ def test_selector_semantics_are_exact(selector: Any, expected: bool) -> None:
 
 
 def test_selector_with_unknown_is_undecided() -> None:
-    from hastack_policy.base import UNKNOWN
+    from hastack.wire import UNKNOWN
 
     assert selector_matches({"matchLabels": {"tier": UNKNOWN}}, LABELS) is None
     assert selector_matches({"matchLabels": {"tier": "backend"}, "matchExpressions": UNKNOWN}, LABELS) is None

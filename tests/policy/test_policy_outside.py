@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from hastack.config.profiles import OUTSIDE, OUTSIDE_PROFILE, PROFILES
+from hastack.wire import UNKNOWN, show
 from hastack_policy import RULES, RULES_BY_ID
-from hastack_policy.base import UNKNOWN, K8sObject, show
+from hastack_policy.base import K8sObject
 from hastack_policy.environments import pack_config
 from hastack_policy.security import moving_tag
 from tests.policy.k8s_fixtures import DEV, PROD, ROOT, container, edit, good_stack, pod_spec, violations

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from hastack_policy.base import UNKNOWN
+from hastack.wire import UNKNOWN
 from tests.policy.k8s_fixtures import DEV, PROD, all_violations, container, edit, violations
 from tests.policy.traffic_fixtures import NGINX, traffic_stack
 

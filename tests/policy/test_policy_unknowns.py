@@ -12,7 +12,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hastack_policy.base import UNKNOWN, K8sObject
+from hastack.wire import UNKNOWN
+from hastack_policy.base import K8sObject
 from tests.policy.k8s_fixtures import DEV, PROD, all_violations, good_stack
 
 Path = tuple[int, tuple[str | int, ...]]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
+
+from hastack.kube import disruptions_allowed
 
 Manifest = dict[str, Any]
 
@@ -30,13 +31,7 @@ def _floor(deployment: Manifest, manifests: list[Manifest]) -> int:
 
 def _allowed(pdb: Manifest, pods: int) -> int:
     spec = pdb["spec"]
-
-    def scaled(value: int | str) -> int:
-        return math.ceil(int(value.rstrip("%")) * pods / 100) if isinstance(value, str) else value
-
-    if "maxUnavailable" in spec:
-        return scaled(spec["maxUnavailable"])
-    return max(0, pods - scaled(spec["minAvailable"]))
+    return disruptions_allowed(spec.get("maxUnavailable"), spec.get("minAvailable"), pods) or 0
 
 
 def violations(manifests: list[Manifest]) -> list[str]:

@@ -6,7 +6,7 @@ reports everything at once, before any resource is registered, as
 `<stack file>: hastack:<path>: <what is allowed>, got <value>`.
 """
 
-from hastack.config.checks import allowed_disruptions, check
+from hastack.config.checks import check
 from hastack.config.errors import ConfigError, key_path
 from hastack.config.load import allowed_keys, load, raw_from_engine, validate
 from hastack.config.models import (
@@ -59,7 +59,6 @@ __all__ = [
     "ShutdownConfig",
     "StackConfig",
     "TlsConfig",
-    "allowed_disruptions",
     "allowed_keys",
     "app_calls",
     "check",

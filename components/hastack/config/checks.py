@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic.alias_generators import to_camel
 
-from hastack.config.errors import ConfigError, key_path, show
-from hastack.config.models import AppConfig, AppIngressConfig, DisruptionBudgetConfig, StackConfig
+from hastack.config.errors import ConfigError, key_path, quote
+from hastack.config.models import AppConfig, AppIngressConfig, StackConfig
 from hastack.config.profiles import EnvironmentRules
 from hastack.config.types import DIGEST, DNS1123_SUBDOMAIN, TAG, parse_quantity
 from hastack.controllers import (
@@ -38,31 +37,16 @@ def _image_problems(image: str, rules: EnvironmentRules, environment: str) -> li
     return []
 
 
-def allowed_disruptions(budget: DisruptionBudgetConfig, replicas: int) -> int:
-    """Evictions the budget allows at `replicas` healthy pods, rounded as the disruption controller rounds."""
-    if budget.max_unavailable is not None:
-        return _scaled(budget.max_unavailable, replicas)
-    if budget.min_available is not None:
-        return max(0, replicas - _scaled(budget.min_available, replicas))
-    return 0
-
-
-def _scaled(value: int | str, replicas: int) -> int:
-    if isinstance(value, int):
-        return value
-    return math.ceil(int(value.rstrip("%")) * replicas / 100)
-
-
 def _app_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str]:
     rules = stack.rules
     env = stack.environment
     found: list[str] = []
 
     def add(loc: tuple[str | int, ...], message: str, value: Any) -> None:
-        found.append(f"{key_path(('apps', index, *loc))}: {message}, got {show(value)}")
+        found.append(f"{key_path(('apps', index, *loc))}: {message}, got {quote(value)}")
 
     found.extend(
-        f"{key_path(('apps', index, 'image'))}: {p}, got {show(app.image)}"
+        f"{key_path(('apps', index, 'image'))}: {p}, got {quote(app.image)}"
         for p in _image_problems(app.image, rules, env)
     )
     if app.replicas is not None and app.autoscaling is not None:
@@ -149,7 +133,7 @@ def _egress_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str
     names = [a.name for a in stack.apps if a.name != app.name]
     for position, egress in enumerate(app.egress):
         loc: tuple[str | int, ...] = ("apps", index, "egress", position)
-        shown = show(egress.model_dump(by_alias=True, exclude_defaults=True))
+        shown = quote(egress.model_dump(by_alias=True, exclude_defaults=True))
         kinds = [
             kind
             for kind, present in (
@@ -177,18 +161,18 @@ def _egress_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str
                 if hole.version != block.version or hole == block or not hole.subnet_of(block):  # type: ignore[arg-type]
                     found.append(
                         f"{key_path((*loc, 'except', number))}: must be a smaller block inside "
-                        f"{egress.cidr}, got {show(text)}"
+                        f"{egress.cidr}, got {quote(text)}"
                     )
         if egress.app is not None:
             if egress.app not in names:
                 found.append(
                     f"{key_path((*loc, 'app'))}: must name another app of this stack "
-                    f"({', '.join(names) or 'none'}), got {show(egress.app)}"
+                    f"({', '.join(names) or 'none'}), got {quote(egress.app)}"
                 )
             if egress.ports:
                 found.append(
                     f"{key_path((*loc, 'ports'))}: an app is reached on its own port; remove ports, "
-                    f"got {show([p.model_dump() for p in egress.ports])}"
+                    f"got {quote([p.model_dump() for p in egress.ports])}"
                 )
         elif not egress.ports:
             found.append(
@@ -209,7 +193,7 @@ def _egress_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str
         if egress.reason is not None and not egress.is_open():
             found.append(
                 f"{key_path((*loc, 'reason'))}: only for an open destination (a /0 block or every "
-                f"namespace); remove it, got {show(egress.reason)}"
+                f"namespace); remove it, got {quote(egress.reason)}"
             )
     return found
 
@@ -236,24 +220,24 @@ def _budget_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str
     if both or (budget.max_unavailable is None and budget.min_available is None):
         return [
             f"{key_path(loc)}: set exactly one of maxUnavailable or minAvailable, "
-            f"got {show(budget.model_dump(by_alias=True, exclude_none=True))}"
+            f"got {quote(budget.model_dump(by_alias=True, exclude_none=True))}"
         ]
     floor = app.replica_floor()
     if floor < 1:
         return []
     key = "maxUnavailable" if budget.max_unavailable is not None else "minAvailable"
     value = budget.max_unavailable if budget.max_unavailable is not None else budget.min_available
-    allowed = allowed_disruptions(budget, floor)
+    allowed = budget.disruptions_allowed(floor)
     keep = stack.rules.min_available_during_disruption
     if allowed < 1:
         return [
             f"{key_path((*loc, key))}: allows no eviction at the replica floor of {floor}, so node drains "
-            f"would block; use maxUnavailable: 1, got {show(value)}"
+            f"would block; use maxUnavailable: 1, got {quote(value)}"
         ]
     if floor - allowed < keep:
         return [
             f"{key_path((*loc, key))}: {stack.environment} keeps at least {keep} pod(s) available during "
-            f"disruptions, but this allows {allowed} of {floor} to be evicted, got {show(value)}"
+            f"disruptions, but this allows {allowed} of {floor} to be evicted, got {quote(value)}"
         ]
     return []
 
@@ -263,14 +247,14 @@ def _canary_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str
     if canary is None:
         return []
     loc: tuple[str | int, ...] = ("apps", index, "canary")
-    shown = show(canary.model_dump(by_alias=True))
+    shown = quote(canary.model_dump(by_alias=True))
     if app.ingress is None:
         return [
             f"{key_path(loc)}: needs the app's ingress block: traffic is split where it enters, at the "
             f"ingress or the gateway, got {shown}"
         ]
     found = [
-        f"{key_path((*loc, 'image'))}: {p}, got {show(canary.image)}"
+        f"{key_path((*loc, 'image'))}: {p}, got {quote(canary.image)}"
         for p in _image_problems(canary.image, stack.rules, stack.environment)
     ]
     if stack.exposure_of(app) == "ingress" and stack.ingress is not None:
@@ -317,7 +301,7 @@ def _ingress_problems(ingress: AppIngressConfig, index: int, stack: StackConfig)
             ]
     found = [
         f"{key_path(loc)}.{problem.key}: {problem.message}, got "
-        f"{show(_lookup(ingress.model_dump(by_alias=True), problem.key))}"
+        f"{quote(_lookup(ingress.model_dump(by_alias=True), problem.key))}"
         for problem in profile.problems(ingress.load_balancing, limit, ingress.as_resilience())
     ]
     retries, timeouts = ingress.retries, ingress.timeouts
@@ -349,7 +333,7 @@ def _stack_ingress_problems(stack: StackConfig) -> list[str]:
             known = ", ".join(p.name for p in PROFILES)
             found.append(
                 f"{key_path(('ingress', 'controller'))}: unknown controller; known: {known}, "
-                f"got {show(ingress.controller)}"
+                f"got {quote(ingress.controller)}"
             )
         else:
             known = ", ".join(f"{c} ({p.name})" for p in PROFILES for c in p.class_names)
@@ -359,14 +343,14 @@ def _stack_ingress_problems(stack: StackConfig) -> list[str]:
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             found.append(
                 f"{key_path(('ingress', 'className'))}: no controller profile for this class{hint}; use one "
-                f"of {known} or name the controller with ingress.controller, got {show(ingress.class_name)}"
+                f"of {known} or name the controller with ingress.controller, got {quote(ingress.class_name)}"
             )
     tls = ingress.tls
     loc: tuple[str | int, ...] = ("ingress", "tls")
     if tls.mode not in stack.rules.tls_modes:
         found.append(
             f"{key_path((*loc, 'mode'))}: {stack.environment} allows {', '.join(stack.rules.tls_modes)}, "
-            f"got {show(tls.mode)}"
+            f"got {quote(tls.mode)}"
         )
         return found  # the issuer or secretName that goes with another mode is that choice's to make
     needs = {"cert-manager": "issuer", "secret": "secretName", "self-signed": None}[tls.mode]
@@ -375,11 +359,11 @@ def _stack_ingress_problems(stack: StackConfig) -> list[str]:
             found.append(f"{key_path((*loc, key))}: mode {tls.mode} needs {key}, got nothing")
         elif key != needs and value is not None:
             found.append(
-                f"{key_path((*loc, key))}: not used by mode {tls.mode}; remove it, got {show(value)}"
+                f"{key_path((*loc, key))}: not used by mode {tls.mode}; remove it, got {quote(value)}"
             )
     for key, value in (("issuer", tls.issuer), ("secretName", tls.secret_name)):
         if value is not None and not DNS1123_SUBDOMAIN.match(value):
-            found.append(f"{key_path((*loc, key))}: must be a DNS-1123 subdomain, got {show(value)}")
+            found.append(f"{key_path((*loc, key))}: must be a DNS-1123 subdomain, got {quote(value)}")
     return found
 
 
@@ -391,7 +375,7 @@ def _stack_gateway_problems(stack: StackConfig) -> list[str]:
         return [
             f"{key_path(('gateway', 'redirectSectionName'))}: must name the plain-HTTP listener, not the "
             f"HTTPS one in sectionName ({gateway.section_name}), or every request would be redirected "
-            f"forever, got {show(gateway.redirect_section_name)}"
+            f"forever, got {quote(gateway.redirect_section_name)}"
         ]
     return []
 
@@ -405,7 +389,7 @@ def _stack_problems(stack: StackConfig, focus: AppConfig | None = None) -> list[
         if app.name in seen:
             found.append(
                 f"{key_path(('apps', index, 'name'))}: must be unique in the stack "
-                f"(also apps[{seen[app.name]}]), got {show(app.name)}"
+                f"(also apps[{seen[app.name]}]), got {quote(app.name)}"
             )
         seen.setdefault(app.name, index)
         if focus is None or app == focus:
@@ -416,7 +400,7 @@ def _stack_problems(stack: StackConfig, focus: AppConfig | None = None) -> list[
                 if owner != app.name:
                     found.append(
                         f"{key_path(('apps', index, 'ingress', 'hosts'))}: {host}{path} is already routed to "
-                        f"{owner}, got {show(host)}"
+                        f"{owner}, got {quote(host)}"
                     )
     return list(dict.fromkeys(found))  # a stack-wide default shared by several apps is reported once
 

@@ -62,7 +62,8 @@ def _stand_in(value: Any) -> Any:
     return SECRET_STAND_IN
 
 
-def show(value: Any) -> str:
-    """A value for an error message; secrets (see `redacted`) never appear."""
+def quote(value: Any) -> str:
+    """A config value as an error message quotes it (text in quotes, the rest as JSON: it names what
+    the stack file holds); secrets (see `redacted`) never appear."""
     value = redacted(value)
     return json.dumps(value) if not isinstance(value, str) else repr(value)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from hastack.config import messages
 from hastack.config.checks import check
-from hastack.config.errors import SECRET_STAND_IN, ConfigError, key_path, show
+from hastack.config.errors import SECRET_STAND_IN, ConfigError, key_path, quote
 from hastack.config.messages import allowed_keys, unwrap_model
 from hastack.config.models import StackConfig
 from hastack.config.types import PROJECT
@@ -132,7 +132,7 @@ def raw_from_engine(config: Mapping[str, str]) -> tuple[dict[str, Any], list[str
                 raw[key] = json.loads(value)
             except json.JSONDecodeError:
                 problems.append(
-                    f"{key_path((key,))}: must be a structured value (object or list), got {show(value)}"
+                    f"{key_path((key,))}: must be a structured value (object or list), got {quote(value)}"
                 )
         else:
             raw[key] = value

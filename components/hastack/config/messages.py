@@ -18,8 +18,9 @@ from annotated_types import Ge, Gt, Le, Lt, MaxLen, MinLen
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
-from hastack.config.errors import SECRET_KEYS, count, key_path, show
+from hastack.config.errors import SECRET_KEYS, count, key_path, quote
 from hastack.config.models import Model, StackConfig
+from hastack.wire import show
 
 Loc = tuple[str | int, ...]
 
@@ -190,11 +191,7 @@ def _is_secret(place: Place) -> bool:
 
 
 def _shown(place: Place, value: Any) -> str:
-    return "a secret value (not shown)" if _is_secret(place) else show(value)
-
-
-def _unquoted(value: Any) -> str:
-    return "true" if value is True else "false" if value is False else str(value)
+    return "a secret value (not shown)" if _is_secret(place) else quote(value)
 
 
 def _hint(error_type: str, value: Any, place: Place) -> str:
@@ -213,13 +210,13 @@ def _hint(error_type: str, value: Any, place: Place) -> str:
         return "; a fraction is not allowed here"
     if error_type == "string_type" and isinstance(value, bool | int | float):
         read_as = "a boolean" if isinstance(value, bool) else "a number"
-        return f'; quote it, "{_unquoted(value)}" (unquoted, YAML reads {read_as})'
+        return f'; quote it, "{show(value)}" (unquoted, YAML reads {read_as})'
     if error_type.startswith("bool") and isinstance(value, str):
         return "; write true or false without quotes"
     if error_type == "list_type" and isinstance(value, dict):
         return "; write one entry per item, each starting with '-' (a map's keys are not a list)"
     if error_type == "list_type" and not isinstance(value, list):
-        return f"; a single item goes in brackets: [{_unquoted(value)}]"
+        return f"; a single item goes in brackets: [{show(value)}]"
     if error_type in ("model_type", "dict_type", "model_attributes_type") and _is_model(base):
         required = [
             key
@@ -227,7 +224,7 @@ def _hint(error_type: str, value: Any, place: Place) -> str:
             if f.is_required()
         ]
         if len(required) == 1 and not isinstance(value, list | dict):
-            return f" (did you mean {{{required[0]}: {_unquoted(value)}}}?)"
+            return f" (did you mean {{{required[0]}: {show(value)}}}?)"
         if isinstance(value, list):
             return " (an object, not a list: remove the '-' or the brackets)"
     return ""

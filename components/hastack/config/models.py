@@ -39,6 +39,7 @@ from hastack.config.types import (
     TlsMode,
 )
 from hastack.controllers import RateLimit, Resilience
+from hastack.kube import disruptions_allowed
 
 
 class Model(BaseModel):
@@ -131,6 +132,10 @@ class DisruptionBudgetConfig(Model):
 
     max_unavailable: IntOrPercent | None = None
     min_available: IntOrPercent | None = None
+
+    def disruptions_allowed(self, pods: int) -> int:
+        """Evictions the budget allows with `pods` healthy pods (hastack.kube: as Kubernetes rounds)."""
+        return disruptions_allowed(self.max_unavailable, self.min_available, pods) or 0
 
 
 class RateLimitConfig(Model):

@@ -13,8 +13,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from hastack.wire import UNKNOWN
 from hastack_tools.standins.local_providers import (
-    UNKNOWN,
     LocalProvider,
     from_struct,
     private_key,
