@@ -3,16 +3,15 @@
 import pulumi
 
 from hastack import HighlyAvailableApp, IsolatedNamespace
-from hastack.args import stack_args
 from hastack.config import load
-from hastack.runtime_tuning import tune_gc
-from hastack.sdk_patches import install as patch_sdk
+from hastack.pulumi_internals.gc_tuning import tune_gc
+from hastack.pulumi_internals.sdk_patches import install as patch_sdk
 
 tune_gc()  # fewer full GC passes over the Output graph (HASTACK_GC_TUNING=0: off)
 patch_sdk()  # cheaper stack traces and end-of-program wait, pinned SDK only (HASTACK_SDK_PATCHES=0: off)
 stack = load()
 namespace = IsolatedNamespace(stack.namespace, stack)
-apps = [HighlyAvailableApp(app.name, stack_args(app, stack, namespace.name)) for app in stack.apps]
+apps = [HighlyAvailableApp.from_config(app, stack, namespace.name) for app in stack.apps]
 
 pulumi.export("environment", stack.environment)
 pulumi.export("namespace", namespace.name)

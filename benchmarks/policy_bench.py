@@ -24,7 +24,7 @@ from typing import Any
 
 from benchmarks.hastack_render import generated_config
 from benchmarks.measure import high_water_mib, process_cpu_seconds
-from hastack_policy import fastpack
+from hastack.pulumi_internals import decode_once as decode_once_layer
 from hastack_policy.pack import current_virtualenv, policy_yaml
 from hastack_tools.dev.analyzer import (
     PolicyPackProcess,
@@ -47,9 +47,9 @@ def stack_program() -> None:
 EMPTY_PACK_ENTRY = """\
 from pulumi_policy import EnforcementLevel, PolicyPack, StackValidationPolicy
 
-from hastack_policy import fastpack
+from hastack.pulumi_internals import decode_once as decode_once_layer
 
-fastpack.install()
+decode_once_layer.install()
 PolicyPack(
     name="floor",
     policies=[
@@ -78,16 +78,16 @@ def _evaluate(pack_dir: Path, views: list[Any], repeat: int, decode_once: bool) 
     """`repeat` evaluations by one pack process: wall per evaluation (requests built beforehand, as
     the engine builds them) and the pack process's own CPU time per evaluation."""
     config_path = ROOT / "policy" / "config" / "prod.json"
-    saved = os.environ.get(fastpack.SWITCH)
-    os.environ[fastpack.SWITCH] = "1" if decode_once else "0"  # the pack process inherits it
+    saved = os.environ.get(decode_once_layer.SWITCH)
+    os.environ[decode_once_layer.SWITCH] = "1" if decode_once else "0"  # the pack process inherits it
     try:
         pack = PolicyPackProcess(pack_dir, project="hastack", stack="bench", echo_logs=False)
         pack.start()
     finally:
         if saved is None:
-            del os.environ[fastpack.SWITCH]
+            del os.environ[decode_once_layer.SWITCH]
         else:
-            os.environ[fastpack.SWITCH] = saved
+            os.environ[decode_once_layer.SWITCH] = saved
     try:
         if pack_dir == PACK:
             pack.configure(resolve_config(pack.info(), load_config_file(config_path), str(config_path)))
@@ -133,7 +133,7 @@ def _evaluate(pack_dir: Path, views: list[Any], repeat: int, decode_once: bool) 
 
 def run(apps: int = 100, repeat: int = 5) -> dict[str, Any]:
     """Median policy-evaluation seconds over `repeat` evaluations of a `apps`-app stack, with the
-    fastpack layer, with pulumi-policy's own path (HASTACK_POLICY_DECODE_ONCE=0) and for the floor
+    decode-once layer, with pulumi-policy's own path (HASTACK_POLICY_DECODE_ONCE=0) and for the floor
     (the same requests answered by a pack that evaluates nothing)."""
     started = time.perf_counter()
     mock = run_function(stack_program, project="hastack", stack="bench", config=generated_config(apps))

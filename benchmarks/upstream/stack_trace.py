@@ -4,8 +4,9 @@
 source line through linecache) and turns each frame's file name into a URI with pathlib, on every
 resource registration. The program here registers N resources from a call depth typical of a
 component library (~25 frames) under the SDK's own mocks; `changed` swaps in a capture that walks
-the same frames without source lines and keeps one URI per file (`hastack.sdk_patches.stack_trace`,
-which returns an equal StackTrace: tests/components/test_sdk_patches.py).
+the same frames without source lines and keeps one URI per file
+(`hastack.pulumi_internals.sdk_patches.stack_trace`, which returns an equal StackTrace:
+tests/hastack/pulumi_internals/test_sdk_patches.py).
 
 `python benchmarks/upstream/stack_trace.py [N]` (default 2000): medians of 3 fresh processes each.
 """
@@ -43,8 +44,8 @@ def _nested(depth: int, name: str) -> None:
 
 def once(variant: str, count: int) -> dict[str, float]:
     if variant == "changed":
-        from hastack.pulumi_private import runtime_resource
-        from hastack.sdk_patches import stack_trace
+        from hastack.pulumi_internals.private import runtime_resource
+        from hastack.pulumi_internals.sdk_patches import stack_trace
 
         runtime_resource._get_stack_trace = stack_trace
     pulumi.runtime.set_mocks(_Mocks(), preview=False)

@@ -6,8 +6,8 @@ finished and puts the rest back, until none is left. Every pass adds and removes
 on every pending task; with thousands of outputs finishing over tens of event-loop turns, that is
 passes x pending callbacks. The program here leaves N outputs pending at the end, finishing over 40 event-loop
 turns (a 100-app hastack run: ~12,000 pending, 38 passes). `changed` lets the same
-loop see `FIRST_EXCEPTION` instead (`hastack.sdk_patches`' asyncio stand-in): it returns when all
-are done or one failed, so the same first error surfaces and the loop makes a few passes.
+loop see `FIRST_EXCEPTION` instead (`hastack.pulumi_internals.sdk_patches`' asyncio stand-in): it
+returns when all are done or one failed, so the same first error surfaces and the loop makes a few passes.
 
 `python -m benchmarks.upstream.wait_loop [N]` (default 12000): medians of 3 fresh processes each.
 """
@@ -43,8 +43,8 @@ async def _finishes_after(turns: int) -> int:
 
 def once(variant: str, count: int) -> dict[str, float]:
     if variant == "changed":
-        from hastack import sdk_patches
-        from hastack.pulumi_private import runtime_stack
+        from hastack.pulumi_internals import sdk_patches
+        from hastack.pulumi_internals.private import runtime_stack
 
         runtime_stack.asyncio = sdk_patches._Asyncio()
     pulumi.runtime.set_mocks(_Mocks(), preview=False)

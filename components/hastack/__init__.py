@@ -3,6 +3,6 @@
 from hastack.app import HighlyAvailableApp
 from hastack.config import AppConfig, ConfigError, StackConfig
 from hastack.group import AppGroup
-from hastack.isolation import IsolatedNamespace
+from hastack.namespace import IsolatedNamespace
 
 __all__ = ["AppConfig", "AppGroup", "ConfigError", "HighlyAvailableApp", "IsolatedNamespace", "StackConfig"]

@@ -1,10 +1,13 @@
-"""HighlyAvailableApp: one app with every HA and security default, composed from the concern modules."""
+"""HighlyAvailableApp: one app with every HA and security default, built from the resource modules."""
+
+from typing import Self
 
 import pulumi
 
-from hastack import canary, exposure, gateway, isolation, scaling, secrets, tls, workload
-from hastack.args import HighlyAvailableAppArgs, ResolvedArgs, resolve
-from hastack.labels import Track
+from hastack.args import HighlyAvailableAppArgs, ResolvedArgs, resolve, secret_inputs
+from hastack.config import AppConfig, StackConfig, check
+from hastack.resources import canary, gateway, ingress, network, scaling, secrets, service, tls, workload
+from hastack.resources.labels import Track
 
 
 def _track_key(key: str, track: Track) -> str:
@@ -18,7 +21,8 @@ class HighlyAvailableApp(pulumi.ComponentResource):
 
     `args` (hastack.args.HighlyAvailableAppArgs) carries the app, its namespace and its environment
     profile; plain leaves are checked before anything is registered, computed ones when they resolve.
-    An AppGroup passes arguments it has resolved already (it checks all its apps before registering).
+    An AppGroup passes arguments it has resolved already (it checks all its apps before registering);
+    a program with a loaded stack config uses `from_config`.
     """
 
     service_dns_name: pulumi.Output[str]
@@ -30,6 +34,21 @@ class HighlyAvailableApp(pulumi.ComponentResource):
     resource_names: pulumi.Output[dict[str, str]]
     """Names of the Kubernetes objects, by role (deployment, service, podDisruptionBudget, ...)."""
 
+    @classmethod
+    def from_config(
+        cls,
+        app: AppConfig,
+        stack: StackConfig,
+        namespace: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> Self:
+        """One app of a loaded stack config: its neighbours are the stack's other apps, and the models
+        go to the builders as they are (no argument dict). The stack's rules are checked for this app
+        again, on the models, since a config built in code may have skipped `validate`."""
+        check(stack, f"HighlyAvailableApp({app.name})", focus=app)
+        resolved = ResolvedArgs(secret_inputs(app), stack, stack.neighbours_of(app), namespace)
+        return cls(app.name, resolved, opts)
+
     def __init__(
         self,
         name: str,
@@ -38,9 +57,9 @@ class HighlyAvailableApp(pulumi.ComponentResource):
     ) -> None:
         resolved = args if isinstance(args, ResolvedArgs) else resolve(name, args)
         super().__init__("hastack:index:HighlyAvailableApp", name, None, opts)
-        app, stack, namespace = resolved.app, resolved.stack, resolved.namespace
+        app, stack, namespace = resolved.app, resolved.environment, resolved.namespace
 
-        account = isolation.service_account(app, namespace, self)
+        account = workload.service_account(app, namespace, self)
         environment = secrets.app_environment(app, namespace, self)
         names: dict[str, pulumi.Input[str]] = {
             "serviceAccount": account.metadata.name,
@@ -52,7 +71,7 @@ class HighlyAvailableApp(pulumi.ComponentResource):
         for track, release in canary.releases(app):
             deployment = workload.deployment(
                 release,
-                stack.rules,
+                stack.profile,
                 namespace,
                 self,
                 track=track,
@@ -61,24 +80,26 @@ class HighlyAvailableApp(pulumi.ComponentResource):
                 secret_name=environment.secret_name,
                 config_checksum=environment.checksum,
             )
-            service = exposure.service(release, namespace, self, track)
+            app_service = service.service(release, namespace, self, track)
             hpa = scaling.autoscaler(release, deployment.metadata.name, namespace, self, track)
             pdb = scaling.disruption_budget(release, namespace, self, track)
-            service_names[track] = service.metadata.name
+            service_names[track] = app_service.metadata.name
             names[_track_key("deployment", track)] = deployment.metadata.name
-            names[_track_key("service", track)] = service.metadata.name
+            names[_track_key("service", track)] = app_service.metadata.name
             names[_track_key("podDisruptionBudget", track)] = pdb.metadata.name
             if hpa is not None:
                 names[_track_key("horizontalPodAutoscaler", track)] = hpa.metadata.name
-        policy = isolation.network_policy(app, stack, namespace, self)
+        policy = network.network_policy(app, stack, resolved.neighbours, namespace, self)
         names["networkPolicy"] = policy.metadata.name
 
         exposed_by = stack.exposure_of(app)
         if exposed_by == "ingress" and app.ingress is not None and stack.ingress is not None:
             binding = tls.tls_binding(app, list(app.ingress.hosts), stack.ingress.tls, namespace, self)
             for track, service_name in service_names.items():
-                ingress = exposure.ingress(app, stack.ingress, binding, service_name, namespace, self, track)
-                names[_track_key("ingress", track)] = ingress.metadata.name
+                app_ingress = ingress.ingress(
+                    app, stack.ingress, binding, service_name, namespace, self, track
+                )
+                names[_track_key("ingress", track)] = app_ingress.metadata.name
         elif exposed_by == "gateway" and stack.gateway is not None:
             routes = gateway.gateway_routes(app, stack.gateway, service_names, namespace, self)
             names["httpRoute"] = routes.route.metadata["name"]
@@ -86,10 +107,10 @@ class HighlyAvailableApp(pulumi.ComponentResource):
             names["trafficPolicy"] = routes.traffic_policy.metadata["name"]
 
         self.service_dns_name = pulumi.Output.from_input(namespace).apply(
-            lambda ns: exposure.service_dns_name(app, ns, stack.cluster_domain)
+            lambda ns: service.service_dns_name(app, ns, stack.cluster_domain)
         )
-        self.service_port = pulumi.Output.from_input(exposure.SERVICE_PORT)
-        self.urls = pulumi.Output.all(*exposure.public_urls(app))
+        self.service_port = pulumi.Output.from_input(service.SERVICE_PORT)
+        self.urls = pulumi.Output.all(*ingress.public_urls(app))
         self.namespace = pulumi.Output.from_input(namespace)
         self.resource_names = pulumi.Output.all(**names)
         self.register_outputs(

@@ -17,7 +17,18 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 from pydantic.alias_generators import to_snake
 
-from hastack.config import ENVIRONMENTS, AppConfig, ConfigError, StackConfig, validate
+from hastack.config import (
+    ENVIRONMENTS,
+    AppConfig,
+    CallConfig,
+    ConfigError,
+    EnvironmentConfig,
+    Neighbours,
+    StackConfig,
+    parse,
+    validate,
+    validate_environment,
+)
 from hastack.config.errors import count
 
 
@@ -255,21 +266,16 @@ _PLACEHOLDER_DIGEST = "@sha256:" + "0" * 64
 _NAMESPACE_PLACEHOLDER = "computed-namespace"
 _PATHS = [
     (re.compile(r"^hastack:apps\[0\]"), "args"),
+    (re.compile(r"^hastack:calls\b"), "args.calls"),
     (re.compile(r"^hastack:namespace\b"), "args.namespace"),
     (re.compile(r"^hastack:environment\b"), "args.environment.name"),
     (re.compile(r"^hastack:"), "args.environment."),
 ]
+"""Stack-file key paths as argument paths: the app is apps[0], stack-wide keys sit under environment."""
 
 
-_PEER = re.compile(r"^hastack:apps\[(\d+)\]")
-
-
-def _argument_path(problem: str, calls: int) -> str:
-    """`hastack:apps[0].image: ...` -> `args.image: ...`; stack-wide keys sit under args.environment,
-    the peers standing for args.calls[i] are apps[1 + i]."""
-    peer = _PEER.match(problem)
-    if peer and 0 < int(peer.group(1)) <= calls:
-        return _PEER.sub(f"args.calls[{int(peer.group(1)) - 1}]", problem, count=1)
+def _argument_path(problem: str) -> str:
+    """`hastack:apps[0].image: ...` -> `args.image: ...`; stack-wide keys -> `args.environment.<key>`."""
     for pattern, replacement in _PATHS:
         if pattern.match(problem):
             return pattern.sub(replacement, problem, count=1)
@@ -326,42 +332,72 @@ def _copy(tree: Any) -> Any:
 
 @dataclass(frozen=True)
 class ResolvedArgs:
-    """The app as the builders take it, and the stack context its rules were checked in.
+    """The app as the builders take it, in the environment and among the neighbours its rules were
+    checked with.
 
     In `app`, a computed leaf is an Output of its validated value (it resolves, or fails naming
     its argument path); every other leaf is the plain validated value.
     """
 
     app: AppConfig
-    stack: StackConfig
+    environment: EnvironmentConfig
+    neighbours: Neighbours
     namespace: pulumi.Input[str]
 
 
+def _environment_tree(environment: Mapping[str, Any], namespace: Any) -> dict[str, Any]:
+    """The `environment` argument ({name, ingress, ...}) and the namespace as a stack file's keys."""
+    keys = dict(environment)
+    return {"environment": keys.pop("name", None), "namespace": namespace, **keys}
+
+
+def _neighbours(name: str, raw_app: Mapping[str, Any], calls: list[Any], source: str) -> Neighbours:
+    """Who calls the app (the names in its allowFrom) and whom it calls (`calls`, each checked as a
+    name and an app's port); raises ArgumentError naming `args.calls[i]`."""
+    problems: list[str] = []
+    callees: list[CallConfig] = []
+    for index, call in enumerate(calls):
+        try:
+            callees.append(parse(CallConfig, call, source, ("calls", index)))
+        except ConfigError as error:
+            problems.extend(_argument_path(p) for p in error.problems)
+    if problems:
+        raise ArgumentError(source, problems)
+    allowed = raw_app.get("allowFrom")
+    callers = [p for p in allowed if isinstance(p, str) and p != name] if isinstance(allowed, list) else []
+    return Neighbours(callers=tuple(dict.fromkeys(callers)), callees=tuple(callees))
+
+
 def _check(
-    name: str, raw_app: dict[str, Any], calls: list[Any], environment: Mapping[str, Any], namespace: Any
+    raw_app: dict[str, Any],
+    neighbours: Neighbours,
+    environment: Mapping[str, Any],
+    namespace: Any,
+    source: str,
 ) -> StackConfig:
-    """The stack models and rules over one app, beside stand-ins for the apps it calls (args.calls)
-    and lets in (allowFrom): a component knows its peers only by name and port. The builders take
-    the returned stack as the app's context (NetworkPolicy peers, exposure, environment floors)."""
-    env = dict(environment)
-    env_name = env.pop("name", None)
-    peers = [_peer(call, name) if isinstance(call, Mapping) else call for call in calls]
-    called = {p.get("name") for p in peers if isinstance(p, Mapping)}
-    allowed = [
-        p for p in raw_app.get("allowFrom", []) if isinstance(p, str) and p != name and p not in called
-    ]
-    peers.extend(_peer({"name": peer, "port": 8080}, None) for peer in dict.fromkeys(allowed))
-    raw = {"environment": env_name, "namespace": namespace, **env, "apps": [raw_app, *peers]}
-    source = f"HighlyAvailableApp({name})"
+    """The app in its environment, checked by the stack models and rules with its neighbours known by
+    name (a component knows no more of them); the builders take the returned config as the app's
+    context (environment floors, exposure)."""
+    raw = {**_environment_tree(environment, namespace), "apps": [raw_app]}
     try:
-        return validate(raw, source)
+        return validate(raw, source, neighbours=neighbours)
     except ConfigError as error:
-        raise ArgumentError(source, [_argument_path(p, len(calls)) for p in error.problems]) from None
+        raise ArgumentError(source, [_argument_path(p) for p in error.problems]) from None
 
 
-def check_namespace(source: str, args: IsolatedNamespaceArgs | Mapping[str, Any]) -> StackConfig:
-    """The environment and namespace arguments, checked by the stack models and rules beside a
-    stand-in app (a namespace has none of its own); errors name `args.environment…`/`args.namespace`."""
+def _environment_argument(source: str, given: Mapping[str, Any]) -> Mapping[str, Any]:
+    environment = given["environment"]
+    if not isinstance(environment, Mapping):
+        raise ArgumentError(
+            source,
+            [f"args.environment: must be an object with name (dev, staging or prod), got {environment!r}"],
+        )
+    return environment
+
+
+def check_namespace(source: str, args: IsolatedNamespaceArgs | Mapping[str, Any]) -> EnvironmentConfig:
+    """The environment and namespace arguments, checked by the environment model and the stack-wide
+    rules; errors name `args.environment…`/`args.namespace`."""
     given = dict(args)
     missing = [
         f"args.{key}: required argument is missing"
@@ -375,38 +411,15 @@ def check_namespace(source: str, args: IsolatedNamespaceArgs | Mapping[str, Any]
     ]
     if missing or unknown:
         raise ArgumentError(source, missing + unknown)
-    environment = given["environment"]
-    if not isinstance(environment, Mapping):
-        raise ArgumentError(
-            source,
-            [f"args.environment: must be an object with name (dev, staging or prod), got {environment!r}"],
-        )
+    environment = _environment_argument(source, given)
     if _is_computed(given["namespace"]):
         raise ArgumentError(
             source, ["args.namespace: must be a plain name (it names the Namespace), got a computed value"]
         )
-    env = dict(environment)
-    raw = {
-        "environment": env.pop("name", None),
-        "namespace": given["namespace"],
-        **env,
-        "apps": [_peer({"name": "stand-in", "port": 8080}, None)],
-    }
     try:
-        return validate(raw, source)
+        return validate_environment(_environment_tree(environment, given["namespace"]), source)
     except ConfigError as error:
-        raise ArgumentError(source, [_argument_path(p, 0) for p in error.problems]) from None
-
-
-def _peer(call: Mapping[str, Any], caller: str | None) -> dict[str, Any]:
-    """A stand-in for another app of the namespace; its own rules are its own component's."""
-    return {
-        "name": call.get("name"),
-        "port": call.get("port"),
-        "image": f"peer{_PLACEHOLDER_DIGEST}",
-        "autoscaling": {"minReplicas": 3, "maxReplicas": 4, "targetCPUUtilization": 80},
-        "allowFrom": [caller] if caller is not None else [],
-    }
+        raise ArgumentError(source, [_argument_path(p) for p in error.problems]) from None
 
 
 def _refuse_secret(output: pulumi.Output[Any], source: str, path: Path) -> pulumi.Output[Any]:
@@ -427,18 +440,24 @@ def _refuse_secret(output: pulumi.Output[Any], source: str, path: Path) -> pulum
     return pulumi.Output.all(output, guard).apply(lambda both: both[0])
 
 
+def secret_inputs(app: AppConfig, **updates: Any) -> AppConfig:
+    """The app with every stack secret (`secretEnv` value, plain or computed) made a secret Output,
+    so no later step can use one in plain text."""
+    secret_env = updates.pop("secret_env", app.secret_env)
+    updates["secret_env"] = {key: pulumi.Output.secret(value) for key, value in secret_env.items()}
+    # model_copy does not validate: the Outputs stand where the plain, already checked values were.
+    return app.model_copy(update=updates)
+
+
 def resolve(name: str, args: HighlyAvailableAppArgs | Mapping[str, Any]) -> ResolvedArgs:
     """Checks the plain leaves now (raising ArgumentError) and wires each computed leaf to its check."""
+    source = f"HighlyAvailableApp({name})"
     given = _copy(dict(args))
     for key in ("environment", "namespace"):
         if key not in given:
-            raise ArgumentError(f"HighlyAvailableApp({name})", [f"args.{key}: required argument is missing"])
-    environment = given.pop("environment")
-    if not isinstance(environment, Mapping):
-        raise ArgumentError(
-            f"HighlyAvailableApp({name})",
-            [f"args.environment: must be an object with name (dev, staging or prod), got {environment!r}"],
-        )
+            raise ArgumentError(source, [f"args.{key}: required argument is missing"])
+    environment = _environment_argument(source, given)
+    given.pop("environment")
     namespace = given.pop("namespace")
     calls = list(given.pop("calls", []))
     plain_namespace = _NAMESPACE_PLACEHOLDER if _is_computed(namespace) else namespace
@@ -448,15 +467,26 @@ def resolve(name: str, args: HighlyAvailableAppArgs | Mapping[str, Any]) -> Reso
     for index, path in enumerate(computed):
         _set(checked, path, _placeholder(path, index))
     if ("replicas",) in computed:
-        rules = ENVIRONMENTS.get(str(environment.get("name")))
-        checked["replicas"] = rules.min_replicas if rules is not None else 1
-    stack = _check(name, checked, calls, environment, plain_namespace)
+        profile = ENVIRONMENTS.get(str(environment.get("name")))
+        checked["replicas"] = profile.min_replicas if profile is not None else 1
+    try:
+        neighbours = _neighbours(name, raw, calls, source)
+    except ArgumentError as error:
+        call_problems, neighbours = error.problems, _neighbours(name, raw, [], source)
+    else:
+        call_problems = []
+    try:
+        stack = _check(checked, neighbours, environment, plain_namespace, source)
+    except ArgumentError as error:
+        raise ArgumentError(source, [*error.problems, *call_problems]) from None
+    if call_problems:
+        raise ArgumentError(source, call_problems)
 
     def leaf_check(path: Path) -> Any:
         def check(value: Any) -> Any:
             probe = _copy(checked)
             _set(probe, path, value)
-            _check(name, probe, calls, environment, plain_namespace)
+            _check(probe, neighbours, environment, plain_namespace, source)
             return value
 
         return check
@@ -469,7 +499,7 @@ def resolve(name: str, args: HighlyAvailableAppArgs | Mapping[str, Any]) -> Reso
     for path, value in computed.items():
         output = pulumi.Output.from_input(value).apply(leaf_check(path))
         if path[0] == "env":
-            env[str(path[1])] = _refuse_secret(output, f"HighlyAvailableApp({name})", path)
+            env[str(path[1])] = _refuse_secret(output, source, path)
         elif path[0] == "secretEnv":
             secret_env[str(path[1])] = output
         elif path[0] == "ingress":
@@ -478,18 +508,6 @@ def resolve(name: str, args: HighlyAvailableAppArgs | Mapping[str, Any]) -> Reso
             updates[to_snake(str(path[0]))] = output
     if app.ingress is not None:
         updates["ingress"] = app.ingress.model_copy(update={"hosts": hosts})
-    updates["env"] = env
-    updates["secret_env"] = {key: pulumi.Output.secret(value) for key, value in secret_env.items()}
-    # model_copy does not validate: the Outputs stand where the plain, already checked values were.
-    return ResolvedArgs(app.model_copy(update=updates), stack, namespace)
-
-
-def stack_args(app: AppConfig, stack: StackConfig, namespace: pulumi.Input[str]) -> HighlyAvailableAppArgs:
-    """The component arguments for one app of a loaded stack config (what the repo's program passes)."""
-    environment = stack.model_dump(by_alias=True, exclude={"apps", "namespace"}, exclude_none=True)
-    environment["name"] = environment.pop("environment")
-    values = app.model_dump(by_alias=True, exclude={"name"}, exclude_none=True)
-    values["allowFrom"] = [caller.name for caller in stack.callers_of(app)]
-    calls = [{"name": peer.name, "port": peer.port} for peer in stack.callees_of(app)]
-    args = {**values, "environment": environment, "namespace": namespace, "calls": calls}
-    return args  # type: ignore[return-value]
+    return ResolvedArgs(
+        secret_inputs(app, env=env, secret_env=secret_env, **updates), stack, neighbours, namespace
+    )

@@ -1,7 +1,7 @@
-"""Ingress controller and Gateway API implementation profiles: the only place that knows
-controller-specific annotations and policy resources.
+"""The controllers that let traffic in (ingress controllers, Gateway API implementations): the only
+place that knows controller-specific annotations and policy resources.
 
-Each profile maps hastack's controller-neutral settings (load-balancing algorithm, rate limits,
+Each controller maps hastack's controller-neutral settings (load-balancing algorithm, rate limits,
 HTTPS redirect, canary weight) to one implementation's annotations or policy spec, and says what
 it cannot do so that config validation can refuse it with the list of what it can.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 LOAD_BALANCING_ALGORITHMS = ("round-robin", "least-connections", "ewma", "consistent-hash")
-"""Every algorithm name the config accepts; a profile supports a subset."""
+"""Every algorithm name the config accepts; a controller supports a subset."""
 
 CANARY_WEIGHT_TOTAL = 100
 """Canary weights are percentages: the canary gets `weight`, the stable release the rest."""
@@ -83,7 +83,7 @@ class Problem:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Profile:
+class Controller:
     """What one implementation (ingress controller or Gateway) can do with hastack's neutral settings."""
 
     name: str
@@ -114,7 +114,7 @@ class Profile:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ControllerProfile(Profile):
+class IngressController(Controller):
     """What one ingress controller family can do, and the annotations that ask it to."""
 
     class_names: tuple[str, ...]
@@ -228,8 +228,8 @@ def _haproxy_rate_limit_problems(limit: RateLimit) -> list[Problem]:
     return found
 
 
-PROFILES: tuple[ControllerProfile, ...] = (
-    ControllerProfile(
+INGRESS_CONTROLLERS: tuple[IngressController, ...] = (
+    IngressController(
         name="ingress-nginx",
         class_names=("nginx",),
         default_namespace="ingress-nginx",
@@ -245,7 +245,7 @@ PROFILES: tuple[ControllerProfile, ...] = (
         resilience_keys=frozenset({"retries", "timeouts.connectSeconds", "timeouts.readSeconds"}),
         resilience_annotations=_nginx_resilience,
     ),
-    ControllerProfile(
+    IngressController(
         name="haproxy",
         class_names=("haproxy",),
         default_namespace="haproxy-controller",
@@ -262,20 +262,22 @@ PROFILES: tuple[ControllerProfile, ...] = (
     ),
 )
 
-PROFILES_BY_NAME: dict[str, ControllerProfile] = {profile.name: profile for profile in PROFILES}
+INGRESS_CONTROLLERS_BY_NAME: dict[str, IngressController] = {c.name: c for c in INGRESS_CONTROLLERS}
 
 
-def profile_for(class_name: str, controller: str | None = None) -> ControllerProfile | None:
-    """The profile named by `controller`, else the one whose usual ingress class is `class_name`."""
+def ingress_controller_for(class_name: str, controller: str | None = None) -> IngressController | None:
+    """The controller named by `controller`, else the one whose usual ingress class is `class_name`."""
     if controller is not None:
-        return PROFILES_BY_NAME.get(controller)
-    return next((p for p in PROFILES if class_name in p.class_names), None)
+        return INGRESS_CONTROLLERS_BY_NAME.get(controller)
+    return next((p for p in INGRESS_CONTROLLERS if class_name in p.class_names), None)
 
 
 def canary_controllers() -> list[str]:
-    """`ingress-nginx (class nginx)` for each controller profile that has a weighted canary."""
+    """`ingress-nginx (class nginx)` for each ingress controller that has a weighted canary."""
     return [
-        f"{p.name} (class {', '.join(p.class_names)})" for p in PROFILES if p.canary_annotations is not None
+        f"{p.name} (class {', '.join(p.class_names)})"
+        for p in INGRESS_CONTROLLERS
+        if p.canary_annotations is not None
     ]
 
 
@@ -286,7 +288,7 @@ GATEWAY_API_VERSION = f"{GATEWAY_API_GROUP}/v1"
 
 
 @dataclass(frozen=True, kw_only=True)
-class GatewayProfile(Profile):
+class GatewayController(Controller):
     """A Gateway API implementation: Gateway API has no standard for balancing or rate limits, so
     each implementation attaches its own policy resource to the HTTPRoute.
     """
@@ -384,8 +386,8 @@ def _envoy_resilience(resilience: Resilience) -> dict[str, Any]:
     return spec
 
 
-GATEWAY_PROFILES: tuple[GatewayProfile, ...] = (
-    GatewayProfile(
+GATEWAY_CONTROLLERS: tuple[GatewayController, ...] = (
+    GatewayController(
         name="envoy-gateway",
         default_proxy_namespace="envoy-gateway-system",
         policy_api_version="gateway.envoyproxy.io/v1alpha1",
@@ -402,13 +404,17 @@ GATEWAY_PROFILES: tuple[GatewayProfile, ...] = (
     ),
 )
 
-GATEWAY_PROFILES_BY_NAME: dict[str, GatewayProfile] = {profile.name: profile for profile in GATEWAY_PROFILES}
-GATEWAY_IMPLEMENTATIONS = tuple(GATEWAY_PROFILES_BY_NAME)
+GATEWAY_CONTROLLERS_BY_NAME: dict[str, GatewayController] = {c.name: c for c in GATEWAY_CONTROLLERS}
+GATEWAY_IMPLEMENTATIONS = tuple(GATEWAY_CONTROLLERS_BY_NAME)
 """Every implementation name the config accepts."""
 
 
 def resilience_capable(key: str) -> str:
     """`ingress-nginx (class nginx), envoy-gateway (exposure: gateway)`: who can honour `key`."""
-    names = [f"{p.name} (class {', '.join(p.class_names)})" for p in PROFILES if key in p.resilience_keys]
-    names += [f"{p.name} (exposure: gateway)" for p in GATEWAY_PROFILES if key in p.resilience_keys]
+    names = [
+        f"{p.name} (class {', '.join(p.class_names)})"
+        for p in INGRESS_CONTROLLERS
+        if key in p.resilience_keys
+    ]
+    names += [f"{p.name} (exposure: gateway)" for p in GATEWAY_CONTROLLERS if key in p.resilience_keys]
     return ", ".join(names) or "no profile"

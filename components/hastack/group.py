@@ -14,7 +14,7 @@ import pulumi
 from hastack.app import HighlyAvailableApp
 from hastack.args import AppGroupArgs, ArgumentError, ResolvedArgs, check_namespace, resolve
 from hastack.config import app_calls
-from hastack.isolation import IsolatedNamespace
+from hastack.namespace import IsolatedNamespace
 
 _GROUP_KEYS = ("environment", "namespace", "apps")
 
@@ -135,10 +135,12 @@ class AppGroup(pulumi.ComponentResource):
             )
             apps = []
         try:
-            stack = check_namespace(source, {k: given[k] for k in ("environment", "namespace") if k in given})
+            environment = check_namespace(
+                source, {k: given[k] for k in ("environment", "namespace") if k in given}
+            )
         except ArgumentError as error:
             problems.extend(error.problems)
-            stack = None
+            environment = None
         problems.extend(_group_problems(apps))
         resolved: list[ResolvedArgs] = []
         for index, (app, (callers, callees)) in enumerate(zip(apps, wiring(apps), strict=True)):
@@ -156,10 +158,10 @@ class AppGroup(pulumi.ComponentResource):
                     problems.extend(_app_problems(index, error))
         if problems:
             raise ArgumentError(source, list(dict.fromkeys(problems)))
-        assert stack is not None
+        assert environment is not None
         super().__init__("hastack:index:AppGroup", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        isolated = IsolatedNamespace(name, stack, child)
+        isolated = IsolatedNamespace(name, environment, child)
         self.namespace = isolated.name
         self.apps: dict[str, HighlyAvailableApp] = {
             checked.app.name: HighlyAvailableApp(

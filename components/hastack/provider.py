@@ -9,7 +9,7 @@ from importlib.metadata import version
 import pulumi
 from pulumi.provider.experimental import component_provider_host
 
-from hastack import app, group, isolation
+from hastack import app, group, namespace
 from hastack.args import AppGroupArgs, HighlyAvailableAppArgs, IsolatedNamespaceArgs
 from hastack.wire import whole_numbers
 
@@ -32,7 +32,7 @@ class AppGroup(group.AppGroup):
         super().__init__(name, whole_numbers(args), opts)
 
 
-class IsolatedNamespace(isolation.IsolatedNamespace):
+class IsolatedNamespace(namespace.IsolatedNamespace):
     """IsolatedNamespace as other languages construct it, from its plain arguments."""
 
     def __init__(

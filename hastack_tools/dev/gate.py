@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 
 from hastack.config.profiles import ENVIRONMENTS, OUTSIDE
-from hastack.labels import ENVIRONMENT_LABEL  # a program declares its environment in code by it
+from hastack.resources.labels import ENVIRONMENT_LABEL
 from hastack_tools.dev.analyzer import (
     AnalyzerError,
     Diagnostic,

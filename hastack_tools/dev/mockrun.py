@@ -23,13 +23,12 @@ import yaml
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import resource_pb2
 
-from hastack import pulumi_private as private
-from hastack import sdk_patches
 from hastack.config import ConfigError, StackConfig
 from hastack.config.errors import SECRET_STAND_IN
 from hastack.config.load import raw_from_engine, secure_paths_in_stack_file, validate
 from hastack.config.types import PROJECT
-from hastack.runtime_tuning import tuned_gc
+from hastack.pulumi_internals import private, sdk_patches
+from hastack.pulumi_internals.gc_tuning import tuned_gc
 from hastack_tools.dev.k8s_provider import KubernetesProvider, ProviderUnavailableError
 from hastack_tools.dev.kube_version import KubeVersion, control_plane_version
 from hastack_tools.dev.offline_answers import answering_offline, note

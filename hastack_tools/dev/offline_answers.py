@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hastack import pulumi_private as private
+from hastack.pulumi_internals import private
 
 KUBERNETES_PACKAGE = "kubernetes"
 """The one provider the offline run starts (hastack_tools.dev.k8s_provider)."""

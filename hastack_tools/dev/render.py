@@ -18,10 +18,10 @@ import yaml
 
 from hastack.config import ProbesConfig
 from hastack.config.profiles import ENVIRONMENTS
-from hastack.labels import PART_OF
-from hastack.runtime_tuning import tuned_gc
+from hastack.pulumi_internals.gc_tuning import tuned_gc
+from hastack.resources.labels import PART_OF
+from hastack.resources.workload import PORT_NAME, SECRETS_MOUNT_PATH, SECRETS_VOLUME
 from hastack.wire import whole_numbers
-from hastack.workload import PORT_NAME, SECRETS_MOUNT_PATH, SECRETS_VOLUME
 from hastack_tools.dev.mockrun import MockRun, RecordedResource, strip_secrets
 from hastack_tools.dev.program import (
     NotAProgramError,

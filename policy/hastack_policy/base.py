@@ -23,9 +23,9 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from hastack.pulumi_private import policy_proxy_types
+from hastack.pulumi_internals.decode_once import declare_types, once_per_request
+from hastack.pulumi_internals.private import policy_proxy_types
 from hastack.wire import is_unknown
-from hastack_policy.fastpack import declare_types, once_per_request
 
 _DICT_PROXY, _LIST_PROXY = policy_proxy_types()
 
@@ -125,8 +125,8 @@ def plain(value: Any) -> Any:
 
 
 def plain_props(props: Any) -> Any:
-    """`plain(props)` once per resource per analyzer request (the pack's fastpack scope): every rule
-    reads the same copy, none changes it (tests/policy/test_fastpack.py checks that)."""
+    """`plain(props)` once per resource per analyzer request (hastack.pulumi_internals.decode_once):
+    every rule reads the same copy, none changes it (its tests check that)."""
     return once_per_request("plain", props, plain)
 
 
@@ -246,7 +246,7 @@ class Rule:
     stack_check: StackCheck | None = None
     kinds: frozenset[str] | None = None
     """The kinds the rule reads (None: every Kubernetes kind). The pack never runs the rule on other
-    resources (`looks_at`, `fastpack.declare_types`): a check must not depend on kinds it omits."""
+    resources (`looks_at`, `decode_once.declare_types`): a check must not depend on kinds it omits."""
 
     def looks_at(self, resource_type: str) -> bool:
         """Whether the rule reads resources of this type token (its checks see no others)."""

@@ -33,8 +33,8 @@ def serve() -> None:
     """Builds the pack and serves the analyzer protocol to the engine; blocks until it is stopped."""
     from pulumi_policy import EnforcementLevel, Policy, PolicyPack
 
-    from hastack.runtime_tuning import tune_gc
-    from hastack_policy.fastpack import install
+    from hastack.pulumi_internals.decode_once import install
+    from hastack.pulumi_internals.gc_tuning import tune_gc
 
     policies: list[Policy] = [*build_policies()]
     tune_gc()  # a long-lived server: imports and rules out of the collector's passes (HASTACK_GC_TUNING=0)

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from hastack.labels import OPEN_EGRESS_ANNOTATION
+from hastack.resources.labels import OPEN_EGRESS_ANNOTATION
 from hastack.wire import is_unknown, show
 
 from .base import (

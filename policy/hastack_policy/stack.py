@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from hastack import kube
-from hastack.tls import EXTERNAL_TLS_SECRETS_ANNOTATION
+from hastack.resources.tls import EXTERNAL_TLS_SECRETS_ANNOTATION
 from hastack.wire import is_unknown, show
 
 from .base import K8sObject, Rule, UnknownValueError, as_dict, as_int, as_list, dig, known

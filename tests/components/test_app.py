@@ -6,7 +6,6 @@ import pulumi
 import pytest
 
 from hastack import HighlyAvailableApp
-from hastack.args import stack_args
 from hastack.config import ConfigError, StackConfig
 from hastack_tools.dev.mockrun import run_function
 from tests.conftest import minimal_config, parsed, run_config
@@ -59,15 +58,17 @@ def test_outputs_give_service_discovery_and_urls() -> None:
 
 
 def test_component_revalidates_a_model_built_in_code() -> None:
-    """A StackConfig built in Python skips `validate()`; the component still enforces the floors."""
+    """A StackConfig built in Python skips `validate()`; `from_config` still enforces the floors."""
     good = parsed(minimal_config("prod"))
     weak_app = good.apps[0].model_copy(update={"replicas": 1})
     weak = good.model_copy(update={"apps": [weak_app]})
 
     def program() -> None:
-        HighlyAvailableApp("web", stack_args(weak_app, weak, "shop"))
+        HighlyAvailableApp.from_config(weak_app, weak, "shop")
 
-    with pytest.raises(ConfigError, match=r"HighlyAvailableApp\(web\): args\.replicas: prod needs"):
+    with pytest.raises(
+        ConfigError, match=r"HighlyAvailableApp\(web\): hastack:apps\[0\]\.replicas: prod needs"
+    ):
         run_function(program, stack="prod")
 
 
@@ -75,7 +76,7 @@ def test_component_is_usable_from_another_program() -> None:
     stack = StackConfig.model_validate(minimal_config())
 
     def program() -> None:
-        app = HighlyAvailableApp("web", stack_args(stack.apps[0], stack, "team-ns"))
+        app = HighlyAvailableApp.from_config(stack.apps[0], stack, "team-ns")
         pulumi.export("dns", app.service_dns_name)
 
     run = run_function(program)

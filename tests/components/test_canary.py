@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from hastack.canary import releases, traffic_split
-from hastack.labels import selector_labels
+from hastack.resources.canary import releases, traffic_split
+from hastack.resources.labels import selector_labels
 from tests.conftest import minimal_config, objects, parsed, run_config
 
 CANARY_IMAGE = "ghcr.io/acme/web:1.1.0"

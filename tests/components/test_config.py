@@ -387,15 +387,15 @@ def test_ephemeral_storage_and_priority_default_to_the_profile() -> None:
     stack = parsed(minimal_config("prod"))
     app = stack.apps[0]
     assert app.resources.requests.ephemeral_storage is None
-    quantities = app.resource_quantities(stack.rules)
-    assert quantities["requests"]["ephemeral-storage"] == stack.rules.ephemeral_storage_request == "128Mi"
-    assert quantities["limits"]["ephemeral-storage"] == stack.rules.ephemeral_storage_limit == "1Gi"
-    assert app.priority_class(stack.rules) is None
+    quantities = app.resource_quantities(stack.profile)
+    assert quantities["requests"]["ephemeral-storage"] == stack.profile.ephemeral_storage_request == "128Mi"
+    assert quantities["limits"]["ephemeral-storage"] == stack.profile.ephemeral_storage_limit == "1Gi"
+    assert app.priority_class(stack.profile) is None
     own = parsed(
         with_app(resources={"limits": {"ephemeralStorage": "2Gi"}}, priorityClassName="web-high")
     ).apps[0]
-    assert own.resource_quantities(stack.rules)["limits"]["ephemeral-storage"] == "2Gi"
-    assert own.priority_class(stack.rules) == "web-high"
+    assert own.resource_quantities(stack.profile)["limits"]["ephemeral-storage"] == "2Gi"
+    assert own.priority_class(stack.profile) == "web-high"
 
 
 def test_committed_stacks_are_valid() -> None:

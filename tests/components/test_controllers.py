@@ -4,26 +4,31 @@ from __future__ import annotations
 
 import pytest
 
-from hastack.controllers import LOAD_BALANCING_ALGORITHMS, PROFILES, RateLimit, profile_for
+from hastack.controllers import (
+    INGRESS_CONTROLLERS,
+    LOAD_BALANCING_ALGORITHMS,
+    RateLimit,
+    ingress_controller_for,
+)
 
 
 def test_profiles_are_found_by_class_or_name() -> None:
-    nginx = profile_for("nginx")
+    nginx = ingress_controller_for("nginx")
     assert nginx is not None and nginx.name == "ingress-nginx"
-    haproxy = profile_for("custom-class", "haproxy")
+    haproxy = ingress_controller_for("custom-class", "haproxy")
     assert haproxy is not None and haproxy.name == "haproxy"
-    assert profile_for("contour") is None
+    assert ingress_controller_for("contour") is None
 
 
 def test_every_profile_redirects_http_to_https_and_supports_round_robin() -> None:
-    for profile in PROFILES:
+    for profile in INGRESS_CONTROLLERS:
         annotations = profile.ingress_annotations("round-robin", None)
         assert any("ssl-redirect" in key and value == "true" for key, value in annotations.items())
         assert set(profile.load_balancing) <= set(LOAD_BALANCING_ALGORITHMS)
 
 
 def test_nginx_annotations() -> None:
-    nginx = profile_for("nginx")
+    nginx = ingress_controller_for("nginx")
     assert nginx is not None
     annotations = nginx.ingress_annotations("ewma", RateLimit(rps=50, burst=100, connections=20))
     prefix = "nginx.ingress.kubernetes.io/"
@@ -38,7 +43,7 @@ def test_nginx_annotations() -> None:
 
 
 def test_haproxy_annotations() -> None:
-    haproxy = profile_for("haproxy")
+    haproxy = ingress_controller_for("haproxy")
     assert haproxy is not None
     annotations = haproxy.ingress_annotations("least-connections", RateLimit(rps=30))
     assert annotations["haproxy.org/load-balance"] == "leastconn"
@@ -71,7 +76,7 @@ def test_haproxy_annotations() -> None:
 def test_unsupported_combinations_name_what_is_supported(
     class_name: str, algorithm: str, limit: RateLimit | None, key: str, fragment: str
 ) -> None:
-    profile = profile_for(class_name)
+    profile = ingress_controller_for(class_name)
     assert profile is not None
     problems = profile.problems(algorithm, limit)
     assert [p.key for p in problems] == [key]
@@ -79,6 +84,6 @@ def test_unsupported_combinations_name_what_is_supported(
 
 
 def test_supported_combination_has_no_problem() -> None:
-    profile = profile_for("nginx")
+    profile = ingress_controller_for("nginx")
     assert profile is not None
     assert profile.problems("round-robin", RateLimit(10, 30, 5)) == []

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from hastack.config import ConfigError
-from hastack.isolation import network_policy_spec
-from hastack.labels import OPEN_EGRESS_ANNOTATION
+from hastack.resources.labels import OPEN_EGRESS_ANNOTATION
+from hastack.resources.network import network_policy_spec
 from tests.conftest import minimal_config, objects, parsed, run_config
 
 DATABASE = {"cidr": "10.40.0.0/24", "ports": [{"port": 5432}]}
@@ -26,7 +26,7 @@ def problems(raw: dict[str, Any]) -> list[str]:
 
 def test_prod_app_reaches_the_database_block_on_its_port_and_nothing_else() -> None:
     stack = parsed(with_egress("prod", DATABASE))
-    egress = network_policy_spec(stack.apps[0], stack)["egress"]
+    egress = network_policy_spec(stack.apps[0], stack, stack.neighbours_of(stack.apps[0]))["egress"]
     dns, database = egress
     assert dns["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
     assert database == {
@@ -42,7 +42,7 @@ def test_cidr_except_and_protocols_are_rendered_as_given() -> None:
         "ports": [{"port": 53, "protocol": "UDP"}, {"port": 3868, "protocol": "SCTP"}],
     }
     stack = parsed(with_egress("dev", entry))
-    rule = network_policy_spec(stack.apps[0], stack)["egress"][-1]
+    rule = network_policy_spec(stack.apps[0], stack, stack.neighbours_of(stack.apps[0]))["egress"][-1]
     assert rule == {
         "to": [{"ipBlock": {"cidr": "2001:db8::/32", "except": ["2001:db8:1::/48"]}}],
         "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "SCTP", "port": 3868}],
@@ -58,7 +58,7 @@ def test_label_selectors_are_exact_and_namespace_only_means_every_pod_there() ->
     namespace_only = {"namespaceLabels": {"team": "data"}, "ports": [{"port": 9000}]}
     pods_here = {"podLabels": {"app": "cache"}, "ports": [{"port": 6379}]}
     stack = parsed(with_egress("prod", both, namespace_only, pods_here))
-    rules = network_policy_spec(stack.apps[0], stack)["egress"][1:]
+    rules = network_policy_spec(stack.apps[0], stack, stack.neighbours_of(stack.apps[0]))["egress"][1:]
     assert [rule["to"] for rule in rules] == [
         [
             {
@@ -76,11 +76,11 @@ def test_egress_to_an_app_by_name_opens_both_sides_on_the_callee_port() -> None:
     raw["apps"].append({"name": "api", "image": "ghcr.io/acme/api:1.0.0", "port": 9090, "replicas": 2})
     stack = parsed(raw)
     web, api = stack.apps
-    assert network_policy_spec(web, stack)["egress"][1] == {
+    assert network_policy_spec(web, stack, stack.neighbours_of(web))["egress"][1] == {
         "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}}}],
         "ports": [{"protocol": "TCP", "port": 9090}],
     }
-    assert network_policy_spec(api, stack)["ingress"] == [
+    assert network_policy_spec(api, stack, stack.neighbours_of(api))["ingress"] == [
         {
             "from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "web"}}}],
             "ports": [{"protocol": "TCP", "port": 9090}],
@@ -89,7 +89,7 @@ def test_egress_to_an_app_by_name_opens_both_sides_on_the_callee_port() -> None:
     # Named on both sides (allowFrom and egress): one rule, not two.
     raw["apps"][1]["allowFrom"] = ["web"]
     stack = parsed(raw)
-    assert len(network_policy_spec(stack.apps[0], stack)["egress"]) == 2
+    assert len(network_policy_spec(stack.apps[0], stack, stack.neighbours_of(stack.apps[0]))["egress"]) == 2
 
 
 BAD: list[tuple[dict[str, Any], str]] = [
@@ -198,5 +198,5 @@ def test_every_namespace_is_rendered_as_the_api_server_stores_it() -> None:
     """`namespaceSelector: {}`, never `{matchLabels: {}}`: the server folds that (a diff every preview)."""
     entry = {"namespaceLabels": {}, "podLabels": {"app": "metrics"}, "ports": [{"port": 9090}]}
     stack = parsed(with_egress("dev", entry))
-    rule = network_policy_spec(stack.apps[0], stack)["egress"][-1]
+    rule = network_policy_spec(stack.apps[0], stack, stack.neighbours_of(stack.apps[0]))["egress"][-1]
     assert rule["to"] == [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "metrics"}}}]

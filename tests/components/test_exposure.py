@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from hastack.exposure import ingress_spec, public_urls, service_dns_name, service_spec
-from hastack.tls import TlsBinding
+from hastack.resources.ingress import ingress_spec, public_urls
+from hastack.resources.service import service_dns_name, service_spec
+from hastack.resources.tls import TlsBinding
 from tests.conftest import minimal_config, objects, parsed, run_config
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from hastack.controllers import GATEWAY_PROFILES_BY_NAME, RateLimit
-from hastack.gateway import http_route_spec, redirect_route_spec
-from hastack.isolation import network_policy_spec
+from hastack.controllers import GATEWAY_CONTROLLERS_BY_NAME, RateLimit
+from hastack.resources.gateway import http_route_spec, redirect_route_spec
+from hastack.resources.network import network_policy_spec
 from tests.conftest import minimal_config, objects, parsed, run_config
 from tests.stacks import crd_schema
 
@@ -95,7 +95,7 @@ def test_redirect_route_only_upgrades_to_https_on_the_plain_listener() -> None:
 def test_envoy_gateway_policy_maps_balancing_and_per_client_limits(
     algorithm: str, load_balancer: dict[str, Any]
 ) -> None:
-    profile = GATEWAY_PROFILES_BY_NAME["envoy-gateway"]
+    profile = GATEWAY_CONTROLLERS_BY_NAME["envoy-gateway"]
     assert profile.problems(algorithm, RateLimit(25)) == []
     spec = profile.traffic_policy_spec(algorithm, RateLimit(25), "web-route")
     assert spec["targetRefs"] == [
@@ -113,7 +113,7 @@ def test_envoy_gateway_policy_maps_balancing_and_per_client_limits(
 
 
 def test_envoy_gateway_refuses_what_it_cannot_do() -> None:
-    profile = GATEWAY_PROFILES_BY_NAME["envoy-gateway"]
+    profile = GATEWAY_CONTROLLERS_BY_NAME["envoy-gateway"]
     keys = [p.key for p in profile.problems("ewma", RateLimit(10, burst=20, connections=5))]
     assert keys == ["loadBalancing", "rateLimit.burst", "rateLimit.connections"]
 
@@ -156,12 +156,16 @@ def test_schema_validation_would_catch_a_typo() -> None:
 
 def test_network_policy_admits_the_gateway_proxies() -> None:
     stack = parsed(gateway_config())
-    peers = network_policy_spec(stack.apps[0], stack)["ingress"][0]["from"]
+    peers = network_policy_spec(stack.apps[0], stack, stack.neighbours_of(stack.apps[0]))["ingress"][0][
+        "from"
+    ]
     assert peers == [
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "envoy-gateway-system"}}}
     ]
     raw = gateway_config()
     raw["gateway"] = {**GATEWAY, "proxyNamespace": "edge-proxies"}
     stack = parsed(raw)
-    peers = network_policy_spec(stack.apps[0], stack)["ingress"][0]["from"]
+    peers = network_policy_spec(stack.apps[0], stack, stack.neighbours_of(stack.apps[0]))["ingress"][0][
+        "from"
+    ]
     assert peers[0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] == "edge-proxies"

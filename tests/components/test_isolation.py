@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hastack.isolation import controller_namespace, namespace_labels, network_policy_spec
+from hastack.namespace import namespace_labels
+from hastack.resources.network import controller_namespace, network_policy_spec
 from tests.conftest import minimal_config, objects, parsed, run_config
 
 
@@ -25,7 +26,7 @@ def test_namespace_enforces_restricted() -> None:
 
 def test_exposed_app_admits_only_the_controller_on_its_port() -> None:
     stack = parsed(two_apps())
-    spec = network_policy_spec(stack.apps[0], stack)
+    spec = network_policy_spec(stack.apps[0], stack, stack.neighbours_of(stack.apps[0]))
     assert spec["policyTypes"] == ["Ingress", "Egress"]
     assert spec["ingress"] == [
         {
@@ -40,12 +41,12 @@ def test_exposed_app_admits_only_the_controller_on_its_port() -> None:
 def test_caller_gets_egress_to_callee_and_callee_admits_caller() -> None:
     stack = parsed(two_apps())
     web, api = stack.apps
-    web_egress = network_policy_spec(web, stack)["egress"]
+    web_egress = network_policy_spec(web, stack, stack.neighbours_of(web))["egress"]
     assert {
         "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}}}],
         "ports": [{"protocol": "TCP", "port": 9090}],
     } in web_egress
-    api_ingress = network_policy_spec(api, stack)["ingress"]
+    api_ingress = network_policy_spec(api, stack, stack.neighbours_of(api))["ingress"]
     assert api_ingress == [
         {
             "from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "web"}}}],
@@ -56,7 +57,7 @@ def test_caller_gets_egress_to_callee_and_callee_admits_caller() -> None:
 
 def test_every_app_may_resolve_dns_only_in_kube_system() -> None:
     stack = parsed(two_apps())
-    dns_rule = network_policy_spec(stack.apps[1], stack)["egress"][0]
+    dns_rule = network_policy_spec(stack.apps[1], stack, stack.neighbours_of(stack.apps[1]))["egress"][0]
     assert dns_rule["to"][0]["namespaceSelector"] == {
         "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from hastack import pulumi_private as private
+from hastack.pulumi_internals import private
 from hastack_tools.dev.mockrun import RecordingMocks, RecordingMonitor
 
 

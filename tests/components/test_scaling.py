@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hastack.scaling import hpa_spec, pdb_spec
+from hastack.resources.scaling import hpa_spec, pdb_spec
 from tests.conftest import minimal_config, parsed
 
 

@@ -16,7 +16,7 @@ import pytest
 from pulumi.runtime.proto import source_pb2
 
 from benchmarks.hastack_render import generated_config
-from hastack import pulumi_private, sdk_patches
+from hastack.pulumi_internals import private, sdk_patches
 from hastack_tools.dev.mockrun import MockRun, run_function
 
 REPO = Path(__file__).resolve().parents[2]
@@ -132,7 +132,7 @@ def test_mock_run_records_the_same_with_and_without(stock_sdk: None, monkeypatch
     monkeypatch.setenv(sdk_patches.SWITCH, "1")
     patched = _mock_run()
     assert sdk_patches.installed()
-    assert pulumi_private.runtime_stack.asyncio is not asyncio
+    assert private.runtime_stack.asyncio is not asyncio
     by_urn = {r.urn: r for r in stock.resources}  # registration order varies with the executor threads
     assert {r.urn: r for r in patched.resources} == by_urn
     assert patched.outputs == stock.outputs
@@ -150,7 +150,7 @@ def test_remembered_type_answers_are_the_sdks(stock_sdk: None, monkeypatch: pyte
                 asked[name].append(tp)
                 return stock(tp)
 
-            recorded.setattr(pulumi_private.sdk_types, name, recording)
+            recorded.setattr(private.sdk_types, name, recording)
         _mock_run()
     for name, types in asked.items():
         stock = sdk_patches._STOCK_TYPES[name]
@@ -196,11 +196,10 @@ def test_other_sdk_version_stays_stock(stock_sdk: None, monkeypatch: pytest.Monk
     with monkeypatch.context() as upgraded:
         upgraded.setattr(importlib.metadata, "version", lambda _: "3.999.0")
         assert not sdk_patches.install()
-    assert pulumi_private.runtime_resource._get_stack_trace is STOCK
-    assert pulumi_private.runtime_stack.asyncio is asyncio
+    assert private.runtime_resource._get_stack_trace is STOCK
+    assert private.runtime_stack.asyncio is asyncio
     assert all(
-        getattr(pulumi_private.sdk_types, name) is sdk_patches._STOCK_TYPES[name]
-        for name in sdk_patches.MEMOIZED
+        getattr(private.sdk_types, name) is sdk_patches._STOCK_TYPES[name] for name in sdk_patches.MEMOIZED
     )
     assert "pulumi 3.999.0" in capsys.readouterr().err
 
@@ -221,7 +220,7 @@ def test_importing_changes_nothing() -> None:
     probe = (
         "import asyncio; from pulumi.runtime import resource, stack; before = resource._get_stack_trace; "
         "import pulumi._types as t; unwrap = t.unwrap_type; "
-        "import hastack.sdk_patches; "
+        "import hastack.pulumi_internals.sdk_patches; "
         "assert resource._get_stack_trace is before and stack.asyncio is asyncio and t.unwrap_type is unwrap"
     )
     subprocess.run([sys.executable, "-c", probe], check=True)

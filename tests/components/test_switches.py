@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hastack.switches import switched_on
+from hastack.pulumi_internals.switches import switched_on
 
 
 @pytest.mark.parametrize("value", ["0", "false", "OFF", " no ", "False"])

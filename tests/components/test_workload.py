@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hastack.workload import deployment_spec
+from hastack.resources.workload import deployment_spec
 from tests.conftest import minimal_config, parsed
 
 
@@ -12,7 +12,7 @@ def spec_for(environment: str = "dev", **app: Any) -> dict[str, Any]:
     stack = parsed(minimal_config(environment, **app))
     return deployment_spec(
         stack.apps[0],
-        stack.rules,
+        stack.profile,
         service_account_name="sa",
         config_map_name="cm",
         secret_name="sec",
@@ -131,10 +131,10 @@ def test_spread_staging_is_soft_over_zones_without_min_domains() -> None:
 def test_min_domains_without_a_hard_spread_is_refused_in_the_profile() -> None:
     import pytest
 
-    from hastack.config.profiles import EnvironmentRules
+    from hastack.config.profiles import EnvironmentProfile
 
     with pytest.raises(ValueError, match="DoNotSchedule"):
-        EnvironmentRules(
+        EnvironmentProfile(
             min_replicas=2,
             zone_spread="ScheduleAnyway",
             zone_min_domains=3,

@@ -1,6 +1,6 @@
-"""The decode-once layer (`hastack_policy.fastpack`): the same verdicts as pulumi-policy's own path on the
-same requests, the same decoded values, one decode per resource per request, and stock behaviour
-when the version is not the pinned one or the switch is off.
+"""The decode-once layer (`hastack.pulumi_internals.decode_once`): the same verdicts as pulumi-policy's
+own path on the same requests, the same decoded values, one decode per resource per request, and
+stock behaviour when the version is not the pinned one or the switch is off.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.runtime.proto import analyzer_pb2
 
+from hastack.pulumi_internals import decode_once
 from hastack.wire import UNKNOWN
-from hastack_policy import PACK_NAME, base, build_policies, fastpack
+from hastack_policy import PACK_NAME, base, build_policies
 from hastack_tools.dev.analyzer import (
     PolicyPackProcess,
     ResourceView,
@@ -64,7 +65,7 @@ json_values = st.recursive(
 def test_struct_decode_equals_message_to_dict(value: dict[str, Any]) -> None:
     message = struct_pb2.Struct()
     message.update(value)
-    assert strict(fastpack.struct_to_dict(message)) == strict(json_format.MessageToDict(message))
+    assert strict(decode_once.struct_to_dict(message)) == strict(json_format.MessageToDict(message))
 
 
 @pytest.mark.parametrize("number", [math.inf, -math.inf, math.nan])
@@ -74,14 +75,14 @@ def test_non_finite_numbers_fail_as_upstream_fails(number: float) -> None:
     with pytest.raises(ValueError, match="Fail to serialize"):
         json_format.MessageToDict(message)
     with pytest.raises(ValueError, match="Fail to serialize"):
-        fastpack.struct_to_dict(message)
+        decode_once.struct_to_dict(message)
 
 
 def test_importing_changes_nothing() -> None:
     probe = (
         "import pulumi_policy.policy as p; from google.protobuf import json_format; "
         "from pulumi_policy.deserialize import deserialize_properties as d; "
-        "import hastack_policy.fastpack; "
+        "import hastack.pulumi_internals.decode_once; "
         "assert p.json_format is json_format and p.deserialize_properties is d"
     )
     subprocess.run([sys.executable, "-c", probe], check=True, cwd=ROOT)
@@ -99,7 +100,7 @@ def installable(monkeypatch: pytest.MonkeyPatch) -> None:
         "pulumi",
     ):
         monkeypatch.setattr(upstream, name, getattr(upstream, name))
-    monkeypatch.delenv(fastpack.SWITCH, raising=False)
+    monkeypatch.delenv(decode_once.SWITCH, raising=False)
 
 
 def _servicer(policies: list[Any] | None = None) -> Any:
@@ -151,9 +152,9 @@ def test_upstream_decodes_once_per_policy(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_installed_decodes_once_per_request(installable: None, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = _count_decodes(monkeypatch)
-    assert fastpack.install()
-    assert fastpack.install()  # idempotent
-    servicer = fastpack._ScopedServicer(_servicer())
+    assert decode_once.install()
+    assert decode_once.install()  # idempotent
+    servicer = decode_once._ScopedServicer(_servicer())
     request = _analyze_request()
     servicer.Analyze(request, None)
     assert len(calls) == 1
@@ -177,8 +178,8 @@ def test_installed_wraps_and_copies_once_per_request(
         return helper(value, path)
 
     monkeypatch.setattr(proxy, "_proxy_helper", counting)
-    assert fastpack.install()
-    servicer = fastpack._ScopedServicer(_servicer())
+    assert decode_once.install()
+    servicer = decode_once._ScopedServicer(_servicer())
     request = _analyze_request()
     copies: list[Any] = []
     real_plain = base.plain
@@ -212,8 +213,8 @@ def test_installed_reads_options_and_provider_once_per_resource_per_request(
             return stock(self, message)
 
         monkeypatch.setattr(upstream._PolicyAnalyzerServicer, name, counting)
-    assert fastpack.install()
-    servicer = fastpack._ScopedServicer(_servicer())
+    assert decode_once.install()
+    servicer = decode_once._ScopedServicer(_servicer())
     request = _analyze_request()
     servicer.Analyze(request, None)
     assert sorted(reads) == ["_get_provider_resource", "_get_resource_options"]
@@ -255,8 +256,8 @@ def test_policies_run_only_on_their_types_with_upstreams_answers_in_upstreams_or
     policies = [*ours[:4], foreign[0], *ours[4:20], foreign[1], *ours[20:]]
     views = views_from_records(run_program(PROGRAMS / "bad_cross", "ci").resources)
     each, stack = requests(views)
-    assert fastpack.install()
-    stock, layered = _servicer(policies), fastpack._ScopedServicer(_servicer(policies))
+    assert decode_once.install()
+    stock, layered = _servicer(policies), decode_once._ScopedServicer(_servicer(policies))
     fired: set[str] = set()
     for request in each:
         assert layered.Remediate(request, None) == stock.Remediate(request, None)  # empty: none remediates
@@ -286,13 +287,15 @@ def test_remediate_answers_as_upstream_when_a_policy_remediates(installable: Non
         enforcement_level=upstream.EnforcementLevel.REMEDIATE,
     )
     policies = [*build_policies(), remediating]
-    assert fastpack.install()
-    stock, layered = _servicer(policies), fastpack._ScopedServicer(_servicer(policies))
+    assert decode_once.install()
+    stock, layered = _servicer(policies), decode_once._ScopedServicer(_servicer(policies))
     request = _analyze_request()
     answer = layered.Remediate(request, None)
     assert answer == stock.Remediate(request, None)
     assert [r.policyName for r in answer.remediations] == ["foreign-remediate"]
-    assert layered.Remediate(request, None) != fastpack._ScopedServicer(_servicer()).Remediate(request, None)
+    assert layered.Remediate(request, None) != decode_once._ScopedServicer(_servicer()).Remediate(
+        request, None
+    )
 
 
 def test_installed_runtime_set_up_reads_the_same_config_and_signature(
@@ -304,7 +307,7 @@ def test_installed_runtime_set_up_reads_the_same_config_and_signature(
 
     import pulumi.runtime
 
-    assert fastpack.install()
+    assert decode_once.install()
     monkeypatch.setenv("PULUMI_CONFIG", '{"hastack:environment": "prod"}')
     first = upstream.pulumi.runtime.get_config_env()
     assert first == pulumi.runtime.get_config_env() == {"hastack:environment": "prod"}
@@ -322,12 +325,12 @@ def test_installed_runtime_set_up_reads_the_same_config_and_signature(
 def test_other_versions_and_the_switch_keep_the_stock_path(
     installable: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv(fastpack.SWITCH, "0")
-    assert not fastpack.install()
+    monkeypatch.setenv(decode_once.SWITCH, "0")
+    assert not decode_once.install()
     assert upstream.json_format is json_format
-    monkeypatch.delenv(fastpack.SWITCH)
+    monkeypatch.delenv(decode_once.SWITCH)
     monkeypatch.setattr("pulumi_policy.version.VERSION", "1.22.0")
-    assert not fastpack.install()
+    assert not decode_once.install()
     assert upstream.json_format is json_format
     assert "pulumi-policy 1.22.0" in capsys.readouterr().err
 
@@ -356,9 +359,9 @@ def test_same_verdicts_as_the_stock_path_on_the_same_requests(monkeypatch: pytes
     cases = [(views, "prod", False) for views in stacks] + [(_with_unknowns(), "prod", True)]
     compared = 0
     for views, env, dry_run in cases:
-        monkeypatch.setenv(fastpack.SWITCH, "0")
+        monkeypatch.setenv(decode_once.SWITCH, "0")
         stock = _verdicts(views, env, dry_run)
-        monkeypatch.setenv(fastpack.SWITCH, "1")
+        monkeypatch.setenv(decode_once.SWITCH, "1")
         assert _verdicts(views, env, dry_run) == stock
         compared += len(stock)
     assert compared > 10  # the bad programs do break rules: verdicts were compared, not just silence

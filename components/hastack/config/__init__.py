@@ -8,19 +8,22 @@ reports everything at once, before any resource is registered, as
 
 from hastack.config.checks import check
 from hastack.config.errors import ConfigError, key_path
-from hastack.config.load import allowed_keys, load, raw_from_engine, validate
+from hastack.config.load import allowed_keys, load, parse, raw_from_engine, validate, validate_environment
 from hastack.config.models import (
     AppConfig,
     AppIngressConfig,
     AutoscalingConfig,
+    CallConfig,
     CanaryConfig,
     DisruptionBudgetConfig,
     EgressConfig,
     EgressPortConfig,
+    EnvironmentConfig,
     GatewayConfig,
     IngressConfig,
     Limits,
     Model,
+    Neighbours,
     ProbeConfig,
     ProbesConfig,
     RateLimitConfig,
@@ -31,7 +34,7 @@ from hastack.config.models import (
     TlsConfig,
     app_calls,
 )
-from hastack.config.profiles import ENVIRONMENTS, EnvironmentRules
+from hastack.config.profiles import ENVIRONMENTS, EnvironmentProfile
 from hastack.config.types import PROJECT, Environment, parse_quantity
 
 __all__ = [
@@ -40,17 +43,20 @@ __all__ = [
     "AppConfig",
     "AppIngressConfig",
     "AutoscalingConfig",
+    "CallConfig",
     "CanaryConfig",
     "ConfigError",
     "DisruptionBudgetConfig",
     "EgressConfig",
     "EgressPortConfig",
     "Environment",
-    "EnvironmentRules",
+    "EnvironmentConfig",
+    "EnvironmentProfile",
     "GatewayConfig",
     "IngressConfig",
     "Limits",
     "Model",
+    "Neighbours",
     "ProbeConfig",
     "ProbesConfig",
     "RateLimitConfig",
@@ -64,7 +70,9 @@ __all__ = [
     "check",
     "key_path",
     "load",
+    "parse",
     "parse_quantity",
     "raw_from_engine",
     "validate",
+    "validate_environment",
 ]

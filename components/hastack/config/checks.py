@@ -10,23 +10,23 @@ from typing import Any
 from pydantic.alias_generators import to_camel
 
 from hastack.config.errors import ConfigError, key_path, quote
-from hastack.config.models import AppConfig, AppIngressConfig, StackConfig
-from hastack.config.profiles import EnvironmentRules
+from hastack.config.models import AppConfig, AppIngressConfig, EnvironmentConfig, Neighbours, StackConfig
+from hastack.config.profiles import EnvironmentProfile
 from hastack.config.types import DIGEST, DNS1123_SUBDOMAIN, TAG, parse_quantity
 from hastack.controllers import (
-    GATEWAY_PROFILES_BY_NAME,
-    PROFILES,
-    Profile,
+    GATEWAY_CONTROLLERS_BY_NAME,
+    INGRESS_CONTROLLERS,
+    Controller,
     canary_controllers,
-    profile_for,
+    ingress_controller_for,
 )
 
 
-def _image_problems(image: str, rules: EnvironmentRules, environment: str) -> list[str]:
+def _image_problems(image: str, profile: EnvironmentProfile, environment: str) -> list[str]:
     has_digest = bool(DIGEST.search(image))
     name_part = image.split("@", 1)[0]
     tag_match = TAG.search(name_part.rsplit("/", 1)[-1])
-    if rules.require_digest and not has_digest:
+    if profile.require_digest and not has_digest:
         return [f"{environment} needs a digest-pinned image (name@sha256:<64 hex>)"]
     if "@" in image and not has_digest:
         return ["digest must be sha256:<64 lower-case hex>"]
@@ -37,8 +37,9 @@ def _image_problems(image: str, rules: EnvironmentRules, environment: str) -> li
     return []
 
 
-def _app_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str]:
-    rules = stack.rules
+def _app_problems(app: AppConfig, index: int, stack: StackConfig, others: list[str]) -> list[str]:
+    """One app's rules; `others` are the names of the apps it may name (allowFrom, egress[].app)."""
+    profile = stack.profile
     env = stack.environment
     found: list[str] = []
 
@@ -47,20 +48,20 @@ def _app_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str]:
 
     found.extend(
         f"{key_path(('apps', index, 'image'))}: {p}, got {quote(app.image)}"
-        for p in _image_problems(app.image, rules, env)
+        for p in _image_problems(app.image, profile, env)
     )
     if app.replicas is not None and app.autoscaling is not None:
         add(("replicas",), "is ignored when autoscaling owns the count; remove one of them", app.replicas)
     if app.autoscaling is None and app.replicas is None:
-        add(("replicas",), f"set replicas (at least {rules.min_replicas} in {env}) or autoscaling", None)
-    if app.replicas is not None and app.autoscaling is None and app.replicas < rules.min_replicas:
-        add(("replicas",), f"{env} needs at least {rules.min_replicas} replicas", app.replicas)
+        add(("replicas",), f"set replicas (at least {profile.min_replicas} in {env}) or autoscaling", None)
+    if app.replicas is not None and app.autoscaling is None and app.replicas < profile.min_replicas:
+        add(("replicas",), f"{env} needs at least {profile.min_replicas} replicas", app.replicas)
     scaling = app.autoscaling
     if scaling is not None:
-        if scaling.min_replicas < rules.min_replicas:
+        if scaling.min_replicas < profile.min_replicas:
             add(
                 ("autoscaling", "minReplicas"),
-                f"{env} needs at least {rules.min_replicas} replicas",
+                f"{env} needs at least {profile.min_replicas} replicas",
                 scaling.min_replicas,
             )
         if scaling.max_replicas <= scaling.min_replicas:
@@ -75,16 +76,16 @@ def _app_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str]:
                 "needs targetCPUUtilization or targetMemoryUtilization",
                 scaling.model_dump(by_alias=True),
             )
-    quantities = app.resource_quantities(rules)
+    quantities = app.resource_quantities(profile)
     for resource, request in quantities["requests"].items():
         limit = quantities["limits"][resource]
         if parse_quantity(limit) < parse_quantity(request):
             key = to_camel(resource.replace("-", "_"))
             add(("resources", "limits", key), f"must be at least the request {request}", limit)
-    if app.run_as_user < rules.min_run_as_user:
+    if app.run_as_user < profile.min_run_as_user:
         add(
             ("runAsUser",),
-            f"{env} needs a UID of at least {rules.min_run_as_user}, clear of the UIDs images and hosts "
+            f"{env} needs a UID of at least {profile.min_run_as_user}, clear of the UIDs images and hosts "
             "give to real users",
             app.run_as_user,
         )
@@ -110,12 +111,14 @@ def _app_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str]:
     found.extend(_canary_problems(app, index, stack))
     for key in sorted(set(app.env) & set(app.generated_secrets)):
         add(("env", key), "is also listed in generatedSecrets; one source per variable", app.env[key])
-    names = [a.name for a in stack.apps]
     for position, peer in enumerate(app.allow_from):
-        if peer == app.name or peer not in names:
-            others = ", ".join(n for n in names if n != app.name) or "none"
-            add(("allowFrom", position), f"must name another app of this stack ({others})", peer)
-    found.extend(_egress_problems(app, index, stack))
+        if peer == app.name or peer not in others:
+            add(
+                ("allowFrom", position),
+                f"must name another app of this stack ({', '.join(others) or 'none'})",
+                peer,
+            )
+    found.extend(_egress_problems(app, index, stack, others))
     found.extend(_secret_env_problems(app, index))
     shutdown = app.shutdown
     if shutdown.termination_grace_period_seconds < shutdown.pre_stop_seconds + 5:
@@ -127,10 +130,9 @@ def _app_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str]:
     return found
 
 
-def _egress_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str]:
+def _egress_problems(app: AppConfig, index: int, stack: StackConfig, names: list[str]) -> list[str]:
     """One destination per allowance, `except` inside its block, ports named, open ones explained."""
     found: list[str] = []
-    names = [a.name for a in stack.apps if a.name != app.name]
     for position, egress in enumerate(app.egress):
         loc: tuple[str | int, ...] = ("apps", index, "egress", position)
         shown = quote(egress.model_dump(by_alias=True, exclude_defaults=True))
@@ -184,7 +186,7 @@ def _egress_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str
                 f"{key_path((*loc, 'podLabels'))}: select pods by at least one label ({{}} would be every "
                 f"pod of the namespace), got {{}}"
             )
-        if egress.is_open() and stack.rules.open_egress_needs_reason and egress.reason is None:
+        if egress.is_open() and stack.profile.open_egress_needs_reason and egress.reason is None:
             what = "every address" if egress.cidr is not None else "every namespace"
             found.append(
                 f"{key_path(loc)}: {stack.environment} refuses egress to {what} unless reason says why "
@@ -228,7 +230,7 @@ def _budget_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str
     key = "maxUnavailable" if budget.max_unavailable is not None else "minAvailable"
     value = budget.max_unavailable if budget.max_unavailable is not None else budget.min_available
     allowed = budget.disruptions_allowed(floor)
-    keep = stack.rules.min_available_during_disruption
+    keep = stack.profile.min_available_during_disruption
     if allowed < 1:
         return [
             f"{key_path((*loc, key))}: allows no eviction at the replica floor of {floor}, so node drains "
@@ -255,13 +257,13 @@ def _canary_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str
         ]
     found = [
         f"{key_path((*loc, 'image'))}: {p}, got {quote(canary.image)}"
-        for p in _image_problems(canary.image, stack.rules, stack.environment)
+        for p in _image_problems(canary.image, stack.profile, stack.environment)
     ]
     if stack.exposure_of(app) == "ingress" and stack.ingress is not None:
-        profile = profile_for(stack.ingress.class_name, stack.ingress.controller)
-        if profile is not None and profile.canary_annotations is None:
+        controller = ingress_controller_for(stack.ingress.class_name, stack.ingress.controller)
+        if controller is not None and controller.canary_annotations is None:
             found.append(
-                f"{key_path(loc)}: {profile.name} has no weighted canary mechanism; controllers that have "
+                f"{key_path(loc)}: {controller.name} has no weighted canary mechanism; controllers that have "
                 f"one: {', '.join(canary_controllers())}; or set exposure: gateway, got {shown}"
             )
     return found
@@ -284,12 +286,12 @@ def _ingress_problems(ingress: AppIngressConfig, index: int, stack: StackConfig)
             f"set {needs}, got nothing"
         ]
     if exposed == "gateway" and stack.gateway is not None:
-        profile: Profile | None = GATEWAY_PROFILES_BY_NAME[stack.gateway.implementation]
+        controller: Controller | None = GATEWAY_CONTROLLERS_BY_NAME[stack.gateway.implementation]
     elif stack.ingress is None:
         return []
     else:
-        profile = profile_for(stack.ingress.class_name, stack.ingress.controller)
-    if profile is None:
+        controller = ingress_controller_for(stack.ingress.class_name, stack.ingress.controller)
+    if controller is None:
         return []  # reported once, on hastack:ingress
     limit = None
     if ingress.rate_limit is not None:
@@ -302,7 +304,7 @@ def _ingress_problems(ingress: AppIngressConfig, index: int, stack: StackConfig)
     found = [
         f"{key_path(loc)}.{problem.key}: {problem.message}, got "
         f"{quote(_lookup(ingress.model_dump(by_alias=True), problem.key))}"
-        for problem in profile.problems(ingress.load_balancing, limit, ingress.as_resilience())
+        for problem in controller.problems(ingress.load_balancing, limit, ingress.as_resilience())
     ]
     retries, timeouts = ingress.retries, ingress.timeouts
     if retries and retries.per_try_timeout_seconds and timeouts and timeouts.request_seconds:
@@ -323,22 +325,22 @@ def _lookup(tree: Mapping[str, Any], dotted: str) -> Any:
     return value
 
 
-def _stack_ingress_problems(stack: StackConfig) -> list[str]:
+def _stack_ingress_problems(stack: EnvironmentConfig) -> list[str]:
     ingress = stack.ingress
     if ingress is None:
         return []
     found: list[str] = []
-    if profile_for(ingress.class_name, ingress.controller) is None:
+    if ingress_controller_for(ingress.class_name, ingress.controller) is None:
         if ingress.controller is not None:
-            known = ", ".join(p.name for p in PROFILES)
+            known = ", ".join(p.name for p in INGRESS_CONTROLLERS)
             found.append(
                 f"{key_path(('ingress', 'controller'))}: unknown controller; known: {known}, "
                 f"got {quote(ingress.controller)}"
             )
         else:
-            known = ", ".join(f"{c} ({p.name})" for p in PROFILES for c in p.class_names)
+            known = ", ".join(f"{c} ({p.name})" for p in INGRESS_CONTROLLERS for c in p.class_names)
             close = difflib.get_close_matches(
-                ingress.class_name, [c for p in PROFILES for c in p.class_names], n=1
+                ingress.class_name, [c for p in INGRESS_CONTROLLERS for c in p.class_names], n=1
             )
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             found.append(
@@ -347,9 +349,9 @@ def _stack_ingress_problems(stack: StackConfig) -> list[str]:
             )
     tls = ingress.tls
     loc: tuple[str | int, ...] = ("ingress", "tls")
-    if tls.mode not in stack.rules.tls_modes:
+    if tls.mode not in stack.profile.tls_modes:
         found.append(
-            f"{key_path((*loc, 'mode'))}: {stack.environment} allows {', '.join(stack.rules.tls_modes)}, "
+            f"{key_path((*loc, 'mode'))}: {stack.environment} allows {', '.join(stack.profile.tls_modes)}, "
             f"got {quote(tls.mode)}"
         )
         return found  # the issuer or secretName that goes with another mode is that choice's to make
@@ -367,7 +369,7 @@ def _stack_ingress_problems(stack: StackConfig) -> list[str]:
     return found
 
 
-def _stack_gateway_problems(stack: StackConfig) -> list[str]:
+def _stack_gateway_problems(stack: EnvironmentConfig) -> list[str]:
     gateway = stack.gateway
     if gateway is None:
         return []
@@ -380,8 +382,11 @@ def _stack_gateway_problems(stack: StackConfig) -> list[str]:
     return []
 
 
-def _stack_problems(stack: StackConfig, focus: AppConfig | None = None) -> list[str]:
-    """Stack-wide rules, plus the per-app rules of every app (or only of `focus`)."""
+def _stack_problems(
+    stack: StackConfig, focus: AppConfig | None = None, neighbours: Neighbours | None = None
+) -> list[str]:
+    """Stack-wide rules, plus the per-app rules of every app (or only of `focus`, whose neighbours are
+    the stack's other apps unless given)."""
     found = _stack_ingress_problems(stack) + _stack_gateway_problems(stack)
     seen: dict[str, int] = {}
     routes: dict[tuple[str, str], str] = {}
@@ -393,7 +398,12 @@ def _stack_problems(stack: StackConfig, focus: AppConfig | None = None) -> list[
             )
         seen.setdefault(app.name, index)
         if focus is None or app == focus:
-            found.extend(_app_problems(app, index, stack))
+            others = (
+                neighbours.names
+                if neighbours is not None
+                else [a.name for a in stack.apps if a.name != app.name]
+            )
+            found.extend(_app_problems(app, index, stack, [n for n in others if n != app.name]))
         for host in app.ingress.hosts if app.ingress else []:
             for path in app.ingress.paths if app.ingress else []:
                 owner = routes.setdefault((host, path), app.name)
@@ -405,11 +415,20 @@ def _stack_problems(stack: StackConfig, focus: AppConfig | None = None) -> list[
     return list(dict.fromkeys(found))  # a stack-wide default shared by several apps is reported once
 
 
-def check(stack: StackConfig, source: str, focus: AppConfig | None = None) -> None:
+def check(
+    stack: StackConfig, source: str, focus: AppConfig | None = None, neighbours: Neighbours | None = None
+) -> None:
     """The environment and cross-field rules, for models built from files or in code.
 
     A component passes its own app as `focus`, so N apps cost N app checks, not N².
     """
-    problems = _stack_problems(stack, focus)
+    problems = _stack_problems(stack, focus, neighbours)
+    if problems:
+        raise ConfigError(source, problems)
+
+
+def check_environment(environment: EnvironmentConfig, source: str) -> None:
+    """The stack-wide rules alone: for a namespace, whose apps are checked where they are declared."""
+    problems = _stack_ingress_problems(environment) + _stack_gateway_problems(environment)
     if problems:
         raise ConfigError(source, problems)

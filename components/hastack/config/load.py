@@ -5,23 +5,49 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 import yaml
 from pydantic import ValidationError
 
 from hastack.config import messages
-from hastack.config.checks import check
+from hastack.config.checks import check, check_environment
 from hastack.config.errors import SECRET_STAND_IN, ConfigError, key_path, quote
 from hastack.config.messages import allowed_keys, unwrap_model
-from hastack.config.models import StackConfig
+from hastack.config.models import EnvironmentConfig, Model, Neighbours, StackConfig
 from hastack.config.types import PROJECT
-from hastack.pulumi_private import engine_config, is_config_secret
+from hastack.pulumi_internals.private import engine_config, is_config_secret
 
 KeyPath = tuple[str | int, ...]
 
-__all__ = ["allowed_keys", "load", "raw_from_engine", "unwrap_model", "validate"]
+M = TypeVar("M", bound=Model)
+
+__all__ = [
+    "allowed_keys",
+    "load",
+    "parse",
+    "raw_from_engine",
+    "unwrap_model",
+    "validate",
+    "validate_environment",
+]
+
+
+def parse(model: type[M], raw: Any, source: str, prefix: KeyPath = ()) -> M:
+    """`raw` as `model` (its shape and types), or a ConfigError listing every problem; `prefix` is
+    where `raw` sits in a stack file's tree (`("calls", 0)`), for the key paths of the messages."""
+    try:
+        return model.model_validate(dict(raw) if isinstance(raw, Mapping) else raw)
+    except ValidationError as error:
+        raise ConfigError(source, messages.problems(error.errors(), model, prefix)) from None
+
+
+def validate_environment(raw: Mapping[str, Any], source: str) -> EnvironmentConfig:
+    """The stack-wide keys alone (a namespace's environment): shape, types and the stack-wide rules."""
+    environment = parse(EnvironmentConfig, raw, source)
+    check_environment(environment, source)
+    return environment
 
 
 def validate(
@@ -29,6 +55,8 @@ def validate(
     source: str,
     secret_keys: Collection[str] | None = None,
     secure_paths: Collection[KeyPath] = (),
+    *,
+    neighbours: Neighbours | None = None,
 ) -> StackConfig:
     """Validates the `hastack:` config of one stack; raises ConfigError listing every problem.
 
@@ -36,16 +64,14 @@ def validate(
     only in secretEnv and that secretEnv holds only secure values; None when not known (code).
     `secure_paths`: where the stack file holds `secure:` leaves under apps (the real engine hands the
     program decrypted values, so only the file tells which leaf was the secret).
+    `neighbours`: for a stack of one app (a component), the apps it may name (allowFrom, egress).
     """
-    try:
-        stack = StackConfig.model_validate(dict(raw))
-    except ValidationError as error:
-        raise ConfigError(source, messages.problems(error.errors())) from None
+    stack = parse(StackConfig, raw, source)
     if secret_keys is not None:
         problems = secure_value_problems(stack, secret_keys, secure_paths)
         if problems:
             raise ConfigError(source, problems)
-    check(stack, source)
+    check(stack, source, neighbours=neighbours)
     return stack
 
 

@@ -86,10 +86,10 @@ class Place:
     """The error is about a map's key, not its value."""
 
 
-def locate(loc: Sequence[str | int]) -> Place:
-    """Follows a pydantic error location through the models: union member tags (`int`, `str`,
-    `function-after[...]`) and the `[key]` marker are dropped from the path as written."""
-    annotation: Any = StackConfig
+def locate(loc: Sequence[str | int], root: type[Model] = StackConfig) -> Place:
+    """Follows a pydantic error location through the models from `root`: union member tags (`int`,
+    `str`, `function-after[...]`) and the `[key]` marker are dropped from the path as written."""
+    annotation: Any = root
     field: FieldInfo | None = None
     parent: type[Model] | None = None
     clean: list[str | int] = []
@@ -242,10 +242,11 @@ def _did_you_mean(value: Any, choices: Iterable[Any]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def describe(error: Mapping[str, Any]) -> str:
-    """One problem as `hastack:<key path>: <what is allowed>, got <value>`."""
-    place = locate(error["loc"])
-    path = key_path(place.loc)
+def describe(error: Mapping[str, Any], root: type[Model] = StackConfig, prefix: Loc = ()) -> str:
+    """One problem as `hastack:<key path>: <what is allowed>, got <value>` (`prefix` is where `root`
+    sits in the config tree)."""
+    place = locate(error["loc"], root)
+    path = key_path((*prefix, *place.loc))
     kind = str(error["type"])
     value = error.get("input")
     if kind == "extra_forbidden":
@@ -263,22 +264,24 @@ def describe(error: Mapping[str, Any]) -> str:
     return f"{path}: must be {allowed}{_hint(kind, value, place)}, got {_shown(place, value)}"
 
 
-def problems(errors: Sequence[Mapping[str, Any]]) -> list[str]:
+def problems(
+    errors: Sequence[Mapping[str, Any]], root: type[Model] = StackConfig, prefix: Loc = ()
+) -> list[str]:
     """Every error once, in hastack's words: union members merged, derived `missing` errors dropped."""
     by_place: dict[Loc, Mapping[str, Any]] = {}
     for error in errors:
-        place = locate(error["loc"])
+        place = locate(error["loc"], root)
         by_place.setdefault(place.loc, error)  # the first member's error speaks for the union
     misspelt: set[Loc] = set()
     for loc, error in by_place.items():
         if error["type"] == "extra_forbidden":
-            parent = locate(error["loc"]).parent
+            parent = locate(error["loc"], root).parent
             keys = allowed_keys(parent) if parent is not None else []
             misspelt.update(
                 (*loc[:-1], match) for match in difflib.get_close_matches(str(loc[-1]), keys, n=1)
             )
     return [
-        describe(error)
+        describe(error, root, prefix)
         for loc, error in by_place.items()
         if not (error["type"] == "missing" and loc in misspelt)
     ]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from hastack.config.profiles import ENVIRONMENTS, EnvironmentRules
+from hastack.config.profiles import ENVIRONMENTS, EnvironmentProfile
 from hastack.config.types import (
     CanaryWeight,
     Cidr,
@@ -289,25 +290,25 @@ class AppConfig(Model):
     priority_class_name: Dns1123Subdomain | None = None
     """None: the environment profile's default (none unless the profile names one)."""
 
-    def resource_quantities(self, rules: EnvironmentRules) -> dict[str, dict[str, str]]:
+    def resource_quantities(self, profile: EnvironmentProfile) -> dict[str, dict[str, str]]:
         """Requests and limits as the container gets them, the profile's defaults filled in."""
         requests, limits = self.resources.requests, self.resources.limits
         return {
             "requests": {
                 "cpu": requests.cpu,
                 "memory": requests.memory,
-                "ephemeral-storage": requests.ephemeral_storage or rules.ephemeral_storage_request,
+                "ephemeral-storage": requests.ephemeral_storage or profile.ephemeral_storage_request,
             },
             "limits": {
                 "cpu": limits.cpu,
                 "memory": limits.memory,
-                "ephemeral-storage": limits.ephemeral_storage or rules.ephemeral_storage_limit,
+                "ephemeral-storage": limits.ephemeral_storage or profile.ephemeral_storage_limit,
             },
         }
 
-    def priority_class(self, rules: EnvironmentRules) -> str | None:
+    def priority_class(self, profile: EnvironmentProfile) -> str | None:
         """The pods' priorityClassName: the app's own, else the profile's default."""
-        return self.priority_class_name or rules.priority_class_name
+        return self.priority_class_name or profile.priority_class_name
 
     def replica_floor(self) -> int:
         """The fewest replicas the app can run with: the HPA minimum, else the fixed count."""
@@ -324,8 +325,32 @@ def app_calls(
     return caller != callee and (caller in callee_allow_from or callee in caller_egress_apps)
 
 
-class StackConfig(Model):
-    """Everything under the `hastack:` namespace of one stack file."""
+class CallConfig(Model):
+    """Another app of the namespace that a standalone app calls: its name and its port."""
+
+    name: DnsName
+    port: Port
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """The apps of the namespace that one app talks to: the names of those that call it, and those
+    it calls with their ports. A stack file's apps know each other; a standalone component knows its
+    neighbours by name only (its allowFrom and its calls)."""
+
+    callers: tuple[str, ...] = ()
+    callees: tuple[CallConfig, ...] = ()
+
+    @property
+    def names(self) -> list[str]:
+        """Every neighbour's name, once, callers first."""
+        return list(dict.fromkeys([*self.callers, *(callee.name for callee in self.callees)]))
+
+
+class EnvironmentConfig(Model):
+    """Where apps run: the environment (its profile of floors and defaults), the namespace, and the
+    cluster's shared entry points. The stack-wide keys of a stack file; a component's `environment`
+    and `namespace` arguments."""
 
     environment: Environment
     namespace: NamespaceName
@@ -333,11 +358,22 @@ class StackConfig(Model):
     ingress: IngressConfig | None = None
     exposure: Exposure = "ingress"
     gateway: GatewayConfig | None = None
-    apps: Annotated[list[AppConfig], Field(min_length=1)]
 
     @property
-    def rules(self) -> EnvironmentRules:
+    def profile(self) -> EnvironmentProfile:
         return ENVIRONMENTS[self.environment]
+
+    def exposure_of(self, app: AppConfig) -> Exposure | None:
+        """How the app is reached from outside: its own choice, else the stack's; None if not exposed."""
+        if app.ingress is None:
+            return None
+        return app.exposure or self.exposure
+
+
+class StackConfig(EnvironmentConfig):
+    """Everything under the `hastack:` namespace of one stack file: the environment and its apps."""
+
+    apps: Annotated[list[AppConfig], Field(min_length=1)]
 
     def calls(self, caller: AppConfig, callee: AppConfig) -> bool:
         return app_calls(caller.name, [e.app for e in caller.egress], callee.name, callee.allow_from)
@@ -348,8 +384,12 @@ class StackConfig(Model):
     def callees_of(self, app: AppConfig) -> list[AppConfig]:
         return [other for other in self.apps if other.name != app.name and self.calls(app, other)]
 
-    def exposure_of(self, app: AppConfig) -> Exposure | None:
-        """How the app is reached from outside: its own choice, else the stack's; None if not exposed."""
-        if app.ingress is None:
-            return None
-        return app.exposure or self.exposure
+    def neighbours_of(self, app: AppConfig) -> Neighbours:
+        """The app's callers and callees among the stack's apps, wired from one declaration each."""
+        return Neighbours(
+            callers=tuple(caller.name for caller in self.callers_of(app)),
+            callees=tuple(
+                CallConfig.model_validate({"name": callee.name, "port": callee.port})
+                for callee in self.callees_of(app)
+            ),
+        )

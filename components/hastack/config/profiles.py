@@ -19,7 +19,7 @@ Enforcement = Literal["advisory", "mandatory"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class EnvironmentRules:
+class EnvironmentProfile:
     """The HA and security floor an environment imposes (config may only be stricter), and its defaults."""
 
     min_replicas: int
@@ -66,8 +66,8 @@ class EnvironmentRules:
             )
 
 
-ENVIRONMENTS: dict[str, EnvironmentRules] = {
-    "dev": EnvironmentRules(
+ENVIRONMENTS: dict[str, EnvironmentProfile] = {
+    "dev": EnvironmentProfile(
         min_replicas=2,
         zone_spread=None,
         require_digest=False,
@@ -78,7 +78,7 @@ ENVIRONMENTS: dict[str, EnvironmentRules] = {
         single_writer="allow",
         require_always_allow=False,
     ),
-    "staging": EnvironmentRules(
+    "staging": EnvironmentProfile(
         min_replicas=2,
         zone_spread="ScheduleAnyway",
         require_digest=True,  # staging tries the very artifact that is promoted to prod
@@ -87,7 +87,7 @@ ENVIRONMENTS: dict[str, EnvironmentRules] = {
         require_startup_probe=True,
         hardening="mandatory",
     ),
-    "prod": EnvironmentRules(
+    "prod": EnvironmentProfile(
         min_replicas=3,
         zone_spread="DoNotSchedule",
         zone_min_domains=3,
@@ -104,7 +104,7 @@ ENVIRONMENTS: dict[str, EnvironmentRules] = {
 OUTSIDE = "outside"
 """The profile of programs that are not hastack's own (no environment declared)."""
 
-OUTSIDE_PROFILE = EnvironmentRules(
+OUTSIDE_PROFILE = EnvironmentProfile(
     min_replicas=2,
     zone_spread=None,
     require_digest=False,
@@ -130,5 +130,5 @@ Service that reaches no pod) or security (root, host access, an unpinned `latest
 plain-HTTP hosts); house strictness (digests, UIDs >= 10000, startup probes, zone spread, default-deny,
 read-only roots, maxUnavailable 0) is advisory. Never a value of `hastack:environment`."""
 
-PROFILES: dict[str, EnvironmentRules] = {**ENVIRONMENTS, OUTSIDE: OUTSIDE_PROFILE}
+PROFILES: dict[str, EnvironmentProfile] = {**ENVIRONMENTS, OUTSIDE: OUTSIDE_PROFILE}
 """Every profile the pack has a config for: hastack's environments, then the outside profile."""

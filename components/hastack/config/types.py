@@ -12,7 +12,12 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from hastack.controllers import GATEWAY_IMPLEMENTATIONS, LOAD_BALANCING_ALGORITHMS, PROFILES, RETRY_CONDITIONS
+from hastack.controllers import (
+    GATEWAY_IMPLEMENTATIONS,
+    INGRESS_CONTROLLERS,
+    LOAD_BALANCING_ALGORITHMS,
+    RETRY_CONDITIONS,
+)
 
 PROJECT = "hastack"
 """Config namespace: keys are `hastack:<key>` in the stack files."""
@@ -237,7 +242,7 @@ ClassName = Annotated[
     AfterValidator(namespace_name),
     form(
         "the IngressClass of the cluster's controller, one of "
-        + ", ".join(f"{c} ({p.name})" for p in PROFILES for c in p.class_names)
+        + ", ".join(f"{c} ({p.name})" for p in INGRESS_CONTROLLERS for c in p.class_names)
         + ", or another class with ingress.controller naming one of those profiles"
     ),
 ]

@@ -5,7 +5,6 @@ environment label, which is how the gate knows to use the staging policy."""
 import pulumi
 
 from hastack import HighlyAvailableApp, IsolatedNamespace
-from hastack.args import stack_args
 from hastack.config import validate
 
 settings = {
@@ -24,5 +23,5 @@ settings = {
 }
 stack = validate(settings, "team-payments/__main__.py")
 namespace = IsolatedNamespace(stack.namespace, stack)
-apps = [HighlyAvailableApp(app.name, stack_args(app, stack, namespace.name)) for app in stack.apps]
+apps = [HighlyAvailableApp.from_config(app, stack, namespace.name) for app in stack.apps]
 pulumi.export("urls", apps[0].urls)

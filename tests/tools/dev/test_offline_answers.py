@@ -14,7 +14,7 @@ import pulumi_kubernetes as k8s
 import pytest
 from pulumi.output import Unknown
 
-from hastack import pulumi_private as private
+from hastack.pulumi_internals import private
 from hastack_tools.dev.gate import main
 from hastack_tools.dev.kube_version import (
     INSTALLED_DEFAULT,

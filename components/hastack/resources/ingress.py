@@ -1,4 +1,5 @@
-"""Service (in-cluster discovery) and Ingress (TLS, controller profile for balancing and rate limits)."""
+"""The app's Ingress: its hosts and paths over TLS, with the annotations of the cluster's ingress
+controller (hastack.controllers) for balancing, rate limits, resilience and a weighted canary."""
 
 from __future__ import annotations
 
@@ -8,53 +9,23 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from hastack.config import AppConfig, IngressConfig
-from hastack.controllers import profile_for
-from hastack.labels import Track, common_labels, instance_name, selector_labels
-from hastack.tls import TlsBinding
-from hastack.workload import PORT_NAME
+from hastack.controllers import ingress_controller_for
+from hastack.resources.labels import Track, common_labels, instance_name
+from hastack.resources.tls import TlsBinding
+from hastack.resources.workload import PORT_NAME
 
-SERVICE_PORT = 80
 SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
 """Tells pulumi-kubernetes not to wait for the Ingress's load-balancer status."""
-
-
-def service_spec(app: AppConfig, track: Track = "stable") -> dict[str, Any]:
-    """ClusterIP only: the Ingress is the one public entry; targetPort by name follows the container."""
-    return {
-        "type": "ClusterIP",
-        "selector": selector_labels(app, track),
-        "ports": [{"name": PORT_NAME, "port": SERVICE_PORT, "targetPort": PORT_NAME, "protocol": "TCP"}],
-    }
-
-
-def service(
-    app: AppConfig, namespace: pulumi.Input[str], parent: pulumi.Resource, track: Track = "stable"
-) -> k8s.core.v1.Service:
-    """Named after the app (not auto-named): its DNS name is the app's discovery address.
-
-    The canary's Service is `<app>-canary`: only the ingress or gateway splits traffic between them.
-    """
-    name = instance_name(app, track)
-    return k8s.core.v1.Service(
-        name,
-        metadata={"name": name, "namespace": namespace, "labels": common_labels(app, track)},
-        spec=service_spec(app, track),
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
-
-
-def service_dns_name(app: AppConfig, namespace: str, cluster_domain: str) -> str:
-    return f"{app.name}.{namespace}.svc.{cluster_domain}"
 
 
 def ingress_annotations(app: AppConfig, stack_ingress: IngressConfig) -> dict[str, str]:
     """Controller-specific annotations, all from the profile table."""
     assert app.ingress is not None
-    profile = profile_for(stack_ingress.class_name, stack_ingress.controller)
-    assert profile is not None  # guaranteed by config validation
+    controller = ingress_controller_for(stack_ingress.class_name, stack_ingress.controller)
+    assert controller is not None  # guaranteed by config validation
     limit = app.ingress.rate_limit
     rate_limit = limit.as_rate_limit() if limit is not None else None
-    return profile.ingress_annotations(app.ingress.load_balancing, rate_limit, app.ingress.as_resilience())
+    return controller.ingress_annotations(app.ingress.load_balancing, rate_limit, app.ingress.as_resilience())
 
 
 def ingress_spec(
@@ -77,10 +48,10 @@ def canary_ingress_annotations(app: AppConfig, stack_ingress: IngressConfig) -> 
     second request for it would make cert-manager fight over one Certificate.
     """
     assert app.canary is not None
-    profile = profile_for(stack_ingress.class_name, stack_ingress.controller)
-    assert profile is not None  # guaranteed by config validation
-    assert profile.canary_annotations is not None
-    return profile.canary_annotations(app.canary.weight)
+    controller = ingress_controller_for(stack_ingress.class_name, stack_ingress.controller)
+    assert controller is not None  # guaranteed by config validation
+    assert controller.canary_annotations is not None
+    return controller.canary_annotations(app.canary.weight)
 
 
 def ingress(

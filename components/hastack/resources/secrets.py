@@ -12,7 +12,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from hastack.config import AppConfig
-from hastack.labels import common_labels
+from hastack.resources.labels import common_labels
 
 SECRET_LENGTH = 32
 

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from hastack.config import AppConfig, TlsConfig
-from hastack.labels import common_labels
+from hastack.resources.labels import common_labels
 
 CERT_MANAGER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
 EXTERNAL_TLS_SECRETS_ANNOTATION = "hastack.io/external-tls-secrets"

@@ -18,8 +18,8 @@ Remediate call the engine makes before each Analyze answers at once when no poli
 Sharing the decoded value and its proxy between policies is safe only for policies that never
 mutate `args.props`: hastack-ha's rules read one plain copy (`hastack_policy.base.plain_props`).
 Installed only on the pinned version (anything else: the stock path, with a note on stderr);
-`HASTACK_POLICY_DECODE_ONCE=0` turns it off. `tests/policy/test_fastpack.py` compares verdicts
-with the stock path on the same requests, so an upstream change in behaviour fails a test.
+`HASTACK_POLICY_DECODE_ONCE=0` turns it off. `tests/hastack/pulumi_internals/test_decode_once.py`
+compares verdicts with the stock path on the same requests, so an upstream change in behaviour fails a test.
 Importing this module changes nothing.
 """
 
@@ -42,8 +42,8 @@ from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy, proxy
 
-from hastack.pulumi_private import ModuleStandIn
-from hastack.switches import switched_on
+from hastack.pulumi_internals.private import ModuleStandIn
+from hastack.pulumi_internals.switches import switched_on
 
 PINNED = "1.21.0"
 """The pulumi-policy version whose behaviour this layer was checked against."""

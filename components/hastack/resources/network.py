@@ -1,104 +1,39 @@
-"""Namespace with Pod Security Admission, ServiceAccount, and NetworkPolicies (deny by default)."""
+"""The app's NetworkPolicy: in from the entry point (ingress controller or Gateway proxies) and the
+apps that call it, out to DNS, the apps it calls and its egress allowances, each on its ports only."""
 
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from hastack.args import IsolatedNamespaceArgs, check_namespace
-from hastack.config import AppConfig, EgressConfig, StackConfig
-from hastack.controllers import GATEWAY_PROFILES_BY_NAME, profile_for
-from hastack.labels import ENVIRONMENT_LABEL, OPEN_EGRESS_ANNOTATION, PART_OF, app_labels, common_labels
+from hastack.config import AppConfig, EgressConfig, EnvironmentConfig, Neighbours
+from hastack.controllers import GATEWAY_CONTROLLERS_BY_NAME, ingress_controller_for
+from hastack.resources.labels import ENVIRONMENT_LABEL, OPEN_EGRESS_ANNOTATION, common_labels, name_labels
 
-PSA_LEVEL = "restricted"
 DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
 
 
-def namespace_labels(environment: str) -> dict[str, str]:
-    """Pod Security Admission enforces *restricted*, and audits and warns on it too."""
-    labels = {"app.kubernetes.io/part-of": PART_OF, ENVIRONMENT_LABEL: environment}
-    for mode in ("enforce", "audit", "warn"):
-        labels[f"pod-security.kubernetes.io/{mode}"] = PSA_LEVEL
-        labels[f"pod-security.kubernetes.io/{mode}-version"] = "latest"
-    return labels
-
-
-def default_deny_spec() -> dict[str, Any]:
-    """Selects every pod and allows nothing: each app then opens exactly what it needs."""
-    return {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-
-
-class IsolatedNamespace(pulumi.ComponentResource):
-    """A namespace for apps: PSA *restricted* labels and a default-deny NetworkPolicy.
-
-    `args` names the namespace and the environment (hastack.args.IsolatedNamespaceArgs, checked
-    like the apps' arguments), or is a loaded stack config (the repo's program).
-    """
-
-    name: pulumi.Output[str]
-    """The namespace's name."""
-
-    def __init__(
-        self,
-        resource_name: str,
-        args: IsolatedNamespaceArgs | StackConfig,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        stack = (
-            args
-            if isinstance(args, StackConfig)
-            else check_namespace(f"IsolatedNamespace({resource_name})", args)
-        )
-        super().__init__("hastack:index:IsolatedNamespace", resource_name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        namespace = k8s.core.v1.Namespace(
-            resource_name,
-            metadata={"name": stack.namespace, "labels": namespace_labels(stack.environment)},
-            opts=child,
-        )
-        self.name = namespace.metadata.name
-        self.default_deny = k8s.networking.v1.NetworkPolicy(
-            f"{resource_name}-default-deny",
-            metadata={"namespace": self.name, "labels": {"app.kubernetes.io/part-of": PART_OF}},
-            spec=default_deny_spec(),
-            opts=child,
-        )
-        self.register_outputs({"name": self.name})
-
-
-def service_account(
-    app: AppConfig, namespace: pulumi.Input[str], parent: pulumi.Resource
-) -> k8s.core.v1.ServiceAccount:
-    """An identity per app with no API token mounted: the app does not talk to the API server."""
-    return k8s.core.v1.ServiceAccount(
-        app.name,
-        metadata={"namespace": namespace, "labels": common_labels(app)},
-        automount_service_account_token=False,
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
-
-
-def controller_namespace(stack: StackConfig) -> str | None:
+def controller_namespace(stack: EnvironmentConfig) -> str | None:
     """Where the ingress controller runs: configured, else the profile's usual namespace."""
     if stack.ingress is None:
         return None
     if stack.ingress.controller_namespace:
         return stack.ingress.controller_namespace
-    profile = profile_for(stack.ingress.class_name, stack.ingress.controller)
-    return profile.default_namespace if profile else None
+    controller = ingress_controller_for(stack.ingress.class_name, stack.ingress.controller)
+    return controller.default_namespace if controller else None
 
 
-def gateway_proxy_namespace(stack: StackConfig) -> str | None:
+def gateway_proxy_namespace(stack: EnvironmentConfig) -> str | None:
     """Where the Gateway's proxies run: configured, else the implementation's usual namespace."""
     if stack.gateway is None:
         return None
     return (
         stack.gateway.proxy_namespace
-        or GATEWAY_PROFILES_BY_NAME[stack.gateway.implementation].default_proxy_namespace
+        or GATEWAY_CONTROLLERS_BY_NAME[stack.gateway.implementation].default_proxy_namespace
     )
 
 
-def entry_namespace(app: AppConfig, stack: StackConfig) -> str | None:
+def entry_namespace(app: AppConfig, stack: EnvironmentConfig) -> str | None:
     """Where the app's public traffic comes from: the ingress controller's or the Gateway proxies'
     namespace, by the app's exposure; None for an app that is not exposed.
     """
@@ -137,7 +72,7 @@ def egress_rule(egress: EgressConfig) -> dict[str, Any] | None:
     return {"to": [peer], "ports": ports}
 
 
-def network_policy_spec(app: AppConfig, stack: StackConfig) -> dict[str, Any]:
+def network_policy_spec(app: AppConfig, stack: EnvironmentConfig, neighbours: Neighbours) -> dict[str, Any]:
     """Ingress from the controller (if exposed) and from the apps that call this one; egress to
     DNS, to the apps this one calls, and to the configured allowances, each on its ports only.
 
@@ -148,7 +83,7 @@ def network_policy_spec(app: AppConfig, stack: StackConfig) -> dict[str, Any]:
     source_ns = entry_namespace(app, stack)
     if source_ns is not None:
         peers.append({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": source_ns}}})
-    peers.extend({"podSelector": {"matchLabels": app_labels(caller)}} for caller in stack.callers_of(app))
+    peers.extend({"podSelector": {"matchLabels": name_labels(caller)}} for caller in neighbours.callers)
     ingress_rules = [{"from": peers, "ports": port}] if peers else []
     egress_rules: list[dict[str, Any]] = [
         {
@@ -163,14 +98,14 @@ def network_policy_spec(app: AppConfig, stack: StackConfig) -> dict[str, Any]:
     ]
     egress_rules.extend(
         {
-            "to": [{"podSelector": {"matchLabels": app_labels(callee)}}],
+            "to": [{"podSelector": {"matchLabels": name_labels(callee.name)}}],
             "ports": [{"protocol": "TCP", "port": callee.port}],
         }
-        for callee in stack.callees_of(app)
+        for callee in neighbours.callees
     )
     egress_rules.extend(rule for rule in map(egress_rule, app.egress) if rule is not None)
     return {
-        "podSelector": {"matchLabels": app_labels(app)},
+        "podSelector": {"matchLabels": name_labels(app.name)},
         "policyTypes": ["Ingress", "Egress"],
         "ingress": ingress_rules,
         "egress": egress_rules,
@@ -184,7 +119,11 @@ def open_egress_reasons(app: AppConfig) -> str | None:
 
 
 def network_policy(
-    app: AppConfig, stack: StackConfig, namespace: pulumi.Input[str], parent: pulumi.Resource
+    app: AppConfig,
+    stack: EnvironmentConfig,
+    neighbours: Neighbours,
+    namespace: pulumi.Input[str],
+    parent: pulumi.Resource,
 ) -> k8s.networking.v1.NetworkPolicy:
     labels = {**common_labels(app), ENVIRONMENT_LABEL: stack.environment}
     metadata: dict[str, Any] = {"namespace": namespace, "labels": labels}
@@ -194,6 +133,6 @@ def network_policy(
     return k8s.networking.v1.NetworkPolicy(
         app.name,
         metadata=metadata,
-        spec=network_policy_spec(app, stack),
+        spec=network_policy_spec(app, stack, neighbours),
         opts=pulumi.ResourceOptions(parent=parent),
     )

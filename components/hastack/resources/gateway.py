@@ -12,11 +12,11 @@ from typing import Any
 import pulumi
 from pulumi_kubernetes.apiextensions import CustomResource
 
-from hastack.canary import traffic_split
 from hastack.config import AppConfig, GatewayConfig
-from hastack.controllers import GATEWAY_API_GROUP, GATEWAY_API_VERSION, GATEWAY_PROFILES_BY_NAME
-from hastack.exposure import SERVICE_PORT
-from hastack.labels import Track, common_labels
+from hastack.controllers import GATEWAY_API_GROUP, GATEWAY_API_VERSION, GATEWAY_CONTROLLERS_BY_NAME
+from hastack.resources.canary import traffic_split
+from hastack.resources.labels import Track, common_labels
+from hastack.resources.service import SERVICE_PORT
 
 REDIRECT_STATUS = 301
 """Permanent: browsers and crawlers remember to use HTTPS."""
@@ -89,8 +89,8 @@ def traffic_policy_spec(
     implementation's own policy resource."""
     assert app.ingress is not None
     limit = app.ingress.rate_limit
-    profile = GATEWAY_PROFILES_BY_NAME[gateway.implementation]
-    return profile.traffic_policy_spec(
+    controller = GATEWAY_CONTROLLERS_BY_NAME[gateway.implementation]
+    return controller.traffic_policy_spec(
         app.ingress.load_balancing,
         limit.as_rate_limit() if limit is not None else None,
         route_name,
@@ -133,11 +133,11 @@ def gateway_routes(
         spec=redirect_route_spec(app, gateway),
         opts=child,
     )
-    profile = GATEWAY_PROFILES_BY_NAME[gateway.implementation]
+    controller = GATEWAY_CONTROLLERS_BY_NAME[gateway.implementation]
     policy = CustomResource(
         app.name,
-        api_version=profile.policy_api_version,
-        kind=profile.policy_kind,
+        api_version=controller.policy_api_version,
+        kind=controller.policy_kind,
         metadata=metadata,
         spec=traffic_policy_spec(app, gateway, route.metadata["name"]),
         opts=child,

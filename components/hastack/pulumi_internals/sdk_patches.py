@@ -33,8 +33,8 @@ from typing import Any
 
 from pulumi.runtime.proto import source_pb2
 
-from hastack.pulumi_private import ModuleStandIn, runtime_resource, runtime_stack, sdk_types
-from hastack.switches import switched_on
+from hastack.pulumi_internals.private import ModuleStandIn, runtime_resource, runtime_stack, sdk_types
+from hastack.pulumi_internals.switches import switched_on
 
 PINNED = "3.272.0"
 """The pulumi version whose `_get_stack_trace`, `wait_for_rpcs` and `_types` these were checked against."""

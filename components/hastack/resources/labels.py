@@ -30,9 +30,9 @@ def instance_name(app: AppConfig, track: Track = "stable") -> str:
     return app.name if track == "stable" else f"{app.name}-canary"
 
 
-def app_labels(app: AppConfig) -> dict[str, str]:
+def name_labels(app_name: str) -> dict[str, str]:
     """Every pod of the app, stable and canary alike (for NetworkPolicies, which must not care)."""
-    return {"app.kubernetes.io/name": app.name}
+    return {"app.kubernetes.io/name": app_name}
 
 
 def selector_labels(app: AppConfig, track: Track = "stable") -> dict[str, str]:
@@ -41,7 +41,7 @@ def selector_labels(app: AppConfig, track: Track = "stable") -> dict[str, str]:
     The instance label tells the tracks apart, so the stable Service, PDB and spread never select
     canary pods.
     """
-    return {**app_labels(app), "app.kubernetes.io/instance": instance_name(app, track)}
+    return {**name_labels(app.name), "app.kubernetes.io/instance": instance_name(app, track)}
 
 
 def common_labels(app: AppConfig, track: Track = "stable") -> dict[str, str]:

@@ -103,7 +103,7 @@ def policy_proxy_types() -> tuple[type[Any], type[Any]]:
     return _DictProxy, _ListProxy
 
 
-# The SDK modules whose private names `hastack.sdk_patches` rebinds (each checked there against the pin).
+# The SDK modules whose private names `sdk_patches` rebinds (each checked there against the pin).
 runtime_resource: Any = importlib.import_module("pulumi.runtime.resource")
 runtime_stack: Any = importlib.import_module("pulumi.runtime.stack")
 sdk_types: Any = importlib.import_module("pulumi._types")

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from hastack.switches import switched_on
+from hastack.pulumi_internals.switches import switched_on
 
 THRESHOLDS = (100_000, 50, 100)
 """Gen-0 every 100,000 net allocations (default 700); the older generations as CPython counts them."""

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from hastack.config import AppConfig, AutoscalingConfig
-from hastack.labels import Track, common_labels, instance_name, selector_labels
+from hastack.resources.labels import Track, common_labels, instance_name, selector_labels
 
 SCALE_DOWN_STABILIZATION_SECONDS = 300
 """Five minutes of lower load before shrinking, so a brief dip does not shed capacity."""

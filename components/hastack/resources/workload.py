@@ -1,4 +1,5 @@
-"""The Deployment and its pod template: probes, resources, security context, spread, graceful stop."""
+"""The pod: its ServiceAccount, and the Deployment with its template (probes, resources, security
+context, spread, graceful stop)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from hastack.config import AppConfig, EnvironmentRules, ProbeConfig
+from hastack.config import AppConfig, EnvironmentProfile, ProbeConfig
 from hastack.config.profiles import HOSTNAME_KEY, ZONE_KEY
-from hastack.labels import (
+from hastack.resources.labels import (
     CHECKSUM_ANNOTATION,
     Track,
     common_labels,
@@ -57,7 +58,9 @@ def startup_probe(app: AppConfig) -> dict[str, Any]:
     }
 
 
-def topology_spread(app: AppConfig, rules: EnvironmentRules, track: Track = "stable") -> list[dict[str, Any]]:
+def topology_spread(
+    app: AppConfig, profile: EnvironmentProfile, track: Track = "stable"
+) -> list[dict[str, Any]]:
     """Hostname spread everywhere (soft); zone spread per environment (hard in prod).
 
     `matchLabelKeys: [pod-template-hash]` spreads each ReplicaSet on its own, so a rolling update
@@ -67,16 +70,16 @@ def topology_spread(app: AppConfig, rules: EnvironmentRules, track: Track = "sta
     """
     selector = {"matchLabels": selector_labels(app, track)}
     constraints = []
-    if rules.zone_spread is not None:
+    if profile.zone_spread is not None:
         zone: dict[str, Any] = {
             "maxSkew": 1,
             "topologyKey": ZONE_KEY,
-            "whenUnsatisfiable": rules.zone_spread,
+            "whenUnsatisfiable": profile.zone_spread,
             "labelSelector": selector,
             "matchLabelKeys": ["pod-template-hash"],
         }
-        if rules.zone_min_domains is not None:
-            zone["minDomains"] = rules.zone_min_domains
+        if profile.zone_min_domains is not None:
+            zone["minDomains"] = profile.zone_min_domains
         constraints.append(zone)
     constraints.append(
         {
@@ -112,15 +115,15 @@ def pod_security_context(app: AppConfig) -> dict[str, Any]:
     }
 
 
-def secrets_as_files(app: AppConfig, rules: EnvironmentRules) -> bool:
+def secrets_as_files(app: AppConfig, profile: EnvironmentProfile) -> bool:
     """The app's choice, else the environment's default (files in prod: env variables leak into
     crash dumps and child processes, checkov CKV_K8S_35)."""
-    return app.secrets_as == "files" if app.secrets_as is not None else rules.secrets_as_files
+    return app.secrets_as == "files" if app.secrets_as is not None else profile.secrets_as_files
 
 
 def container(
     app: AppConfig,
-    rules: EnvironmentRules,
+    profile: EnvironmentProfile,
     config_map_name: pulumi.Input[str],
     secret_name: pulumi.Input[str] | None,
     secret_files: bool = False,
@@ -137,7 +140,7 @@ def container(
         "imagePullPolicy": "IfNotPresent",
         "ports": [{"name": PORT_NAME, "containerPort": app.port, "protocol": "TCP"}],
         "envFrom": env_from,
-        "resources": app.resource_quantities(rules),
+        "resources": app.resource_quantities(profile),
         "readinessProbe": probe(app.probes.readiness),
         "livenessProbe": probe(app.probes.liveness),
         "startupProbe": startup_probe(app),
@@ -151,7 +154,7 @@ def container(
 
 def deployment_spec(
     app: AppConfig,
-    rules: EnvironmentRules,
+    profile: EnvironmentProfile,
     *,
     service_account_name: pulumi.Input[str],
     config_map_name: pulumi.Input[str],
@@ -163,9 +166,9 @@ def deployment_spec(
 
     A canary gets the very same spec (probes, security, spread, rollout) under its own selector.
     """
-    files = secret_name is not None and secrets_as_files(app, rules)
+    files = secret_name is not None and secrets_as_files(app, profile)
     main = {
-        k: v for k, v in container(app, rules, config_map_name, secret_name, files).items() if v is not None
+        k: v for k, v in container(app, profile, config_map_name, secret_name, files).items() if v is not None
     }
     volumes: list[dict[str, Any]] = [{"name": TMP_VOLUME, "emptyDir": {"sizeLimit": TMP_SIZE_LIMIT}}]
     if files:
@@ -189,13 +192,13 @@ def deployment_spec(
                 "enableServiceLinks": False,
                 "securityContext": pod_security_context(app),
                 "terminationGracePeriodSeconds": app.shutdown.termination_grace_period_seconds,
-                "topologySpreadConstraints": topology_spread(app, rules, track),
+                "topologySpreadConstraints": topology_spread(app, profile, track),
                 "containers": [main],
                 "volumes": volumes,
             },
         },
     }
-    priority = app.priority_class(rules)
+    priority = app.priority_class(profile)
     if priority is not None:
         spec["template"]["spec"]["priorityClassName"] = priority
     if app.autoscaling is None:
@@ -205,7 +208,7 @@ def deployment_spec(
 
 def deployment(
     app: AppConfig,
-    rules: EnvironmentRules,
+    profile: EnvironmentProfile,
     namespace: pulumi.Input[str],
     parent: pulumi.Resource,
     track: Track = "stable",
@@ -215,6 +218,18 @@ def deployment(
     return k8s.apps.v1.Deployment(
         instance_name(app, track),
         metadata={"namespace": namespace, "labels": common_labels(app, track)},
-        spec=deployment_spec(app, rules, track=track, **template_inputs),
+        spec=deployment_spec(app, profile, track=track, **template_inputs),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def service_account(
+    app: AppConfig, namespace: pulumi.Input[str], parent: pulumi.Resource
+) -> k8s.core.v1.ServiceAccount:
+    """An identity per app with no API token mounted: the app does not talk to the API server."""
+    return k8s.core.v1.ServiceAccount(
+        app.name,
+        metadata={"namespace": namespace, "labels": common_labels(app)},
+        automount_service_account_token=False,
         opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hastack.config import AppConfig
 from hastack.controllers import CANARY_WEIGHT_TOTAL
-from hastack.labels import Track
+from hastack.resources.labels import Track
 
 
 def canary_release(app: AppConfig) -> AppConfig:
