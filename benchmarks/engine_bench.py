@@ -31,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from hastack_tools.common.toolchain import ToolchainError, toolchain_env
 from hastack_tools.ops import engine
 
 REPO = Path(__file__).resolve().parents[1]
@@ -154,8 +155,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(list(argv) if argv is not None else None)
     try:
-        engine.toolchain_env()
-    except (engine.EngineError, subprocess.CalledProcessError) as error:
+        toolchain_env()
+    except (engine.EngineError, ToolchainError, subprocess.CalledProcessError) as error:
         print(f"engine benchmark: skipped: {error}")
         return {"skipped": str(error)}
     ours = not cluster_running()

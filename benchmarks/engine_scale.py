@@ -45,6 +45,7 @@ from typing import Any
 import yaml
 
 from benchmarks.hastack_render import generated_config
+from hastack_tools.common.toolchain import ToolchainError, toolchain_env
 from hastack_tools.ops import engine
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,10 +89,10 @@ def write_program(root: Path, apps: int, namespace: str) -> Path:
 def floor_manifests(program: Path) -> list[dict[str, Any]]:
     """The objects `make render` writes for the program's stack, Namespace first, in one list."""
     from hastack_tools.dev.mockrun import run_program
-    from hastack_tools.dev.render import _sort_key, render_groups
+    from hastack_tools.dev.render import manifest_order, render_groups
 
     groups = render_groups(run_program(program, STACK))
-    return sorted((item for items in groups.values() for item in items), key=_sort_key)
+    return sorted((item for items in groups.values() for item in items), key=manifest_order)
 
 
 # ----------------------------------------------------------------------------- measuring processes
@@ -310,7 +311,7 @@ class Cluster:
     @classmethod
     def local(cls) -> Cluster:
         """The running local control plane (started by cluster/up.sh if it is not)."""
-        env = engine.toolchain_env()
+        env = toolchain_env()
         kubeconfig = engine.start_local_cluster(env, None)
         script = f'. "{REPO}/cluster/versions.sh" && echo "$CLUSTER_BIN/kubectl"'
         kubectl = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True)
@@ -551,7 +552,7 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     try:
         cluster = Cluster.local()
-    except (engine.EngineError, subprocess.CalledProcessError) as error:
+    except (engine.EngineError, ToolchainError, subprocess.CalledProcessError) as error:
         print(f"engine-scale benchmark: skipped: {error}")
         return {"skipped": str(error)}
     results: dict[str, Any] = {

@@ -26,14 +26,14 @@ from benchmarks.hastack_render import generated_config
 from benchmarks.measure import high_water_mib, process_cpu_seconds
 from hastack.pulumi_internals import decode_once as decode_once_layer
 from hastack_policy.pack import current_virtualenv, policy_yaml
-from hastack_tools.dev.analyzer import (
+from hastack_tools.dev.mockrun import run_function
+from hastack_tools.dev.pack_client import (
     PolicyPackProcess,
     load_config_file,
     requests,
     resolve_config,
     views_from_records,
 )
-from hastack_tools.dev.mockrun import run_function
 
 ROOT = Path(__file__).resolve().parents[1]
 PACK = ROOT / "policy"

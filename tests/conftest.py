@@ -43,7 +43,7 @@ def stack_file_config(stack: str) -> dict[str, Any]:
 
 
 @cache
-def _program_run(stack: str) -> MockRun:
+def program_run_of(stack: str) -> MockRun:
     return run_program(REPO, stack)
 
 
@@ -59,7 +59,7 @@ def stack_name(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def program_run(stack_name: str) -> MockRun:
     """The real program under mocks for one committed stack (run once per session)."""
-    return _program_run(stack_name)
+    return program_run_of(stack_name)
 
 
 def minimal_config(environment: str = "dev", **app_overrides: Any) -> dict[str, Any]:

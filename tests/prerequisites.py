@@ -15,7 +15,7 @@ from typing import NoReturn
 
 import pytest
 
-from hastack_tools.ops.engine import toolchain_env
+from hastack_tools.common.toolchain import toolchain_env
 
 PREREQUISITE_ABSENT = "prerequisite absent:"
 """Prefix of the skip reason of every test skipped for a missing prerequisite."""

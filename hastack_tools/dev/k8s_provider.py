@@ -38,8 +38,9 @@ from pulumi.runtime.proto import (
     resource_pb2_grpc,
 )
 
-from hastack_tools.dev.analyzer import EngineLog, stop_plugin
+from hastack_tools.common.toolchain import ToolchainError, toolchain_env
 from hastack_tools.dev.kube_version import KubeVersion, discovery_stand_in
+from hastack_tools.dev.pack_client import EngineLog, stop_plugin
 
 PROVIDER_ENV = "HASTACK_KUBERNETES_PROVIDER"
 """Path of the `pulumi-resource-kubernetes` binary to use instead of the toolchain's."""
@@ -89,11 +90,9 @@ def locate_binary() -> Path:
                 f"kubernetes), put its folder on PATH, or set {PROVIDER_ENV}"
             )
         return Path(found)
-    from hastack_tools.ops.engine import EngineError, toolchain_env
-
     try:
         env = toolchain_env()
-    except (EngineError, subprocess.CalledProcessError) as error:
+    except (ToolchainError, subprocess.CalledProcessError) as error:
         raise ProviderUnavailableError(f"no {BINARY}: {error}") from error
     return Path(env["HASTACK_TOOLCHAIN_BIN"]) / BINARY
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
-import json
 import os
 import runpy
 import sys
@@ -19,20 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import resource_pb2
 
-from hastack.config import ConfigError, StackConfig
 from hastack.config.errors import SECRET_STAND_IN
-from hastack.config.load import raw_from_engine, secure_paths_in_stack_file, validate
-from hastack.config.types import PROJECT
 from hastack.pulumi_internals import private, sdk_patches
 from hastack.pulumi_internals.gc_tuning import tuned_gc
+from hastack_tools.common.project import engine_config, read_project
 from hastack_tools.dev.k8s_provider import KubernetesProvider, ProviderUnavailableError
 from hastack_tools.dev.kube_version import KubeVersion, control_plane_version
 from hastack_tools.dev.offline_answers import answering_offline, note
-from hastack_tools.dev.stack_secrets import decrypter
 
 SECRET_PLACEHOLDER = SECRET_STAND_IN
 """Stands in for every value the program marked secret, wherever it appears in a record, and for
@@ -375,83 +370,6 @@ class RecordingMonitor(private.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
-def read_project(program_dir: Path) -> dict[str, Any]:
-    """Pulumi.yaml as a dict; names the file when it is missing or not a mapping."""
-    for candidate in ("Pulumi.yaml", "Pulumi.yml"):
-        path = program_dir / candidate
-        if path.exists():
-            loaded = yaml.safe_load(path.read_text())
-            if not isinstance(loaded, dict) or "name" not in loaded:
-                raise ValueError(f"{path}: not a Pulumi project file (no 'name')")
-            return loaded
-    raise FileNotFoundError(f"{program_dir}: no Pulumi.yaml")
-
-
-def engine_config(program_dir: Path, stack: str) -> tuple[dict[str, str], list[str]]:
-    """The config map the engine would hand the program: project defaults, then the stack file.
-
-    Values are strings as the engine passes them (objects and lists JSON-encoded). Encrypted
-    (`secure:`) values are decrypted with the stack file's salt and the passphrase, as the engine
-    does (a value that does not decrypt is a StackSecretError naming its key), and their key is
-    marked secret (the whole key, as the engine marks it, also for a leaf deep in an object).
-    """
-    project = read_project(program_dir)
-    name = str(project["name"])
-    config: dict[str, str] = {}
-    secret_keys: list[str] = []
-    for key, spec in (project.get("config") or {}).items():
-        full_key = key if ":" in key else f"{name}:{key}"
-        if isinstance(spec, dict) and "default" in spec:
-            config[full_key] = _encode(spec["default"])
-        elif not isinstance(spec, dict):
-            config[full_key] = _encode(spec)
-    stack_file = program_dir / f"Pulumi.{stack}.yaml"
-    if stack_file.exists():
-        loaded = yaml.safe_load(stack_file.read_text()) or {}
-        decrypt = decrypter(stack_file, loaded.get("encryptionsalt"))
-        for key, value in (loaded.get("config") or {}).items():
-            full_key = key if ":" in key else f"{name}:{key}"
-            plain, secure = _decrypted(value, decrypt, full_key)
-            config[full_key] = _encode(plain)
-            if secure:
-                secret_keys.append(full_key)
-    return config, secret_keys
-
-
-def validated_stack_config(program_dir: Path, stack: str) -> StackConfig:
-    """A hastack stack file validated as the program validates it under the engine (secure values
-    decrypted, their keys secret, the file's `secure:` leaves telling which were); raises ConfigError."""
-    config, secret = engine_config(program_dir, stack)
-    raw, problems = raw_from_engine(config)
-    source = program_dir / f"Pulumi.{stack}.yaml"
-    if problems:
-        raise ConfigError(source.name, problems)
-    keys = [key.partition(":")[2] for key in secret if key.startswith(f"{PROJECT}:")]
-    return validate(raw, source.name, keys, secure_paths_in_stack_file(source))
-
-
-def _decrypted(value: Any, decrypt: Callable[[str, str], str], where: str) -> tuple[Any, bool]:
-    """`value` with each `secure:` leaf (at any depth) decrypted, and whether it had one: the engine
-    marks the whole key secret then, as here."""
-    if isinstance(value, dict) and set(value) == {"secure"}:
-        return decrypt(where, str(value["secure"])), True
-    if isinstance(value, dict):
-        pairs = {key: _decrypted(item, decrypt, f"{where}.{key}") for key, item in value.items()}
-        return {key: item for key, (item, _) in pairs.items()}, any(s for _, s in pairs.values())
-    if isinstance(value, list):
-        items = [_decrypted(item, decrypt, f"{where}[{i}]") for i, item in enumerate(value)]
-        return [item for item, _ in items], any(s for _, s in items)
-    return value, False
-
-
-def _encode(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value)
-
-
 def run_function(
     program: Callable[[], Any],
     *,
@@ -559,9 +477,7 @@ __all__ = [
     "SECRET_PLACEHOLDER",
     "MockRun",
     "RecordedResource",
-    "engine_config",
     "is_secret",
-    "read_project",
     "run_function",
     "run_program",
     "strip_secrets",

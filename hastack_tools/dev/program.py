@@ -1,79 +1,20 @@
-"""The program the offline tools (gate, render) run: which stack file they read, and a failing
-program told as the program's own error, so a crash never reads as a policy verdict.
+"""A program the offline tools (gate, render) run under mocks, and a failing one told as the program's
+own error, so a crash never reads as a policy verdict (which stack it runs: hastack_tools.common.project).
 """
 
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 
 from pulumi.config import ConfigMissingError
 
 from hastack.config import ConfigError
+from hastack_tools.common.project import StackChoice, stacks_text
+from hastack_tools.common.stack_secrets import StackSecretError
 from hastack_tools.dev.kube_version import KubeVersion
-from hastack_tools.dev.mockrun import MockRun, read_project, run_program
+from hastack_tools.dev.mockrun import MockRun, run_program
 from hastack_tools.dev.offline_answers import failure_frames
-from hastack_tools.dev.stack_secrets import StackSecretError
-
-THIS_PROJECT = "hastack"
-OUTSIDE_STACK = "ci"
-"""The stack an outside program is run as when none is named (its Pulumi.ci.yaml, if any)."""
-
-
-class NotAProgramError(ValueError):
-    """The folder holds no readable Pulumi project (Pulumi.yaml missing or without a name)."""
-
-
-class StackFileMissingError(ValueError):
-    """A stack was named whose Pulumi.<stack>.yaml does not exist."""
-
-
-def existing_stacks(program: Path) -> list[str]:
-    """The stacks that have a stack file in the program's folder, sorted."""
-    names = {
-        path.name.removeprefix("Pulumi.").rsplit(".", 1)[0]
-        for pattern in ("Pulumi.*.yaml", "Pulumi.*.yml")
-        for path in program.glob(pattern)
-    }
-    return sorted(names)
-
-
-def _stacks_text(program: Path) -> str:
-    stacks = existing_stacks(program)
-    return ", ".join(stacks) if stacks else "none (no Pulumi.<stack>.yaml there)"
-
-
-@dataclass(frozen=True)
-class StackChoice:
-    """The stack a run uses, the file its config comes from (None: project config only) and why."""
-
-    name: str
-    file: Path | None
-    reason: str
-
-    def describe(self) -> str:
-        source = self.file.name if self.file else f"no Pulumi.{self.name}.yaml, project config only"
-        return f"stack {self.name} ({self.reason}; {source})"
-
-
-def choose_stack(program: Path, explicit: str | None) -> StackChoice:
-    """A named stack must have its stack file; the default is `dev` here and `ci` for another program."""
-    try:
-        project = str(read_project(program)["name"])
-    except (FileNotFoundError, ValueError) as error:
-        raise NotAProgramError(str(error)) from error
-    if explicit:
-        path = program / f"Pulumi.{explicit}.yaml"
-        if not path.exists():
-            raise StackFileMissingError(
-                f"stack {explicit!r} was asked for, but {path} does not exist; "
-                f"stacks of {program}: {_stacks_text(program)}"
-            )
-        return StackChoice(explicit, path, "asked for")
-    name, reason = ("dev", "the default here") if project == THIS_PROJECT else (OUTSIDE_STACK, "the default")
-    path = program / f"Pulumi.{name}.yaml"
-    return StackChoice(name, path if path.exists() else None, reason)
 
 
 class ProgramFailedError(Exception):
@@ -96,7 +37,7 @@ class ProgramFailedError(Exception):
         if isinstance(error, ConfigMissingError) and stack.file is None:
             text += (
                 f"; stack {stack.name} has no Pulumi.{stack.name}.yaml; "
-                f"stacks of this program: {_stacks_text(program)}: name one with STACK=<stack>"
+                f"stacks of this program: {stacks_text(program)}: name one with STACK=<stack>"
             )
         super().__init__(text)
 
@@ -148,12 +89,4 @@ def run_checked(
         raise ProgramFailedError(program, stack, error) from error
 
 
-__all__ = [
-    "NotAProgramError",
-    "ProgramFailedError",
-    "StackChoice",
-    "StackFileMissingError",
-    "choose_stack",
-    "existing_stacks",
-    "run_checked",
-]
+__all__ = ["ProgramFailedError", "raised_at", "run_checked"]

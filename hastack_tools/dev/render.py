@@ -22,15 +22,10 @@ from hastack.pulumi_internals.gc_tuning import tuned_gc
 from hastack.resources.labels import PART_OF
 from hastack.resources.workload import PORT_NAME, SECRETS_MOUNT_PATH, SECRETS_VOLUME
 from hastack.wire import whole_numbers
+from hastack_tools.common.project import NotAProgramError, StackFileMissingError, choose_stack
+from hastack_tools.common.stack_secrets import StackSecretError
 from hastack_tools.dev.mockrun import MockRun, RecordedResource, strip_secrets
-from hastack_tools.dev.program import (
-    NotAProgramError,
-    ProgramFailedError,
-    StackFileMissingError,
-    choose_stack,
-    run_checked,
-)
-from hastack_tools.dev.stack_secrets import StackSecretError
+from hastack_tools.dev.program import ProgramFailedError, run_checked
 
 REDACTED = "<redacted>"
 REDACTED_B64 = base64.b64encode(REDACTED.encode()).decode()
@@ -92,7 +87,7 @@ def group_of(resource: RecordedResource, by_urn: dict[str, RecordedResource]) ->
     return current.name if not current.custom else "stack"
 
 
-def _sort_key(item: dict[str, Any]) -> tuple[int, str]:
+def manifest_order(item: dict[str, Any]) -> tuple[int, str]:
     kind = str(item.get("kind", ""))
     rank = KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
     return rank, str(item.get("metadata", {}).get("name", ""))
@@ -107,7 +102,7 @@ def render_groups(run: MockRun) -> dict[str, list[dict[str, Any]]]:
         for resource in run.resources:
             if is_kubernetes_object(resource):
                 groups[group_of(resource, by_urn)].append(manifest(resource))
-    return {name: sorted(items, key=_sort_key) for name, items in sorted(groups.items())}
+    return {name: sorted(items, key=manifest_order) for name, items in sorted(groups.items())}
 
 
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)

@@ -36,9 +36,16 @@ from typing import IO, Any
 import yaml
 
 from hastack.config import ConfigError
-from hastack_tools.dev.gate import choose_config
-from hastack_tools.dev.mockrun import read_project, validated_stack_config
-from hastack_tools.dev.program import NotAProgramError, StackFileMissingError, choose_stack
+from hastack_tools.common.checkout import REPO_ROOT
+from hastack_tools.common.policy_config import stack_policy_config
+from hastack_tools.common.project import (
+    NotAProgramError,
+    StackFileMissingError,
+    choose_stack,
+    read_project,
+    validated_stack_config,
+)
+from hastack_tools.common.toolchain import ToolchainError, toolchain_env
 from hastack_tools.ops import kubeapi, recovery
 from hastack_tools.ops.stacks import (
     EngineError,
@@ -58,7 +65,6 @@ from hastack_tools.ops.toolchain_choice import TOOLCHAINS, choose_toolchain
 
 __all__ = ["EngineError", "StackWorkspace", "backend_url", "prepare_stack"]
 
-REPO = Path(__file__).resolve().parents[2]
 REDACTED_B64 = base64.b64encode(b"<redacted>").decode()
 COMMANDS = ("up", "preview", "destroy", "refresh")
 TARGETS = ("local", "kubeconfig", "render")
@@ -73,16 +79,6 @@ CANCEL_WAIT_S = 300.0
 """How long `make cancel` waits for the running command to finish its own cancel."""
 FORCE_AFTER_S = 90.0
 """A CLI still busy this long after its cancel is stopped at once (the next run settles the rest)."""
-
-
-def toolchain_env(repo: Path = REPO) -> dict[str, str]:
-    """The environment `source toolchain/env.sh` produces (PATH, PULUMI_HOME, offline settings)."""
-    script = f"source {repo / 'toolchain' / 'env.sh'} >/dev/null && env -0"
-    done = subprocess.run(["bash", "-c", script], capture_output=True, check=True)
-    env = dict(item.split("=", 1) for item in done.stdout.decode().split("\0") if "=" in item)
-    if env.get("HASTACK_TOOLCHAIN_OK") != "1":
-        raise EngineError("the Pulumi toolchain is not built: run `make toolchain` (bash toolchain/build.sh)")
-    return env
 
 
 def system_env(base: Mapping[str, str]) -> dict[str, str]:
@@ -108,17 +104,22 @@ def system_env(base: Mapping[str, str]) -> dict[str, str]:
         )
     env["HASTACK_CLI"] = f"{found} {done.stdout.strip()} (system)"
     env.setdefault("HASTACK_CACHE", str(Path(env.get("HOME", "~")).expanduser() / ".cache" / "hastack"))
-    env.setdefault("PULUMI_PYTHON_VIRTUALENV", str(REPO / ".venv"))
-    env.setdefault("HASTACK_REPO", str(REPO))
+    env.setdefault("PULUMI_PYTHON_VIRTUALENV", str(REPO_ROOT / ".venv"))
+    env.setdefault("HASTACK_REPO", str(REPO_ROOT))
     return env
 
 
 def built_env(log: IO[bytes] | None) -> dict[str, str]:
     """Builds the toolchain when missing (a no-op once built), then its environment."""
-    done = subprocess.run(["bash", str(REPO / "toolchain" / "build.sh")], check=False, stdout=log, stderr=log)
+    done = subprocess.run(
+        ["bash", str(REPO_ROOT / "toolchain" / "build.sh")], check=False, stdout=log, stderr=log
+    )
     if done.returncode != 0:
         raise EngineError("building the Pulumi toolchain failed (toolchain/build.sh): see its output above")
-    env = toolchain_env()
+    try:
+        env = toolchain_env()
+    except ToolchainError as error:
+        raise EngineError(str(error)) from None
     env["HASTACK_CLI"] = f"{env['HASTACK_TOOLCHAIN_BIN']}/pulumi (built by toolchain/build.sh)"
     return env
 
@@ -132,10 +133,10 @@ def program_copy(root: Path, stack: str, namespace_suffix: str) -> tuple[Path, s
     program = root / "program"
     program.mkdir()
     for name in ("Pulumi.yaml", "__main__.py"):
-        (program / name).write_text((REPO / name).read_text())
+        (program / name).write_text((REPO_ROOT / name).read_text())
     # hastack itself is installed (editable) in .venv: the program needs nothing else.
-    (program / ".venv").symlink_to(REPO / ".venv", target_is_directory=True)
-    stack_file = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())
+    (program / ".venv").symlink_to(REPO_ROOT / ".venv", target_is_directory=True)
+    stack_file = yaml.safe_load((REPO_ROOT / f"Pulumi.{stack}.yaml").read_text())
     namespace = f"{stack_file['config']['hastack:namespace']}-{namespace_suffix}"
     stack_file["config"]["hastack:namespace"] = namespace
     (program / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(stack_file, sort_keys=False))
@@ -174,7 +175,7 @@ def redact_rendered_secrets(folder: Path) -> int:
 
 def local_cluster_run(env: Mapping[str, str]) -> Path:
     """The run folder of the local control plane HASTACK_CLUSTER names, as cluster/versions.sh says."""
-    script = f'. "{REPO / "cluster" / "versions.sh"}" && echo "$CLUSTER_RUN"'
+    script = f'. "{REPO_ROOT / "cluster" / "versions.sh"}" && echo "$CLUSTER_RUN"'
     done = subprocess.run(["bash", "-c", script], env=dict(env), capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise EngineError(done.stderr.strip() or "cluster/versions.sh failed")
@@ -184,7 +185,7 @@ def local_cluster_run(env: Mapping[str, str]) -> Path:
 def start_local_cluster(env: Mapping[str, str], log: IO[bytes] | None = None) -> str:
     """Starts (or finds running) the local control plane; returns its kubeconfig path."""
     done = subprocess.run(
-        ["bash", str(REPO / "cluster" / "up.sh")], env=dict(env), check=False, stdout=log, stderr=log
+        ["bash", str(REPO_ROOT / "cluster" / "up.sh")], env=dict(env), check=False, stdout=log, stderr=log
     )
     if done.returncode != 0:
         raise EngineError("the local control plane did not start (cluster/up.sh); see its output above")
@@ -500,8 +501,8 @@ def cli_args(
     if refresh_first and command in {"up", "preview", "destroy"}:
         args.append("--refresh")
     if command in {"up", "preview"}:
-        policy_config = choose_config(program, workspace.stack, policy_config, REPO / "policy")
-        args += ["--policy-pack", str(REPO / "policy"), "--policy-pack-config", str(policy_config)]
+        policy_config = stack_policy_config(program, workspace.stack, policy_config, REPO_ROOT / "policy")
+        args += ["--policy-pack", str(REPO_ROOT / "policy"), "--policy-pack-config", str(policy_config)]
     return args
 
 
@@ -685,7 +686,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("command", choices=[*COMMANDS, "cancel", "secret"])
-    parser.add_argument("--program", type=Path, default=REPO)
+    parser.add_argument("--program", type=Path, default=REPO_ROOT)
     parser.add_argument("--stack")
     parser.add_argument(
         "--target",

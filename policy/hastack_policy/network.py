@@ -21,7 +21,7 @@ from .k8s import (
     selected_workloads,
     selector_matches,
 )
-from .stack import Finding, _each, _workload_display
+from .stack import Finding, each_subject, workload_display
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 """The label the API server puts on every namespace: its name."""
@@ -241,14 +241,14 @@ def check_caller_egress(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> It
                     names = ", ".join(f"{p.namespace}/{p.obj_name}" for p in restricting)
                     yield (
                         caller.obj.urn,
-                        f"{_workload_display(caller)} is admitted to {_workload_display(callee)} on "
+                        f"{workload_display(caller)} is admitted to {workload_display(callee)} on "
                         f"{show_ports(admission.ports)} by {policy.display()} spec.ingress[{number}], but no "
                         f"egress rule of the NetworkPolicies restricting its egress ({names}) reaches "
                         "those pods on it, so its connections are dropped: add an egress rule to them on "
                         "that port (hastack: declare the call once, in an AppGroup or with calls)",
                     )
 
-    yield from _each(policies, check)
+    yield from each_subject(policies, check)
 
 
 RULES: tuple[Rule, ...] = (

@@ -35,7 +35,7 @@ from .k8s import (
 Finding = tuple[str, str]
 
 
-def _each(subjects: Iterable[Any], check: Callable[[Any], Iterable[Finding]]) -> Iterator[Finding]:
+def each_subject(subjects: Iterable[Any], check: Callable[[Any], Iterable[Finding]]) -> Iterator[Finding]:
     """Runs `check` per subject; an unknown value skips that subject only."""
     for subject in subjects:
         try:
@@ -44,7 +44,7 @@ def _each(subjects: Iterable[Any], check: Callable[[Any], Iterable[Finding]]) ->
             continue
 
 
-def _workload_display(workload: Workload) -> str:
+def workload_display(workload: Workload) -> str:
     return f"{workload.obj.kind} {workload.namespace}/{workload.name}"
 
 
@@ -110,7 +110,7 @@ def check_min_replicas(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Ite
             or workload.obj.urn not in served
         ):
             return
-        display = _workload_display(workload)
+        display = workload_display(workload)
         count = (
             "spec.replicas is unset (defaults to 1) and no HPA targets it"
             if workload.replicas is None
@@ -137,7 +137,7 @@ def check_min_replicas(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Ite
             f"{display} {count}; at least {needed} needed: {fix}; {SINGLE_WRITER_HINT}",
         )
 
-    yield from _each(index.workloads, check)
+    yield from each_subject(index.workloads, check)
 
 
 # ---- PDBs --------------------------------------------------------------------------------------
@@ -178,7 +178,7 @@ def check_pdb_coverage(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Ite
             names = ", ".join(p.display() for p in found)
             yield (
                 workload.obj.urn,
-                f"{_workload_display(workload)} is selected by {len(found)} PodDisruptionBudgets ({names}); "
+                f"{workload_display(workload)} is selected by {len(found)} PodDisruptionBudgets ({names}); "
                 "overlapping PDBs block eviction: keep exactly one",
             )
         elif (
@@ -189,12 +189,12 @@ def check_pdb_coverage(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Ite
         ):
             yield (
                 workload.obj.urn,
-                f"{_workload_display(workload)} runs {workload.floor_text()} but no "
+                f"{workload_display(workload)} runs {workload.floor_text()} but no "
                 "PodDisruptionBudget selects "
                 "its pods: add a PDB with maxUnavailable: 1 and the workload's selector",
             )
 
-    yield from _each(index.workloads, check)
+    yield from each_subject(index.workloads, check)
 
 
 def disruptions_allowed(pdb: K8sObject, expected: int) -> int | None:
@@ -225,7 +225,7 @@ def check_pdb_allows_eviction(objs: Sequence[K8sObject], cfg: Mapping[str, Any])
             policy = f"maxUnavailable {show(spec['maxUnavailable'])}"
         else:
             policy = f"minAvailable {show(spec['minAvailable'])}"
-        floors = ", ".join(f"{_workload_display(w)}: {w.floor_text()}" for w in matched)
+        floors = ", ".join(f"{workload_display(w)}: {w.floor_text()}" for w in matched)
         scale = matched[0].floor_text() if len(matched) == 1 else f"{expected} replicas ({floors})"
         if allowed < 1:
             yield (
@@ -240,7 +240,7 @@ def check_pdb_allows_eviction(objs: Sequence[K8sObject], cfg: Mapping[str, Any])
             "maxUnavailable or raise the floor",
         )
 
-    yield from _each(_pdbs(index), check)
+    yield from each_subject(_pdbs(index), check)
 
 
 # ---- HPA ---------------------------------------------------------------------------------------
@@ -272,12 +272,12 @@ def check_hpa_target(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Itera
         if target.replicas is not None:
             yield (
                 target.obj.urn,
-                f"{_workload_display(target)} sets spec.replicas {target.replicas} but "
+                f"{workload_display(target)} sets spec.replicas {target.replicas} but "
                 f"{hpa.display()} owns its "
                 "replica count: remove spec.replicas (the two fight on every apply)",
             )
 
-    yield from _each(_hpas(index), check)
+    yield from each_subject(_hpas(index), check)
 
 
 def _utilization_resources(hpa: K8sObject) -> list[tuple[str, str | None]]:
@@ -323,11 +323,11 @@ def check_hpa_requests(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Ite
                     yield (
                         hpa.urn,
                         f"{hpa.display()} scales on {resource} Utilization but container {name} of "
-                        f"{_workload_display(target)} has no resources.requests.{resource}: set "
+                        f"{workload_display(target)} has no resources.requests.{resource}: set "
                         "it on every container",
                     )
 
-    yield from _each(_hpas(index), check)
+    yield from each_subject(_hpas(index), check)
 
 
 # ---- Services ----------------------------------------------------------------------------------
@@ -384,10 +384,10 @@ def check_service_targets(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> 
                         service.urn,
                         f"{service.display()} port {show(port.get('port'))} targetPort {shown} "
                         "matches no container "
-                        f"port of {_workload_display(workload)} (declared: {declared or 'none'}): {fix}",
+                        f"port of {workload_display(workload)} (declared: {declared or 'none'}): {fix}",
                     )
 
-    yield from _each(index.of_kind("Service", ""), check)
+    yield from each_subject(index.of_kind("Service", ""), check)
 
 
 # ---- Ingress -----------------------------------------------------------------------------------
@@ -454,7 +454,7 @@ def check_ingress_backends(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) ->
                     f"(ports: {offered or 'none'}): use one of those",
                 )
 
-    yield from _each(index.of_kind("Ingress", "networking.k8s.io"), check)
+    yield from each_subject(index.of_kind("Ingress", "networking.k8s.io"), check)
 
 
 CERT_MANAGER_ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
@@ -577,7 +577,7 @@ def check_ingress_tls(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iter
                 "annotation): add one, or list it in this rule's externalSecrets config",
             )
 
-    yield from _each(index.of_kind("Ingress", "networking.k8s.io"), check)
+    yield from each_subject(index.of_kind("Ingress", "networking.k8s.io"), check)
 
 
 # ---- NetworkPolicy -----------------------------------------------------------------------------
@@ -621,12 +621,12 @@ def check_network_policy(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> I
         if not maybe:
             yield (
                 workload.obj.urn,
-                f"{_workload_display(workload)} pods are selected by no NetworkPolicy in namespace "
+                f"{workload_display(workload)} pods are selected by no NetworkPolicy in namespace "
                 f"{workload.namespace}: add a default-deny policy (podSelector: {{}}) and an "
                 "allow policy for the app",
             )
 
-    yield from _each(index.workloads, check)
+    yield from each_subject(index.workloads, check)
     if cfg.get("requireDefaultDeny"):
         for namespace in sorted({w.namespace for w in index.workloads}):
             try:

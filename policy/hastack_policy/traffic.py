@@ -11,7 +11,7 @@ from typing import Any
 
 from .base import K8sObject, Rule, UnknownValueError, as_dict, as_int, as_list, dig, known
 from .k8s import is_kind
-from .stack import Finding, _each, host_covered
+from .stack import Finding, each_subject, host_covered
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
 NGINX_CANARY = "nginx.ingress.kubernetes.io/canary"
@@ -77,7 +77,7 @@ def check_httproute_backends(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) 
                     f"(ports: {offered}): use one of those",
                 )
 
-    yield from _each(_routes(objs), check)
+    yield from each_subject(_routes(objs), check)
 
 
 # ---- httproute-tls-listener --------------------------------------------------------------------
@@ -165,7 +165,7 @@ def check_httproute_tls(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> It
                         "covering the host",
                     )
 
-    yield from _each(_routes(objs), check)
+    yield from each_subject(_routes(objs), check)
 
 
 # ---- httproute-weights -------------------------------------------------------------------------
@@ -279,7 +279,7 @@ def check_ingress_canary(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> I
                     "ingress-nginx honours only one: keep one canary per host and path",
                 )
 
-    yield from _each(ingresses, check)
+    yield from each_subject(ingresses, check)
 
 
 # ---- retries-within-timeout -------------------------------------------------------------------

@@ -22,7 +22,7 @@ from .k8s import (
     single_node_claims,
     writable_claims,
 )
-from .stack import Finding, _each, _workload_display
+from .stack import Finding, each_subject, workload_display
 
 SINGLE_WRITER_MODES = ("allow", "annotated", "forbid")
 STATEFULSET_FIX = "run it as a StatefulSet with volumeClaimTemplates (a volume per pod)"
@@ -41,7 +41,7 @@ def check_rwo_rollout(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iter
     mode = str(cfg["singleWriter"])
 
     def check(workload: Workload) -> Iterator[Finding]:
-        urn, shown = workload.obj.urn, _workload_display(workload)
+        urn, shown = workload.obj.urn, workload_display(workload)
         names = writable_claims(workload.pod_spec)
         single_node = mounted_single_node_claims(workload, claims)
         listed = ", ".join(f"{workload.namespace}/{n}" for n in single_node)
@@ -91,7 +91,7 @@ def check_rwo_rollout(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iter
                 f"{workload.floor_text()}: set spec.replicas: 1",
             )
 
-    yield from _each(index.workloads, check)
+    yield from each_subject(index.workloads, check)
 
 
 RULES: tuple[Rule, ...] = (

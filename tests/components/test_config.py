@@ -15,7 +15,8 @@ from hastack.config import (
     raw_from_engine,
     validate,
 )
-from hastack_tools.dev.mockrun import run_function, validated_stack_config
+from hastack_tools.common.project import validated_stack_config
+from hastack_tools.dev.mockrun import run_function
 from tests.conftest import REPO, minimal_config, parsed
 
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from hastack.config import ConfigError, raw_from_engine, validate
-from hastack_tools.dev.mockrun import engine_config
+from hastack_tools.common.project import engine_config
 from tests.conftest import REPO
 
 DIGEST = "@sha256:" + "f" * 64

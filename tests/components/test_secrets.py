@@ -15,8 +15,9 @@ from hastack.config import ConfigError, validate
 from hastack.config.errors import SECRET_STAND_IN
 from hastack.config.load import secure_paths_in_stack_file
 from hastack.resources.secrets import checksum
-from hastack_tools.dev.mockrun import engine_config, is_secret, run_function, run_program, strip_secrets
-from hastack_tools.dev.stack_secrets import LOCAL_PASSPHRASE, encrypter, new_salt
+from hastack_tools.common.project import engine_config
+from hastack_tools.common.stack_secrets import LOCAL_PASSPHRASE, encrypter, new_salt
+from hastack_tools.dev.mockrun import is_secret, run_function, run_program, strip_secrets
 from tests.conftest import REPO, engine_strings, minimal_config, objects, parsed, run_config
 
 

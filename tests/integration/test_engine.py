@@ -16,7 +16,7 @@ import yaml
 from hastack_tools.dev import gate
 from hastack_tools.dev.render import render_groups
 from hastack_tools.ops import engine, state_backup
-from tests.conftest import REPO, _program_run
+from tests.conftest import REPO, program_run_of
 from tests.e2e.kube import Cluster
 from tests.integration.conftest import AWS_TEST_ENV, pulumi_cli
 
@@ -63,7 +63,8 @@ def test_up_renders_what_make_render_renders_then_destroy_removes_it(
         "hastack", "dev", tmp_path, f"file://{tmp_path / 'render-state'}"
     ).render_dir
     from_engine = rendered_by_engine(render_dir)
-    from_mocks = sorted(comparable(m) for items in render_groups(_program_run("dev")).values() for m in items)
+    groups = render_groups(program_run_of("dev"))
+    from_mocks = sorted(comparable(m) for items in groups.values() for m in items)
     assert from_engine == from_mocks
     secret_files = list(render_dir.rglob("*secret*.yaml"))
     assert secret_files

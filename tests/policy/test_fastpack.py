@@ -21,7 +21,8 @@ from pulumi.runtime.proto import analyzer_pb2
 from hastack.pulumi_internals import decode_once
 from hastack.wire import UNKNOWN
 from hastack_policy import PACK_NAME, base, build_policies
-from hastack_tools.dev.analyzer import (
+from hastack_tools.dev.mockrun import run_program
+from hastack_tools.dev.pack_client import (
     PolicyPackProcess,
     ResourceView,
     load_config_file,
@@ -30,7 +31,6 @@ from hastack_tools.dev.analyzer import (
     to_struct,
     views_from_records,
 )
-from hastack_tools.dev.mockrun import run_program
 from tests.policy.k8s_fixtures import ROOT, good_stack
 
 PACK = ROOT / "policy"

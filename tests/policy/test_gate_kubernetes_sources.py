@@ -6,10 +6,11 @@ from __future__ import annotations
 import pulumi_kubernetes as k8s
 import pytest
 
+from hastack_tools.common.project import choose_stack
 from hastack_tools.dev.gate import run_gate
 from hastack_tools.dev.kube_version import control_plane_version, parse
 from hastack_tools.dev.mockrun import run_function
-from hastack_tools.dev.program import choose_stack, run_checked
+from hastack_tools.dev.program import run_checked
 from tests.policy.k8s_fixtures import ROOT
 
 PROGRAMS = ROOT / "tests" / "programs"

@@ -36,19 +36,19 @@ def test_in_process_evaluation_finds_what_the_analyzer_finds(program: str, stack
     import json
 
     from hastack_policy import evaluate
-    from hastack_tools.dev.analyzer import (
+    from hastack_tools.common.policy_config import DEFAULT_PACK, stack_policy_config
+    from hastack_tools.dev.mockrun import run_program
+    from hastack_tools.dev.pack_client import (
         PolicyPackProcess,
         load_config_file,
         objects_from_views,
         resolve_config,
         views_from_records,
     )
-    from hastack_tools.dev.gate import DEFAULT_PACK, choose_config
-    from hastack_tools.dev.mockrun import run_program
 
     run = run_program(ROOT / program, stack)  # one run for both judges: auto-names differ between runs
     views = views_from_records(run.resources)
-    path = choose_config(ROOT / program, stack, None, DEFAULT_PACK)
+    path = stack_policy_config(ROOT / program, stack, None, DEFAULT_PACK)
     with PolicyPackProcess(DEFAULT_PACK, project=run.project, stack=stack) as pack:
         pack.configure(resolve_config(pack.info(), load_config_file(path), str(path)))
         diagnostics = pack.analyze(views)

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
+from hastack_tools.common.project import StackChoice
 from hastack_tools.dev import gate
 from hastack_tools.dev.gate import main, render, run_gate
 from hastack_tools.dev.mockrun import MockRun
-from hastack_tools.dev.program import StackChoice, run_checked
+from hastack_tools.dev.program import run_checked
 from tests.policy.k8s_fixtures import ROOT
 
 PROGRAMS = ROOT / "tests" / "programs"

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from hastack.config import ENVIRONMENTS, ConfigError, parse_quantity, validate
 from hastack_policy import evaluate
-from hastack_tools.dev.analyzer import objects_from_views, views_from_records
+from hastack_tools.dev.pack_client import objects_from_views, views_from_records
 from tests.conftest import REPO, run_config
 
 NAMES = ("web", "api", "cart")

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from hastack.config import ENVIRONMENTS
 from hastack_tools.dev.render import render_groups
-from tests.conftest import _program_run, run_config
+from tests.conftest import program_run_of, run_config
 from tests.stacks.invariants import violations
 
 NAMES = ["web", "api", "cart", "search", "auth"]
@@ -88,10 +88,10 @@ def test_any_valid_config_keeps_the_invariants(raw: dict[str, Any]) -> None:
 
 def test_invariant_checker_catches_broken_stacks() -> None:
     """The checker the properties rely on must fail on each kind of breakage."""
-    good = [m for items in render_groups(_program_run("prod")).values() for m in items]
+    good = [m for items in render_groups(program_run_of("prod")).values() for m in items]
     assert violations(good) == []
 
-    dev = [m for items in render_groups(_program_run("dev")).values() for m in items]
+    dev = [m for items in render_groups(program_run_of("dev")).values() for m in items]
     assert violations(dev) == []
 
     def broken(kind: str, change: Any) -> list[str]:

@@ -113,9 +113,9 @@ def test_render_reports_config_errors_with_exit_2(tmp_path: Path, capsys: pytest
 
 
 def test_prod_is_pinned_spread_over_zones_and_autoscaled() -> None:
-    from tests.conftest import _program_run
+    from tests.conftest import program_run_of
 
-    run = _program_run("prod")
+    run = program_run_of("prod")
     manifests = manifests_of(run)
     deployments = [m for m in manifests if m["kind"] == "Deployment"]
     assert len(deployments) >= 2
@@ -138,9 +138,9 @@ def test_prod_is_pinned_spread_over_zones_and_autoscaled() -> None:
 
 
 def test_prod_runs_a_small_canary_on_the_gateway_path() -> None:
-    from tests.conftest import _program_run
+    from tests.conftest import program_run_of
 
-    manifests = manifests_of(_program_run("prod"))
+    manifests = manifests_of(program_run_of("prod"))
     routes = [m for m in manifests if m["kind"] == "HTTPRoute"]
     weighted = [r for r in routes if len(r["spec"]["rules"][0].get("backendRefs", [])) > 1]
     assert len(weighted) == 1
@@ -160,9 +160,9 @@ def test_prod_runs_a_small_canary_on_the_gateway_path() -> None:
 
 
 def test_dev_uses_self_signed_tls_and_two_replicas() -> None:
-    from tests.conftest import _program_run
+    from tests.conftest import program_run_of
 
-    manifests = manifests_of(_program_run("dev"))
+    manifests = manifests_of(program_run_of("dev"))
     assert all(m["spec"]["replicas"] == 2 for m in manifests if m["kind"] == "Deployment")
     assert [m for m in manifests if m["kind"] == "HTTPRoute"] == []
     assert len([m for m in manifests if m["kind"] == "Ingress"]) == 1
@@ -193,11 +193,11 @@ def test_invariants_catch_open_or_portless_egress() -> None:
 
 
 def test_prod_api_reaches_the_database_block_on_its_port_and_nothing_else_outside() -> None:
-    from tests.conftest import _program_run
+    from tests.conftest import program_run_of
 
     (policy,) = [
         m
-        for m in manifests_of(_program_run("prod"))
+        for m in manifests_of(program_run_of("prod"))
         if m["kind"] == "NetworkPolicy"
         and m["spec"]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "api"}}
     ]
@@ -221,9 +221,9 @@ def test_prod_api_reaches_the_database_block_on_its_port_and_nothing_else_outsid
 
 
 def test_staging_runs_prod_artifacts_softly_spread_over_zones() -> None:
-    from tests.conftest import _program_run
+    from tests.conftest import program_run_of
 
-    manifests = manifests_of(_program_run("staging"))
+    manifests = manifests_of(program_run_of("staging"))
     deployments = [m for m in manifests if m["kind"] == "Deployment"]
     assert len(deployments) == 2
     for deployment in deployments:

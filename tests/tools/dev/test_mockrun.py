@@ -11,15 +11,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from hastack_tools.dev.mockrun import (
-    RESPONSES_SWITCH,
-    MockRun,
-    engine_config,
-    is_secret,
-    run_function,
-    run_program,
-)
-from hastack_tools.dev.stack_secrets import LOCAL_PASSPHRASE, encrypter, new_salt
+from hastack_tools.common.project import engine_config
+from hastack_tools.common.stack_secrets import LOCAL_PASSPHRASE, encrypter, new_salt
+from hastack_tools.dev.mockrun import RESPONSES_SWITCH, MockRun, is_secret, run_function, run_program
 
 
 def write_program(folder: Path, body: str, stack_config: str = "config: {}\n") -> Path:

@@ -9,8 +9,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from hastack_tools.common.stack_secrets import (
+    LOCAL_PASSPHRASE,
+    StackSecretError,
+    decrypter,
+    encrypter,
+    new_salt,
+)
 from hastack_tools.dev import gate, render
-from hastack_tools.dev.stack_secrets import LOCAL_PASSPHRASE, StackSecretError, decrypter, encrypter, new_salt
 from tests.conftest import REPO
 
 FILE = Path("Pulumi.dev.yaml")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hastack_tools.dev.program import existing_stacks
+from hastack_tools.common.project import existing_stacks
 from hastack_tools.ops import engine
 from tests.conftest import REPO
 

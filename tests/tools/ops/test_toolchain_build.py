@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hastack_tools.ops.engine import toolchain_env
+from hastack_tools.common.toolchain import toolchain_env
 from tests.conftest import REPO
 from tests.prerequisites import require_go
 

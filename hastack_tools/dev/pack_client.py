@@ -30,6 +30,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
 from hastack.wire import to_wire
+from hastack_tools.common.policy_config import PolicyConfigError
 
 if TYPE_CHECKING:
     from hastack_policy.base import K8sObject
@@ -428,10 +429,6 @@ def _diagnostics(reply: Any, default_urn: str) -> Iterator[Diagnostic]:
 
 
 # ---- policy config files (--policy-pack-config) -----------------------------------------------
-
-
-class PolicyConfigError(ValueError):
-    """A policy config file names an unknown policy or breaks a policy's config schema."""
 
 
 def resolve_config(
