@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.engine_scale import STACK, write_program
+from hastack_tools.common.checkout import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[1]
 ALLOWED_EXIT = {0, 1}
 """0 clean, 1 findings: both are a finished evaluation (gate and checkov alike)."""
 
@@ -32,7 +32,10 @@ ALLOWED_EXIT = {0, 1}
 def checkov_executable() -> Path:
     """checkov from its own venv, built on first use (a no-op afterwards)."""
     done = subprocess.run(
-        ["bash", str(REPO / "benchmarks" / "checkov_venv.sh")], check=True, capture_output=True, text=True
+        ["bash", str(REPO_ROOT / "benchmarks" / "checkov_venv.sh")],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return Path(done.stdout.strip().splitlines()[-1])
 
@@ -49,7 +52,7 @@ def timed(commands: Sequence[Sequence[str]]) -> dict[str, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     for command in commands:
-        done = subprocess.run(list(command), check=False, capture_output=True, text=True, cwd=REPO)
+        done = subprocess.run(list(command), check=False, capture_output=True, text=True, cwd=REPO_ROOT)
         if done.returncode not in ALLOWED_EXIT:
             raise RuntimeError(f"{' '.join(command)} exited {done.returncode}: {done.stderr[-2000:]}")
     wall = time.perf_counter() - started
@@ -78,7 +81,7 @@ def run(apps: int, repeat: int) -> dict[str, Any]:
             for offset in range(len(names)):
                 name = names[(round_ + offset) % len(names)]
                 runs[name].append(timed(sides[name]))
-        report = subprocess.run(scan, check=False, capture_output=True, text=True, cwd=REPO).stdout
+        report = subprocess.run(scan, check=False, capture_output=True, text=True, cwd=REPO_ROOT).stdout
         scanned = checkov_summary(report)
     medians = {
         name: {key: statistics.median(r[key] for r in found) for key in ("wall_s", "cpu_s")}

@@ -31,17 +31,17 @@ from typing import Any
 
 import yaml
 
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.common.toolchain import ToolchainError, toolchain_env
 from hastack_tools.ops import engine
 
-REPO = Path(__file__).resolve().parents[1]
 COMMAND_TIMES = ("preview", "up_create", "up_image")
 
 
 def cluster_running() -> bool:
     """Whether the local control plane answers (then it is someone's: left running at the end)."""
     script = (
-        f'. "{REPO}/cluster/versions.sh" && [ -f "$CLUSTER_RUN/kubeconfig" ] && '
+        f'. "{REPO_ROOT}/cluster/versions.sh" && [ -f "$CLUSTER_RUN/kubeconfig" ] && '
         '"$CLUSTER_BIN/kubectl" --kubeconfig "$CLUSTER_RUN/kubeconfig" get --raw=/readyz'
     )
     return subprocess.run(["bash", "-c", script], capture_output=True, check=False).returncode == 0
@@ -49,7 +49,7 @@ def cluster_running() -> bool:
 
 def kubectl_json(*args: str) -> Any:
     script = (
-        f'. "{REPO}/cluster/versions.sh" && '
+        f'. "{REPO_ROOT}/cluster/versions.sh" && '
         '"$CLUSTER_BIN/kubectl" --kubeconfig "$CLUSTER_RUN/kubeconfig" "$@"'
     )
     done = subprocess.run(
@@ -175,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     finally:
         if ours:
             subprocess.run(
-                ["bash", str(REPO / "cluster" / "down.sh"), "--reset"], capture_output=True, check=False
+                ["bash", str(REPO_ROOT / "cluster" / "down.sh"), "--reset"], capture_output=True, check=False
             )
     return results
 

@@ -45,10 +45,10 @@ from typing import Any
 import yaml
 
 from benchmarks.hastack_render import generated_config
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.common.toolchain import ToolchainError, toolchain_env
 from hastack_tools.ops import engine
 
-REPO = Path(__file__).resolve().parents[1]
 STACK = "bench"
 CLUSTER_COMPONENTS = ("kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kwok")
 MEMORY_GOAL_MIB = 500
@@ -76,10 +76,10 @@ def write_program(root: Path, apps: int, namespace: str) -> Path:
     program = root / "program"
     program.mkdir(parents=True, exist_ok=True)
     for name in ("Pulumi.yaml", "__main__.py"):
-        (program / name).write_text((REPO / name).read_text())
+        (program / name).write_text((REPO_ROOT / name).read_text())
     venv = program / ".venv"
     if not venv.exists():
-        venv.symlink_to(REPO / ".venv", target_is_directory=True)
+        venv.symlink_to(REPO_ROOT / ".venv", target_is_directory=True)
     (program / f"Pulumi.{STACK}.yaml").write_text(
         yaml.safe_dump(stack_file(apps, namespace), sort_keys=False)
     )
@@ -313,7 +313,7 @@ class Cluster:
         """The running local control plane (started by cluster/up.sh if it is not)."""
         env = toolchain_env()
         kubeconfig = engine.start_local_cluster(env, None)
-        script = f'. "{REPO}/cluster/versions.sh" && echo "$CLUSTER_BIN/kubectl"'
+        script = f'. "{REPO_ROOT}/cluster/versions.sh" && echo "$CLUSTER_BIN/kubectl"'
         kubectl = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True)
         return cls(kubectl.stdout.strip(), kubeconfig, Path(kubeconfig).parent)
 
@@ -448,7 +448,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="extra environment for the engine runs, e.g. PULUMI_SKIP_CHECKPOINTS=true (repeatable)",
     )
     parser.add_argument("--out", type=Path, help="write the JSON results here too")
-    parser.add_argument("--log-dir", type=Path, default=REPO / "build" / "bench" / "engine-scale")
+    parser.add_argument("--log-dir", type=Path, default=REPO_ROOT / "build" / "bench" / "engine-scale")
     parser.add_argument(
         "pulumi_args", nargs="*", help="extra arguments for pulumi (after --), e.g. --parallel 16"
     )

@@ -10,11 +10,11 @@ import json
 import runpy
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from hastack_tools.common.checkout import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT))
 
 
 def generated_config(count: int) -> dict[str, str]:
@@ -48,7 +48,7 @@ def main() -> None:
 
     imported = time.perf_counter()
     run = run_function(
-        lambda: runpy.run_path(str(REPO / "__main__.py"), run_name="__main__"),
+        lambda: runpy.run_path(str(REPO_ROOT / "__main__.py"), run_name="__main__"),
         project="hastack",
         stack="bench",
         config=generated_config(count),

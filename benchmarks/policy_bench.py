@@ -26,6 +26,7 @@ from benchmarks.hastack_render import generated_config
 from benchmarks.measure import high_water_mib, process_cpu_seconds
 from hastack.pulumi_internals import decode_once as decode_once_layer
 from hastack_policy.pack import current_virtualenv, policy_yaml
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.dev.mockrun import run_function
 from hastack_tools.dev.pack_client import (
     PolicyPackProcess,
@@ -35,13 +36,12 @@ from hastack_tools.dev.pack_client import (
     views_from_records,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-PACK = ROOT / "policy"
+PACK = REPO_ROOT / "policy"
 
 
 def stack_program() -> None:
     """The real program (`__main__.py`), on the config `generated_config` hands it."""
-    runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+    runpy.run_path(str(REPO_ROOT / "__main__.py"), run_name="__main__")
 
 
 EMPTY_PACK_ENTRY = """\
@@ -77,7 +77,7 @@ def write_empty_pack(folder: Path) -> Path:
 def _evaluate(pack_dir: Path, views: list[Any], repeat: int, decode_once: bool) -> dict[str, Any]:
     """`repeat` evaluations by one pack process: wall per evaluation (requests built beforehand, as
     the engine builds them) and the pack process's own CPU time per evaluation."""
-    config_path = ROOT / "policy" / "config" / "prod.json"
+    config_path = REPO_ROOT / "policy" / "config" / "prod.json"
     saved = os.environ.get(decode_once_layer.SWITCH)
     os.environ[decode_once_layer.SWITCH] = "1" if decode_once else "0"  # the pack process inherits it
     try:

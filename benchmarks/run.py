@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hastack_tools.common.checkout import REPO_ROOT
+
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "10,100").split(","))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
 
@@ -58,7 +59,7 @@ def _once(variant: Variant, count: int) -> dict[str, Any]:
     env = {
         **os.environ,
         "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": str(REPO_ROOT),
         **dict(variant.env),
     }
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -69,7 +70,7 @@ def _once(variant: Variant, count: int) -> dict[str, Any]:
         capture_output=True,
         text=True,
         env=env,
-        cwd=REPO,
+        cwd=REPO_ROOT,
     )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)  # one child at a time: the delta is this run
@@ -173,7 +174,7 @@ def main() -> int:
     results["checkov"] = checkov_bench.main([])  # builds checkov's own venv on first use
     results["engine"] = engine_bench.main([])
     results["engine_scale"] = engine_scale.main()
-    out = REPO / "build" / "bench"
+    out = REPO_ROOT / "build" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"results: {out / 'results.json'}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import socket
-import sys
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -13,14 +12,11 @@ from typing import Any
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from hastack.config import ENVIRONMENTS, StackConfig, validate  # noqa: E402
-from hastack_tools.dev.mockrun import MockRun, run_program  # noqa: E402
-from tests.consumer import consumer_project  # noqa: E402, F401 - session fixture for every tier
-from tests.prerequisites import PREREQUISITE_ABSENT, built_toolchain  # noqa: E402
+from hastack.config import ENVIRONMENTS, StackConfig, validate
+from hastack_tools.common.checkout import REPO_ROOT
+from hastack_tools.dev.mockrun import MockRun, run_program
+from tests.consumer import consumer_project  # noqa: F401 - session fixture for every tier
+from tests.prerequisites import PREREQUISITE_ABSENT, built_toolchain
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -38,13 +34,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 def stack_file_config(stack: str) -> dict[str, Any]:
     """The `hastack:` keys of a committed stack file, without the namespace prefix."""
-    loaded = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())
+    loaded = yaml.safe_load((REPO_ROOT / f"Pulumi.{stack}.yaml").read_text())
     return {key.split(":", 1)[1]: value for key, value in loaded["config"].items()}
 
 
 @cache
 def program_run_of(stack: str) -> MockRun:
-    return run_program(REPO, stack)
+    return run_program(REPO_ROOT, stack)
 
 
 STACKS = ("dev", "staging", "prod")
@@ -106,7 +102,7 @@ def run_config(raw: dict[str, Any], stack: str = "test") -> MockRun:
     import runpy
 
     def program() -> None:
-        runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
+        runpy.run_path(str(REPO_ROOT / "__main__.py"), run_name="__main__")
 
     from hastack_tools.dev.mockrun import run_function
 

@@ -19,15 +19,16 @@ from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from hastack_tools.common.checkout import REPO_ROOT
+
 SECTION = "## Use hastack in your own project"
-MOCK_RUNNER = REPO / "tests" / "examples" / "run_under_mocks.py"
+MOCK_RUNNER = REPO_ROOT / "tests" / "examples" / "run_under_mocks.py"
 INSTALL_TIMEOUT_S = 900
 
 
 def readme_blocks(language: str) -> list[str]:
     """The fenced `language` blocks of the README's section, in order."""
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO_ROOT / "README.md").read_text()
     section = readme.split(SECTION, 1)[1].split("\n## ", 1)[0]
     return re.findall(rf"```{language}\n(.*?)```", section, flags=re.DOTALL)
 
@@ -45,7 +46,7 @@ class ConsumerProject:
     def env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
         return {
             **(base if base is not None else os.environ),
-            "HASTACK": str(REPO),
+            "HASTACK": str(REPO_ROOT),
             "PROJECT": str(self.folder),
         }
 
@@ -95,7 +96,7 @@ def consumer_project(tmp_path_factory: pytest.TempPathFactory) -> ConsumerProjec
     """The README's Python block as written: a venv outside the repo, hastack installed from this clone."""
     folder = tmp_path_factory.mktemp("consumer") / "shop"
     folder.mkdir()
-    assert REPO not in folder.parents, f"{folder} must be outside the repo"
+    assert REPO_ROOT not in folder.parents, f"{folder} must be outside the repo"
     project = ConsumerProject(folder)
     done = project.run_block(readme_blocks("bash")[0])
     if done.returncode != 0:

@@ -15,6 +15,7 @@ from typing import NoReturn
 
 import pytest
 
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.common.toolchain import toolchain_env
 
 PREREQUISITE_ABSENT = "prerequisite absent:"
@@ -46,7 +47,6 @@ def build_failed(what: str, returncode: int, output: str) -> NoReturn:
 
 
 BUILD_TIMEOUT_SECONDS = 60 * 60
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_build(what: str, script: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from hastack.config import Model, StackConfig, allowed_keys
 from hastack.config.load import unwrap_model
-from tests.conftest import REPO
+from hastack_tools.common.checkout import REPO_ROOT
 
 
 def key_paths(model: type[Model], prefix: str = "") -> list[str]:
@@ -28,7 +28,7 @@ def key_paths(model: type[Model], prefix: str = "") -> list[str]:
 
 
 def test_config_reference_names_every_key() -> None:
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO_ROOT / "README.md").read_text()
     section = readme.split("## Config reference", 1)[1].split("\n## ", 1)[0]
     missing = [
         path
@@ -41,7 +41,7 @@ def test_config_reference_names_every_key() -> None:
 
 def python_snippets() -> list[str]:
     """Every ```python block of the README, in order."""
-    return re.findall(r"```python\n(.*?)```", (REPO / "README.md").read_text(), flags=re.DOTALL)
+    return re.findall(r"```python\n(.*?)```", (REPO_ROOT / "README.md").read_text(), flags=re.DOTALL)
 
 
 def test_the_python_snippet_runs_and_deploys_two_prod_apps_that_can_talk() -> None:
@@ -50,7 +50,9 @@ def test_the_python_snippet_runs_and_deploys_two_prod_apps_that_can_talk() -> No
     from hastack_tools.dev.mockrun import run_function
     from tests.conftest import objects
 
-    section = (REPO / "README.md").read_text().split("## Using the components from another program", 1)[1]
+    section = (
+        (REPO_ROOT / "README.md").read_text().split("## Using the components from another program", 1)[1]
+    )
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
     run = run_function(lambda: exec(compile(code, "README.md", "exec"), {}), project="consumer", stack="prod")
     images = {
@@ -82,7 +84,7 @@ def test_every_python_snippet_passes_the_prod_gate(index: int, tmp_path: Path) -
     program.mkdir()
     (program / "Pulumi.yaml").write_text("name: readme-snippet\nruntime: python\n")
     (program / "__main__.py").write_text(python_snippets()[index])
-    prod = REPO / "policy" / "config" / "prod.json"
+    prod = REPO_ROOT / "policy" / "config" / "prod.json"
     result = run_gate(program, policy_config=prod)
     assert result.exit_code == 0, render(result)
     assert result.resources > 10
@@ -111,7 +113,7 @@ def test_own_project_python_block_gives_a_venv_outside_the_repo_where_the_exampl
     from tests.consumer import ConsumerProject
 
     assert isinstance(consumer_project, ConsumerProject)
-    assert REPO not in consumer_project.venv.parents
+    assert REPO_ROOT not in consumer_project.venv.parents
     result = consumer_project.run_under_mocks({"environment": "dev", "namespace": "shop"})
     assert "error" not in result, result.get("trace")
     kinds = [(r["type"], r["name"]) for r in result["resources"]]
@@ -155,7 +157,7 @@ def test_a_wheel_builds_offline_with_both_import_names_and_the_pack_configs(tmp_
             "--no-index",
             "--wheel-dir",
             str(tmp_path),
-            str(REPO),
+            str(REPO_ROOT),
         ],
         capture_output=True,
         text=True,

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from hastack_tools.common.checkout import REPO_ROOT
 
 
 def compare(script: Path, args: list[str], repeats: int = 3) -> dict[str, dict[str, float]]:
@@ -22,8 +22,8 @@ def compare(script: Path, args: list[str], repeats: int = 3) -> dict[str, dict[s
                 check=True,
                 capture_output=True,
                 text=True,
-                cwd=REPO,
-                env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HASTACK_SDK_PATCHES": "0"},
+                cwd=REPO_ROOT,
+                env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin", "HASTACK_SDK_PATCHES": "0"},
             )
             runs[variant].append(json.loads(done.stdout.strip().splitlines()[-1]))
     medians = {

@@ -25,7 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from hastack_tools.common.checkout import REPO_ROOT
+
 CLUSTER_VERSIONS = REPO_ROOT / "cluster" / "versions.sh"
 VERSION_FORM = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
 

@@ -17,10 +17,10 @@ from typing import Any
 from hastack.config.profiles import PROFILES
 from hastack_policy import PACK_NAME, PACK_VERSION, RULES
 from hastack_policy.environments import pack_config
+from hastack_tools.common.checkout import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "policy" / "README.md"
-CONFIG_DIR = ROOT / "policy" / "config"
+README = REPO_ROOT / "policy" / "README.md"
+CONFIG_DIR = REPO_ROOT / "policy" / "config"
 
 INTRO = """\
 # {name} policy pack (v{version})

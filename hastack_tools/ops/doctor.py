@@ -17,9 +17,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.ops.toolchain_choice import choose_toolchain
 
-REPO = Path(__file__).resolve().parents[2]
 MIN_PYTHON = (3, 11)
 MIN_FREE_GIB = 16.0
 """A cold build fills about 14 GiB: Go build cache ≈ 10, module cache 2.9, hastack cache 0.9."""
@@ -80,7 +80,7 @@ def version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in match.groups() if part is not None) if match else ()
 
 
-def required_go(repo: Path = REPO) -> tuple[int, ...]:
+def required_go(repo: Path = REPO_ROOT) -> tuple[int, ...]:
     """The highest `go` directive of the wrapper modules the builds use: the Go they need."""
     versions = [
         version_tuple(line)
@@ -109,7 +109,7 @@ def command_output(args: Sequence[str], env: Mapping[str, str] | None = None) ->
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def bash_value(script: str, repo: Path = REPO) -> str:
+def bash_value(script: str, repo: Path = REPO_ROOT) -> str:
     """A value computed by the repo's own version files (one source for keys and paths)."""
     done = subprocess.run(["bash", "-c", script], cwd=repo, capture_output=True, text=True, check=False)
     return done.stdout.strip()
@@ -172,7 +172,7 @@ def _alive(pid_file: Path) -> bool:
         return False
 
 
-def control_plane(cache: Path, repo: Path = REPO) -> ControlPlane:
+def control_plane(cache: Path, repo: Path = REPO_ROOT) -> ControlPlane:
     """Paths from cluster/versions.sh (one source for keys), so the doctor looks where up.sh will."""
     script = (
         f"export HASTACK_CACHE={cache}; source cluster/versions.sh; echo $CLUSTER_BIN; echo $CLUSTER_CRDS"
@@ -190,7 +190,7 @@ def control_plane(cache: Path, repo: Path = REPO) -> ControlPlane:
     return ControlPlane(built, fetched, running, Check("control plane", found, ok=True))
 
 
-def diagnose(env: Mapping[str, str], repo: Path = REPO, stack: str = "dev") -> Report:
+def diagnose(env: Mapping[str, str], repo: Path = REPO_ROOT, stack: str = "dev") -> Report:
     report = Report()
     add = report.checks.append
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -13,11 +12,11 @@ import pytest
 
 from hastack import HighlyAvailableApp
 from hastack.args import ArgumentError, EnvironmentArgs, HighlyAvailableAppArgs
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.dev.mockrun import MockRun, run_function, strip_secrets
 from hastack_tools.dev.render import manifest
 from tests.conftest import STACKS
 
-REPO = Path(__file__).resolve().parents[2]
 DIGEST = "@sha256:" + "b" * 64
 PROD: EnvironmentArgs = {
     "name": "prod",
@@ -147,7 +146,7 @@ def run_in_child(call: str) -> subprocess.CompletedProcess[str]:
     runtime with pending tasks that a later run in the same process would trip over."""
     return subprocess.run(
         [sys.executable, "-c", f"import tests.components.test_args as t; t.{call}"],
-        cwd=REPO,
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=120,
@@ -173,8 +172,8 @@ def test_stack_program_keeps_every_urn() -> None:
     from hastack_tools.dev.mockrun import run_program
 
     for stack in STACKS:
-        urns = sorted(r.urn for r in run_program(REPO, stack).resources)
-        expected = (REPO / "tests" / "data" / "urns" / f"{stack}.txt").read_text().split()
+        urns = sorted(r.urn for r in run_program(REPO_ROOT, stack).resources)
+        expected = (REPO_ROOT / "tests" / "data" / "urns" / f"{stack}.txt").read_text().split()
         assert urns == expected, stack
 
 

@@ -15,9 +15,10 @@ from hastack.config import (
     raw_from_engine,
     validate,
 )
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.common.project import validated_stack_config
 from hastack_tools.dev.mockrun import run_function
-from tests.conftest import REPO, minimal_config, parsed
+from tests.conftest import minimal_config, parsed
 
 
 def problems_of(raw: dict[str, Any], source: str = "Pulumi.test.yaml") -> list[str]:
@@ -402,7 +403,7 @@ def test_ephemeral_storage_and_priority_default_to_the_profile() -> None:
 def test_committed_stacks_are_valid() -> None:
     """As the engine reads them (dev holds an example stack secret, decrypted with the local passphrase)."""
     for stack in ("dev", "staging", "prod"):
-        config = validated_stack_config(REPO, stack)
+        config = validated_stack_config(REPO_ROOT, stack)
         assert config.environment == stack
 
 

@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from hastack.config import ConfigError, raw_from_engine, validate
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.common.project import engine_config
-from tests.conftest import REPO
 
 DIGEST = "@sha256:" + "f" * 64
 BASE: dict[str, Any] = {
@@ -184,7 +184,7 @@ def problems_of_stack_file(tmp_path: Path, edit: Edit) -> list[str]:
     """The problems the stack file gives, read the engine's way (strings; objects as JSON)."""
     document = copy.deepcopy(BASE)
     edit(document["config"])
-    (tmp_path / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.yaml").write_text((REPO_ROOT / "Pulumi.yaml").read_text())
     (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
     config, _ = engine_config(tmp_path, "prod")
     raw, problems = raw_from_engine(config)
@@ -197,7 +197,7 @@ def problems_of_stack_file(tmp_path: Path, edit: Edit) -> list[str]:
 
 
 def test_the_base_stack_file_is_valid(tmp_path: Path) -> None:
-    (tmp_path / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.yaml").write_text((REPO_ROOT / "Pulumi.yaml").read_text())
     (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump(BASE))
     config, _ = engine_config(tmp_path, "prod")
     raw, _ = raw_from_engine(config)
@@ -257,7 +257,7 @@ def _program_with(tmp_path: Path, *edits: Edit) -> Path:
     program = tmp_path / "program"
     program.mkdir()
     for name in ("Pulumi.yaml", "__main__.py"):
-        (program / name).write_text((REPO / name).read_text())
+        (program / name).write_text((REPO_ROOT / name).read_text())
     document = copy.deepcopy(BASE)
     for edit in edits:
         edit(document["config"])

@@ -17,9 +17,9 @@ from pulumi.runtime.proto import source_pb2
 
 from benchmarks.hastack_render import generated_config
 from hastack.pulumi_internals import private, sdk_patches
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.dev.mockrun import MockRun, run_function
 
-REPO = Path(__file__).resolve().parents[2]
 STOCK = sdk_patches._STOCK_STACK_TRACE
 Capture = Callable[[], source_pb2.StackTrace]
 
@@ -117,7 +117,7 @@ def test_wait_stand_in_returns_once_all_are_done_or_one_failed() -> None:
 
 
 def _mock_run() -> MockRun:
-    program = str(REPO / "__main__.py")
+    program = str(REPO_ROOT / "__main__.py")
     return run_function(
         lambda: runpy.run_path(program, run_name="__main__"),
         project="hastack",

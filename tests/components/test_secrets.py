@@ -15,10 +15,11 @@ from hastack.config import ConfigError, validate
 from hastack.config.errors import SECRET_STAND_IN
 from hastack.config.load import secure_paths_in_stack_file
 from hastack.resources.secrets import checksum
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.common.project import engine_config
 from hastack_tools.common.stack_secrets import LOCAL_PASSPHRASE, encrypter, new_salt
 from hastack_tools.dev.mockrun import is_secret, run_function, run_program, strip_secrets
-from tests.conftest import REPO, engine_strings, minimal_config, objects, parsed, run_config
+from tests.conftest import engine_strings, minimal_config, objects, parsed, run_config
 
 
 def test_checksum_changes_with_env_and_secret_values() -> None:
@@ -88,7 +89,7 @@ def run_with_secret_apps(raw: dict[str, Any], stack: str = "test") -> Any:
 
 
 def program_of_repo() -> None:
-    runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
+    runpy.run_path(str(REPO_ROOT / "__main__.py"), run_name="__main__")
 
 
 def test_stack_secret_reaches_the_pod_only_through_the_secret() -> None:
@@ -199,13 +200,13 @@ def test_ciphertext_in_any_error_is_shown_redacted() -> None:
 def test_stack_file_secure_leaves_reach_only_the_secret_under_mocks(tmp_path: Path) -> None:
     """A nested `secure:` leaf, decrypted offline with the file's salt as the engine does: the key is
     marked secret, the value reaches the api Secret and no ConfigMap."""
-    stack = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
+    stack = yaml.safe_load((REPO_ROOT / "Pulumi.dev.yaml").read_text())
     stack["encryptionsalt"] = new_salt(LOCAL_PASSPHRASE)
     seal = encrypter(tmp_path / "Pulumi.dev.yaml", stack["encryptionsalt"], LOCAL_PASSPHRASE)
     ciphertext = seal("postgres://db:5432/shop")
     stack["config"]["hastack:apps"][1]["secretEnv"] = {"DB_URL": {"secure": ciphertext}}
-    (tmp_path / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text())
-    (tmp_path / "__main__.py").write_text((REPO / "__main__.py").read_text())
+    (tmp_path / "Pulumi.yaml").write_text((REPO_ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "__main__.py").write_text((REPO_ROOT / "__main__.py").read_text())
     (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
     config, secret_keys = engine_config(tmp_path, "dev")
     assert ciphertext not in json.dumps(config) and secret_keys == ["hastack:apps"]

@@ -18,8 +18,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
-CLUSTER_DIR = REPO / "cluster"
+from hastack_tools.common.checkout import REPO_ROOT
+
+CLUSTER_DIR = REPO_ROOT / "cluster"
 
 
 CLUSTER_VARS = {

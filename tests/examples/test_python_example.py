@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.consumer import REPO, ConsumerProject
+from hastack_tools.common.checkout import REPO_ROOT
+from tests.consumer import ConsumerProject
 
 CONFIG = {"environment": "dev", "namespace": "shop"}
 APPS = ("api", "web")
@@ -122,11 +123,11 @@ def test_the_example_requirements_resolve_to_this_checkout_with_the_same_pins(
         ],
         capture_output=True,
         text=True,
-        cwd=REPO / "examples" / "python",
+        cwd=REPO_ROOT / "examples" / "python",
         timeout=300,
         check=False,
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     installs = [(i["metadata"]["name"], i["download_info"]["url"]) for i in report["install"]]
-    assert installs == [("hastack", REPO.as_uri())]
+    assert installs == [("hastack", REPO_ROOT.as_uri())]

@@ -24,16 +24,16 @@ from typing import Any
 
 import pytest
 
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.ops import engine, recovery
 from hastack_tools.ops.stacks import StackWorkspace, backend_url
 from hastack_tools.ops.supervise import session_members
 from tests.e2e.kube import CLUSTER_DIR, Cluster, cluster_vars, wait_until
 from tests.prerequisites import build_failed, built_toolchain, require_go
 
-REPO = Path(__file__).resolve().parents[2]
 FAULT_CLUSTER = "faults"
 FIGURES: dict[str, Any] = {}
-FIGURES_FILE = REPO / "build" / "faults" / "figures.json"
+FIGURES_FILE = REPO_ROOT / "build" / "faults" / "figures.json"
 AUTO_SUFFIX = re.compile(r"-[0-9a-f]{8}$")
 KINDS = ",".join(
     (
@@ -71,7 +71,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 def runbook(section: str) -> list[str]:
     """The commands of a docs/runbooks.md section's first code block (what its test runs)."""
-    text = (REPO / "docs" / "runbooks.md").read_text()
+    text = (REPO_ROOT / "docs" / "runbooks.md").read_text()
     body = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
     if "```sh\n" not in body:
         return []
@@ -158,7 +158,7 @@ class Deployed:
             "make",
             "--no-print-directory",
             "-C",
-            str(REPO),
+            str(REPO_ROOT),
             *words.split()[1:],
             f"PROGRAM={self.program}",
         ]

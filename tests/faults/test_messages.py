@@ -8,14 +8,14 @@ import os
 import subprocess
 from pathlib import Path
 
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.ops import engine
 from tests.e2e.kube import cluster_vars
-from tests.faults.conftest import REPO
 
 
 def make(program: Path, *words: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["make", "--no-print-directory", "-C", str(REPO), *words, f"PROGRAM={program}"],
+        ["make", "--no-print-directory", "-C", str(REPO_ROOT), *words, f"PROGRAM={program}"],
         env={**os.environ, **env},
         capture_output=True,
         text=True,
@@ -35,7 +35,9 @@ def test_invalid_yaml_is_named_with_its_line_before_any_cluster_starts(tmp_path:
         started = run_dir.exists()
     finally:
         subprocess.run(
-            ["bash", str(REPO / "cluster" / "down.sh"), "--reset"], env={**os.environ, **env}, check=False
+            ["bash", str(REPO_ROOT / "cluster" / "down.sh"), "--reset"],
+            env={**os.environ, **env},
+            check=False,
         )
     assert done.returncode != 0
     assert f"error: {stack_file}, line " in done.stderr and ": not valid YAML:" in done.stderr, done.stderr

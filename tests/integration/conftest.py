@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from hastack_tools.common.checkout import REPO_ROOT
 from tests.e2e.kube import CLUSTER_DIR, Cluster, cluster_vars
 from tests.prerequisites import built_toolchain, require_go, run_build
 
@@ -45,5 +45,5 @@ AWS_TEST_ENV = {
 }
 
 
-def pulumi_cli(env: dict[str, str], *args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+def pulumi_cli(env: dict[str, str], *args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["pulumi", *args], env=env, cwd=cwd, capture_output=True, text=True, check=False)

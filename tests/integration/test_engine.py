@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.dev import gate
 from hastack_tools.dev.render import render_groups
 from hastack_tools.ops import engine, state_backup
-from tests.conftest import REPO, program_run_of
+from tests.conftest import program_run_of
 from tests.e2e.kube import Cluster
 from tests.integration.conftest import AWS_TEST_ENV, pulumi_cli
 
@@ -56,7 +57,7 @@ def rendered_by_engine(folder: Path) -> list[str]:
 def test_up_renders_what_make_render_renders_then_destroy_removes_it(
     engine_env: dict[str, str], tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    assert engine.run("up", REPO, "dev", "render", workdir=tmp_path) == 0
+    assert engine.run("up", REPO_ROOT, "dev", "render", workdir=tmp_path) == 0
     output = capfd.readouterr().out
     assert "27 created" in output
     render_dir = engine.StackWorkspace(
@@ -72,8 +73,8 @@ def test_up_renders_what_make_render_renders_then_destroy_removes_it(
         for value in (yaml.safe_load(path.read_text()).get("data") or {}).values():
             assert value == engine.REDACTED_B64
     # a second up changes nothing (no perpetual diff)
-    assert engine.run("preview", REPO, "dev", "render", ["--expect-no-changes"], workdir=tmp_path) == 0
-    assert engine.run("destroy", REPO, "dev", "render", workdir=tmp_path) == 0
+    assert engine.run("preview", REPO_ROOT, "dev", "render", ["--expect-no-changes"], workdir=tmp_path) == 0
+    assert engine.run("destroy", REPO_ROOT, "dev", "render", workdir=tmp_path) == 0
     assert list(render_dir.rglob("*.yaml")) == []
     assert "27 deleted" in capfd.readouterr().out
 
@@ -81,9 +82,11 @@ def test_up_renders_what_make_render_renders_then_destroy_removes_it(
 def test_preview_gates_with_the_policy_pack(
     engine_env: dict[str, str], tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    assert engine.run("preview", REPO, "prod", "render", workdir=tmp_path) == 0
+    assert engine.run("preview", REPO_ROOT, "prod", "render", workdir=tmp_path) == 0
     assert "hastack-ha" in capfd.readouterr().out
-    code = engine.run("preview", REPO / "tests" / "programs" / "bad_ha", "ci", "render", workdir=tmp_path)
+    code = engine.run(
+        "preview", REPO_ROOT / "tests" / "programs" / "bad_ha", "ci", "render", workdir=tmp_path
+    )
     output = capfd.readouterr().out
     assert code != 0
     for rule in ("probes-present", "min-replicas"):  # judged by the outside profile, as the gate judges it
@@ -116,7 +119,7 @@ def test_s3_backend_keeps_state_in_the_bucket_and_locks_the_stack(
     program = tmp_path / "slow_app"
     program.mkdir()
     for name in ("Pulumi.yaml", "__main__.py"):
-        (program / name).write_text((REPO / "tests" / "programs" / "slow_app" / name).read_text())
+        (program / name).write_text((REPO_ROOT / "tests" / "programs" / "slow_app" / name).read_text())
     (program / "Pulumi.ci.yaml").write_text("config:\n  slow-app:sleepSeconds: 12\n")
     local_cluster.kubectl("create", "namespace", "slow", check=False)
     results: list[int] = []
@@ -149,7 +152,7 @@ def test_backup_and_restore_through_the_cli(
 ) -> None:
     for key, value in AWS_TEST_ENV.items():
         monkeypatch.setenv(key, value)
-    assert engine.run("up", REPO, "dev", "render", workdir=tmp_path) == 0
+    assert engine.run("up", REPO_ROOT, "dev", "render", workdir=tmp_path) == 0
     backend = f"file://{tmp_path / 'render-state'}"  # render stacks keep a state of their own
     env = {**engine_env, **AWS_TEST_ENV, "PULUMI_BACKEND_URL": backend}
     workspace = engine.StackWorkspace("hastack", "dev", tmp_path, backend)
@@ -163,14 +166,14 @@ def test_backup_and_restore_through_the_cli(
     monkeypatch.setenv("HASTACK_WORKDIR", str(tmp_path))
     client = state_backup.s3_client(s3_endpoint)
     state_backup.create_bucket(client, "backups")
-    args = ["--program", str(REPO), "--bucket", "backups", "--endpoint", s3_endpoint, "--stack", "dev"]
+    args = ["--program", str(REPO_ROOT), "--bucket", "backups", "--endpoint", s3_endpoint, "--stack", "dev"]
     monkeypatch.chdir(workspace.folder)
     assert state_backup.main(["backup", *args]) == 0
     (first,) = state_backup.versions(client, "backups", "hastack", "dev")
     body = state_backup.download(client, "backups", "hastack", "dev")
     assert json.loads(body)["deployment"]["resources"] == original
     # destroy, back up the empty state, then restore the first version
-    assert engine.run("destroy", REPO, "dev", "render", workdir=tmp_path) == 0
+    assert engine.run("destroy", REPO_ROOT, "dev", "render", workdir=tmp_path) == 0
     assert state_backup.main(["backup", *args]) == 0
     assert state_backup.main(["restore", *args, "--version", first["VersionId"]]) == 0
     restored = json.loads(pulumi_cli(env, "stack", "export", "--stack", "dev", cwd=workspace.folder).stdout)

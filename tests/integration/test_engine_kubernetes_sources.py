@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.dev.gate import run_gate
 from hastack_tools.ops import engine
-from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
 
-PROGRAMS = REPO / "tests" / "programs"
+PROGRAMS = REPO_ROOT / "tests" / "programs"
 
 
 @pytest.mark.parametrize(

@@ -16,15 +16,15 @@ from typing import Any
 import pytest
 import yaml
 
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.ops import engine
-from tests.conftest import REPO
 from tests.consumer import ConsumerProject, block_failed, readme_blocks
 from tests.e2e.kube import Cluster, wait_until
 from tests.integration.conftest import pulumi_cli
 
 pytestmark = pytest.mark.integration
 
-YAML_EXAMPLE = REPO / "examples" / "yaml"
+YAML_EXAMPLE = REPO_ROOT / "examples" / "yaml"
 YAML_RESOURCES = 27
 """What `pulumi up` of examples/yaml creates (the stack, providers, components and objects)."""
 INSTANCE = "app.kubernetes.io/instance"
@@ -245,7 +245,7 @@ def test_the_readme_yaml_program_previews_with_the_package_from_the_consumer_ven
     (block,) = readme_blocks("yaml")
     program = tmp_path / "shop-yaml"
     program.mkdir()
-    (program / "Pulumi.yaml").write_text(block.replace("<hastack clone>", str(REPO)))
+    (program / "Pulumi.yaml").write_text(block.replace("<hastack clone>", str(REPO_ROOT)))
     env = {
         **consumer_cli_env(engine_env, local_cluster, tmp_path / "state"),
         "PULUMI_PYTHON_VIRTUALENV": str(consumer_project.venv),
@@ -257,7 +257,7 @@ def test_the_readme_yaml_program_previews_with_the_package_from_the_consumer_ven
     for line in ("hastack:index:HighlyAvailableApp web create", "kubernetes:apps/v1:Deployment web create"):
         assert line in preview.stdout
     assert 'serviceDnsName: "web.shop-yaml.svc.cluster.local"' in preview.stdout
-    schema = pulumi_cli(env, "package", "get-schema", str(REPO / "provider"), cwd=program)
+    schema = pulumi_cli(env, "package", "get-schema", str(REPO_ROOT / "provider"), cwd=program)
     assert schema.returncode == 0, schema.stderr
     component = json.loads(schema.stdout)["resources"]["hastack:index:HighlyAvailableApp"]
     assert {"environment", "namespace", "image", "port", "replicas"} <= set(component["inputProperties"])

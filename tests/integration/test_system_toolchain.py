@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from hastack_tools.common.checkout import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +43,7 @@ def test_preview_with_the_system_pulumi_builds_nothing(engine_env: dict[str, str
             "make",
             "--no-print-directory",
             "-C",
-            str(REPO),
+            str(REPO_ROOT),
             "preview",
             "STACK=dev",
             "TOOLCHAIN=system",

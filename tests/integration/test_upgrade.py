@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.ops import engine
-from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +35,7 @@ PROGRAM_FILES = ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.y
 def release_checkout(commit: str, into: Path) -> Path:
     """The release's program at `commit` (needs the clone's history; a shallow clone is refused)."""
     archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", "--format=tar", commit, *PROGRAM_FILES],
+        ["git", "-C", str(REPO_ROOT), "archive", "--format=tar", commit, *PROGRAM_FILES],
         capture_output=True,
         check=False,
     )
@@ -46,7 +46,7 @@ def release_checkout(commit: str, into: Path) -> Path:
         )
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(into, filter="data")
-    (into / ".venv").symlink_to(REPO / ".venv")  # its `virtualenv: .venv`, as engine.program_copy links
+    (into / ".venv").symlink_to(REPO_ROOT / ".venv")  # its `virtualenv: .venv`, as engine.program_copy links
     # The release's package beside its program: the program's folder comes first on its sys.path
     # (the venv's editable finder of this code comes last), while the policy pack, run from
     # policy/, keeps importing this code.
@@ -57,7 +57,7 @@ def release_checkout(commit: str, into: Path) -> Path:
 def advisory(folder: Path) -> Path:
     """The pack config with every rule advisory: the release was deployed under its own (older) rules,
     so rules added since (prod's minDomains, for one) judge only the upgraded preview, strictly."""
-    config = json.loads((REPO / "policy" / "config" / "prod.json").read_text())
+    config = json.loads((REPO_ROOT / "policy" / "config" / "prod.json").read_text())
     path = folder / "release-policy.json"
     path.write_text(json.dumps({rule: {**c, "enforcementLevel": "advisory"} for rule, c in config.items()}))
     return path
@@ -83,9 +83,9 @@ def test_preview_after_upgrading_from_the_last_release_replaces_nothing(
     upgraded = tmp_path / "upgraded"
     upgraded.mkdir()
     for name in ("__main__.py", "Pulumi.yaml"):
-        (upgraded / name).write_text((REPO / name).read_text())
+        (upgraded / name).write_text((REPO_ROOT / name).read_text())
     (upgraded / f"Pulumi.{stack}.yaml").write_text((release / f"Pulumi.{stack}.yaml").read_text())
-    (upgraded / ".venv").symlink_to(REPO / ".venv")
+    (upgraded / ".venv").symlink_to(REPO_ROOT / ".venv")
     assert engine.run("preview", upgraded, stack, "render", ["--json"], workdir=tmp_path) == 0
     steps = preview_steps(capfd.readouterr().out)
     assert steps, "preview --json reported no steps"

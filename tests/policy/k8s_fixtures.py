@@ -7,16 +7,15 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from hastack.wire import UNKNOWN, to_wire
 from hastack_policy import RULES_BY_ID
 from hastack_policy.base import K8sObject
+from hastack_tools.common.checkout import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-PROD = json.loads((ROOT / "policy" / "config" / "prod.json").read_text())
-DEV = json.loads((ROOT / "policy" / "config" / "dev.json").read_text())
+PROD = json.loads((REPO_ROOT / "policy" / "config" / "prod.json").read_text())
+DEV = json.loads((REPO_ROOT / "policy" / "config" / "dev.json").read_text())
 
 TOKENS = {
     "Namespace": "kubernetes:core/v1:Namespace",

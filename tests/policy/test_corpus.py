@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from hastack_policy import RULES_BY_ID
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.dev.gate import main
-from tests.policy.k8s_fixtures import ROOT
 
-PROGRAMS = ROOT / "tests" / "programs"
+PROGRAMS = REPO_ROOT / "tests" / "programs"
 NOT_GATED = {"slow_app": "the engine's stack-lock fixture (tests/integration), not a policy program"}
 KEYS = {"exit", "fires", "silent", "exact", "stack", "policyConfig", "args", "configUsed", "error", "output"}
 VIOLATION = re.compile(r"^ {4}\[(?:mandatory|advisory|remediate)\] \S+ v\S+ ([a-z0-9-]+): ", re.MULTILINE)

@@ -21,6 +21,7 @@ from pulumi.runtime.proto import analyzer_pb2
 from hastack.pulumi_internals import decode_once
 from hastack.wire import UNKNOWN
 from hastack_policy import PACK_NAME, base, build_policies
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.dev.mockrun import run_program
 from hastack_tools.dev.pack_client import (
     PolicyPackProcess,
@@ -31,11 +32,11 @@ from hastack_tools.dev.pack_client import (
     to_struct,
     views_from_records,
 )
-from tests.policy.k8s_fixtures import ROOT, good_stack
+from tests.policy.k8s_fixtures import good_stack
 
-PACK = ROOT / "policy"
+PACK = REPO_ROOT / "policy"
 upstream: Any = importlib.import_module("pulumi_policy.policy")
-PROGRAMS = ROOT / "tests" / "programs"
+PROGRAMS = REPO_ROOT / "tests" / "programs"
 
 
 def strict(value: Any) -> Any:
@@ -85,7 +86,7 @@ def test_importing_changes_nothing() -> None:
         "import hastack.pulumi_internals.decode_once; "
         "assert p.json_format is json_format and p.deserialize_properties is d"
     )
-    subprocess.run([sys.executable, "-c", probe], check=True, cwd=ROOT)
+    subprocess.run([sys.executable, "-c", probe], check=True, cwd=REPO_ROOT)
 
 
 @pytest.fixture

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pulumi_kubernetes as k8s
 import pytest
 
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.common.project import choose_stack
 from hastack_tools.dev.gate import run_gate
 from hastack_tools.dev.kube_version import control_plane_version, parse
 from hastack_tools.dev.mockrun import run_function
 from hastack_tools.dev.program import run_checked
-from tests.policy.k8s_fixtures import ROOT
 
-PROGRAMS = ROOT / "tests" / "programs"
+PROGRAMS = REPO_ROOT / "tests" / "programs"
 
 DEPLOYMENT, PDB = "kubernetes:apps/v1:Deployment", "kubernetes:policy/v1:PodDisruptionBudget"
 EXPECTED = {

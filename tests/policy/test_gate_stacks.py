@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import pytest
 
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.dev.gate import render, run_gate
-from tests.policy.k8s_fixtures import ROOT
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_repository_stack_passes_the_gate(stack: str) -> None:
-    if not (ROOT / f"Pulumi.{stack}.yaml").exists():
+    if not (REPO_ROOT / f"Pulumi.{stack}.yaml").exists():
         pytest.fail(f"Pulumi.{stack}.yaml is missing")
-    result = run_gate(ROOT, stack)
+    result = run_gate(REPO_ROOT, stack)
     print(render(result))
     assert result.config_path.name == f"{stack}.json"
     assert result.resources > 10
@@ -46,9 +46,9 @@ def test_in_process_evaluation_finds_what_the_analyzer_finds(program: str, stack
         views_from_records,
     )
 
-    run = run_program(ROOT / program, stack)  # one run for both judges: auto-names differ between runs
+    run = run_program(REPO_ROOT / program, stack)  # one run for both judges: auto-names differ between runs
     views = views_from_records(run.resources)
-    path = stack_policy_config(ROOT / program, stack, None, DEFAULT_PACK)
+    path = stack_policy_config(REPO_ROOT / program, stack, None, DEFAULT_PACK)
     with PolicyPackProcess(DEFAULT_PACK, project=run.project, stack=stack) as pack:
         pack.configure(resolve_config(pack.info(), load_config_file(path), str(path)))
         diagnostics = pack.analyze(views)

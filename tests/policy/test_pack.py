@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from hastack_policy import PACK_VERSION, pack
-from tests.conftest import REPO
+from hastack_tools.common.checkout import REPO_ROOT
 
 
 def test_the_pack_folder_runs_the_installed_rules_with_the_current_venv(tmp_path: Path) -> None:
@@ -22,11 +22,11 @@ def test_the_pack_folder_runs_the_installed_rules_with_the_current_venv(tmp_path
         "name": "python",
         "options": {"toolchain": "pip", "virtualenv": str(Path(sys.prefix).resolve())},
     }
-    ours = yaml.safe_load((REPO / "policy" / "PulumiPolicy.yaml").read_text())
+    ours = yaml.safe_load((REPO_ROOT / "policy" / "PulumiPolicy.yaml").read_text())
     assert (written["version"], written["description"]) == (ours["version"], ours["description"])
     assert str(written["version"]) == PACK_VERSION
     assert (folder / "__main__.py").read_text() == pack.ENTRY_POINT
-    for source in sorted((REPO / "policy" / "config").glob("*.json")):
+    for source in sorted((REPO_ROOT / "policy" / "config").glob("*.json")):
         assert json.loads((folder / "config" / source.name).read_text()) == json.loads(source.read_text())
     assert sorted(p.name for p in (folder / "config").iterdir()) == [
         "dev.json",
@@ -37,7 +37,7 @@ def test_the_pack_folder_runs_the_installed_rules_with_the_current_venv(tmp_path
 
 
 def test_the_repo_pack_and_a_written_pack_serve_the_same_way() -> None:
-    entry = (REPO / "policy" / "__main__.py").read_text()
+    entry = (REPO_ROOT / "policy" / "__main__.py").read_text()
     assert "from hastack_policy.pack import serve\n\nserve()\n" in entry
     assert pack.ENTRY_POINT.endswith("from hastack_policy.pack import serve\n\nserve()\n")
 

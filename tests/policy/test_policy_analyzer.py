@@ -14,11 +14,12 @@ import yaml
 from hastack.wire import UNKNOWN
 from hastack_policy import PACK_NAME, PACK_VERSION, RULES
 from hastack_policy.base import K8sObject
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.common.policy_config import PolicyConfigError
 from hastack_tools.dev.pack_client import PolicyPackProcess, ResourceView, load_config_file, resolve_config
-from tests.policy.k8s_fixtures import ROOT, container, edit, good_stack
+from tests.policy.k8s_fixtures import container, edit, good_stack
 
-PACK = ROOT / "policy"
+PACK = REPO_ROOT / "policy"
 
 
 @pytest.fixture(scope="module")

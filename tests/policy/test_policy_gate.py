@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.common.project import StackChoice
 from hastack_tools.dev import gate
 from hastack_tools.dev.gate import main, render, run_gate
 from hastack_tools.dev.mockrun import MockRun
 from hastack_tools.dev.program import run_checked
-from tests.policy.k8s_fixtures import ROOT
 
-PROGRAMS = ROOT / "tests" / "programs"
+PROGRAMS = REPO_ROOT / "tests" / "programs"
 
 
 def test_output_looks_like_the_cli_and_ends_with_a_verdict() -> None:
@@ -43,7 +43,7 @@ def test_environment_key_selects_the_config_and_an_explicit_file_wins() -> None:
     levels = {d.policy: d.level for d in result.diagnostics}
     assert levels["ingress-tls-coverage"] == "advisory"
     assert levels["pdb-allows-eviction"] == "mandatory"
-    strict = run_gate(PROGRAMS / "bad_cross", policy_config=ROOT / "policy" / "config" / "prod.json")
+    strict = run_gate(PROGRAMS / "bad_cross", policy_config=REPO_ROOT / "policy" / "config" / "prod.json")
     assert {d.level for d in strict.diagnostics} == {"mandatory"}
     assert strict.policy_config.reason == "given with --policy-config"
 
@@ -140,7 +140,7 @@ def test_unseen_resources_fail_an_enforcing_run_and_are_listed_by_name(
 def _make(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["make", "--no-print-directory", "policy", *args],
-        cwd=ROOT,
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=300,
@@ -207,7 +207,7 @@ def test_an_unknown_declared_environment_cannot_be_evaluated(
 
 
 def test_readme_tells_how_to_gate_another_program_offline_and_with_the_cli() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = (REPO_ROOT / "README.md").read_text()
     section = readme.split("### Gating another repository's program", 1)[1].split("\n## ", 1)[0]
     assert "make policy PROGRAM=../their-repo/infra STACK=prod" in section
     assert (

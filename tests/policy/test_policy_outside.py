@@ -15,9 +15,10 @@ from hastack_policy import RULES, RULES_BY_ID
 from hastack_policy.base import K8sObject
 from hastack_policy.environments import pack_config
 from hastack_policy.security import moving_tag
-from tests.policy.k8s_fixtures import DEV, PROD, ROOT, container, edit, good_stack, pod_spec, violations
+from hastack_tools.common.checkout import REPO_ROOT
+from tests.policy.k8s_fixtures import DEV, PROD, container, edit, good_stack, pod_spec, violations
 
-OUTSIDE_CONFIG = json.loads((ROOT / "policy" / "config" / "outside.json").read_text())
+OUTSIDE_CONFIG = json.loads((REPO_ROOT / "policy" / "config" / "outside.json").read_text())
 POD = "spec.template.spec"
 
 

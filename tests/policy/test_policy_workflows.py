@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
+from hastack_tools.common.checkout import REPO_ROOT
 from tests.conftest import STACKS
-from tests.policy.k8s_fixtures import ROOT
 
-WORKFLOWS = ROOT / ".github" / "workflows"
+WORKFLOWS = REPO_ROOT / ".github" / "workflows"
 FILES = sorted(WORKFLOWS.glob("*.yml"))
 
 
@@ -48,8 +48,8 @@ def _config_by_environment(job: dict[str, Any], stack: str) -> str:
 def test_print_config_follows_the_environment_not_the_stack_name(tmp_path: Path) -> None:
     """A stack named `qa` whose hastack:environment is prod is judged by prod.json."""
     for name in ("Pulumi.yaml", "__main__.py"):
-        (tmp_path / name).write_text((ROOT / name).read_text())
-    (tmp_path / "Pulumi.qa.yaml").write_text((ROOT / "Pulumi.prod.yaml").read_text())
+        (tmp_path / name).write_text((REPO_ROOT / name).read_text())
+    (tmp_path / "Pulumi.qa.yaml").write_text((REPO_ROOT / "Pulumi.prod.yaml").read_text())
     done = subprocess.run(
         [
             sys.executable,
@@ -61,7 +61,7 @@ def test_print_config_follows_the_environment_not_the_stack_name(tmp_path: Path)
             "qa",
             "--print-config",
         ],
-        cwd=ROOT,
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=120,
@@ -111,7 +111,7 @@ def _list_stacks(folder: Path, output: Path) -> list[str]:
 
 
 def test_the_stack_matrix_comes_from_the_stack_files(tmp_path: Path) -> None:
-    assert sorted(_list_stacks(ROOT, tmp_path / "repo-output")) == sorted(STACKS)
+    assert sorted(_list_stacks(REPO_ROOT, tmp_path / "repo-output")) == sorted(STACKS)
     program = tmp_path / "program"
     program.mkdir()
     for name in ("Pulumi.yaml", "Pulumi.qa.yaml", "Pulumi.eu-prod.yml", "README.md"):

@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from hastack.config import ENVIRONMENTS, ConfigError, parse_quantity, validate
 from hastack_policy import evaluate
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.dev.pack_client import objects_from_views, views_from_records
-from tests.conftest import REPO, run_config
+from tests.conftest import run_config
 
 NAMES = ("web", "api", "cart")
 DIGEST = "@sha256:" + "c" * 64
@@ -29,7 +30,7 @@ in-process (~0.15 s): the test takes ~10 s."""
 
 def pack_config(environment: str) -> dict[str, Any]:
     """The committed per-environment pack config (test_policy_docs proves it is the generated one)."""
-    config: dict[str, Any] = json.loads((REPO / "policy" / "config" / f"{environment}.json").read_text())
+    config: dict[str, Any] = json.loads((REPO_ROOT / "policy" / "config" / f"{environment}.json").read_text())
     return config
 
 

@@ -29,7 +29,7 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.conftest import REPO
+from hastack_tools.common.checkout import REPO_ROOT
 
 INSTALL_TIMEOUT_S = 300
 BUILD_TOOLS = ("setuptools", "pip")
@@ -61,10 +61,10 @@ class Installed:
 def _clone(target: Path) -> Path:
     """The working tree's files as a clone has them (tracked and new, never ignored ones)."""
     listed = subprocess.run(
-        ["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=REPO, capture_output=True, check=True
+        ["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=REPO_ROOT, capture_output=True, check=True
     )
     for name in filter(None, listed.stdout.decode().split("\0")):
-        source = REPO / name
+        source = REPO_ROOT / name
         if source.is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name)
@@ -105,7 +105,7 @@ def link_distributions(names: set[str], into: Path) -> None:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     root = tmp_path_factory.mktemp("installed")
-    assert REPO not in root.parents
+    assert REPO_ROOT not in root.parents
     clone = _clone(root / "hastack-clone")
     tools, deps = root / "build-tools", root / "deps"
     tools.mkdir()
@@ -272,7 +272,7 @@ def test_the_installed_gate_keeps_the_exit_codes_of_make_policy(installed: Insta
     assert printed.name == "outside.json" and printed.exists() and json.loads(printed.read_text())
     in_repo = subprocess.run(
         [sys.executable, "-m", "hastack_tools.dev.gate", "--help"],
-        cwd=REPO,
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         check=True,

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.common.project import engine_config
 from hastack_tools.common.stack_secrets import LOCAL_PASSPHRASE, encrypter, new_salt
 from hastack_tools.dev.mockrun import RESPONSES_SWITCH, MockRun, is_secret, run_function, run_program
@@ -153,10 +154,9 @@ def test_secret_outputs_stay_with_their_own_registration_across_threads() -> Non
     assert is_secret(answers["beta"]["beta"]) and not is_secret(answers["beta"]["alpha"])
 
 
-REPO = Path(__file__).resolve().parents[3]
 CORPUS = sorted(
     path.name
-    for path in (REPO / "tests" / "programs").iterdir()
+    for path in (REPO_ROOT / "tests" / "programs").iterdir()
     if (path / "__main__.py").exists() and not path.name.startswith("crash_") and path.name != "slow_app"
 )
 
@@ -192,7 +192,7 @@ def _both_answers(monkeypatch: pytest.MonkeyPatch, run: Callable[[], MockRun]) -
 def test_copied_answers_record_exactly_what_the_sdk_monitor_answers_for_the_stacks(
     monkeypatch: pytest.MonkeyPatch, stack: str, preview: bool
 ) -> None:
-    stock, copied = _both_answers(monkeypatch, lambda: run_program(REPO, stack, preview=preview))
+    stock, copied = _both_answers(monkeypatch, lambda: run_program(REPO_ROOT, stack, preview=preview))
     assert len(stock[0]) > 20
     assert copied == stock
 
@@ -201,7 +201,7 @@ def test_copied_answers_record_exactly_what_the_sdk_monitor_answers_for_the_stac
 def test_copied_answers_record_exactly_what_the_sdk_monitor_answers_for_outside_programs(
     monkeypatch: pytest.MonkeyPatch, program: str
 ) -> None:
-    folder = REPO / "tests" / "programs" / program
+    folder = REPO_ROOT / "tests" / "programs" / program
     stack = "ci" if (folder / "Pulumi.ci.yaml").exists() else "dev"
     stock, copied = _both_answers(monkeypatch, lambda: run_program(folder, stack, preview=True))
     assert stock[0]

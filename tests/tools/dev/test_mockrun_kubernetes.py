@@ -13,12 +13,12 @@ import pulumi_kubernetes as k8s
 import pytest
 import yaml
 
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.dev.k8s_provider import PROVIDER_ENV
 from hastack_tools.dev.mockrun import MockRun, RecordedResource, run_function, run_program
-from tests.conftest import REPO
 
-PROGRAMS = REPO / "tests" / "programs"
-CHART = REPO / "tests" / "data" / "charts" / "web"
+PROGRAMS = REPO_ROOT / "tests" / "programs"
+CHART = REPO_ROOT / "tests" / "data" / "charts" / "web"
 CHART_OBJECTS = {"Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy"}
 MANIFEST_OBJECTS = {"Namespace", "NetworkPolicy", "Deployment", "Service", "PodDisruptionBudget"}
 

@@ -15,6 +15,7 @@ import pytest
 from pulumi.output import Unknown
 
 from hastack.pulumi_internals import private
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.dev.gate import main
 from hastack_tools.dev.kube_version import (
     INSTALLED_DEFAULT,
@@ -24,9 +25,8 @@ from hastack_tools.dev.kube_version import (
     parse,
 )
 from hastack_tools.dev.mockrun import run_function
-from tests.conftest import REPO
 
-PROGRAMS = REPO / "tests" / "programs"
+PROGRAMS = REPO_ROOT / "tests" / "programs"
 VERSIONS = "digitalocean:index/getKubernetesVersions:getKubernetesVersions"
 
 
@@ -122,7 +122,7 @@ def test_a_kubernetes_function_is_still_asked_of_the_kubernetes_provider() -> No
 def test_the_default_is_the_local_control_planes_version() -> None:
     line = next(
         line
-        for line in (REPO / "cluster" / "versions.sh").read_text().splitlines()
+        for line in (REPO_ROOT / "cluster" / "versions.sh").read_text().splitlines()
         if line.startswith("K8S_VERSION=")
     )
     version = control_plane_version()

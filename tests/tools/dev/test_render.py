@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from hastack.args import EnvironmentArgs
 from hastack.wire import whole_numbers
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.dev.mockrun import MockRun, RecordedResource, run_function
 from hastack_tools.dev.render import REDACTED, dump_manifests, manifest, render_groups
 from hastack_tools.dev.render import main as render_main
-from tests.conftest import REPO
 
 
 def test_integral_turns_whole_floats_into_ints_and_sorts_keys() -> None:
@@ -96,7 +96,7 @@ def test_make_render_renders_the_program_it_is_given(tmp_path: Path) -> None:
     out = tmp_path / "out"
     done = subprocess.run(
         ["make", "--no-print-directory", "render", "PROGRAM=tests/programs/good_app", f"OUT={out}"],
-        cwd=REPO,
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=300,
@@ -123,7 +123,7 @@ def test_make_render_renders_the_program_it_is_given(tmp_path: Path) -> None:
 def test_render_of_a_stack_without_its_file_names_the_file_and_the_stacks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    program = REPO / "tests" / "programs" / "bad_cross"
+    program = REPO_ROOT / "tests" / "programs" / "bad_cross"
     assert render_main(["--program", str(program), "--stack", "prod", "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err == (
         f"render: stack 'prod' was asked for, but {program}/Pulumi.prod.yaml does not exist; "
@@ -134,7 +134,7 @@ def test_render_of_a_stack_without_its_file_names_the_file_and_the_stacks(
 
 def test_a_non_empty_out_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "notes.txt").write_text("mine")
-    assert render_main(["--stack", "dev", "--out", str(tmp_path), "--program", str(REPO)]) == 2
+    assert render_main(["--stack", "dev", "--out", str(tmp_path), "--program", str(REPO_ROOT)]) == 2
     assert capsys.readouterr().err == (
         f"render: {tmp_path}: not empty and not written by render; choose an empty or new folder\n"
     )
@@ -146,7 +146,7 @@ def test_render_notes_the_defaults_that_change_how_an_app_runs(
 ) -> None:
     """prod's apps read secrets from files (prod's default; they set their own probe paths); dev's
     get them as variables; an app without probes is probed on /readyz and /livez."""
-    assert render_main(["--stack", "prod", "--out", str(tmp_path / "prod"), "--program", str(REPO)]) == 0
+    assert render_main(["--stack", "prod", "--out", str(tmp_path / "prod"), "--program", str(REPO_ROOT)]) == 0
     notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note: ")]
     assert notes == [
         "note: api, web: secrets are files in /var/run/secrets/hastack/ (e.g. "
@@ -154,7 +154,7 @@ def test_render_notes_the_defaults_that_change_how_an_app_runs(
         "in prod): an app that reads DB_PASSWORD from its environment starts without it; read the file, or "
         "set secretsAs: env"
     ]
-    assert render_main(["--stack", "dev", "--out", str(tmp_path / "dev"), "--program", str(REPO)]) == 0
+    assert render_main(["--stack", "dev", "--out", str(tmp_path / "dev"), "--program", str(REPO_ROOT)]) == 0
     assert "note: " not in capsys.readouterr().out
 
     def program() -> None:

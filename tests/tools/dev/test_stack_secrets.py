@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.common.stack_secrets import (
     LOCAL_PASSPHRASE,
     StackSecretError,
@@ -17,7 +18,6 @@ from hastack_tools.common.stack_secrets import (
     new_salt,
 )
 from hastack_tools.dev import gate, render
-from tests.conftest import REPO
 
 FILE = Path("Pulumi.dev.yaml")
 
@@ -58,9 +58,9 @@ def test_a_value_sealed_for_another_stack_does_not_authenticate() -> None:
 
 
 def program_with_secret(tmp_path: Path, *, salt: bool, ciphertext: str | None = None) -> Path:
-    (tmp_path / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text())
-    (tmp_path / "__main__.py").write_text((REPO / "__main__.py").read_text())
-    stack = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
+    (tmp_path / "Pulumi.yaml").write_text((REPO_ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "__main__.py").write_text((REPO_ROOT / "__main__.py").read_text())
+    stack = yaml.safe_load((REPO_ROOT / "Pulumi.dev.yaml").read_text())
     encryption_salt = new_salt(LOCAL_PASSPHRASE)
     stack.pop("encryptionsalt", None)  # the repo's dev file has its own
     if salt:

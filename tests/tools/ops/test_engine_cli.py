@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.common.project import existing_stacks
 from hastack_tools.ops import engine
-from tests.conftest import REPO
 
 
 @pytest.mark.parametrize("command", ["up", "preview", "destroy"])
@@ -19,8 +19,8 @@ def test_a_named_stack_without_its_file_is_an_error_naming_the_file_and_the_stac
     monkeypatch.setattr(engine, "run", must_not_run)
     assert engine.main([command, "--stack", "stagng", "--target", "render"]) == 2
     error = capsys.readouterr().err
-    assert f"{REPO / 'Pulumi.stagng.yaml'} does not exist" in error
-    assert f"stacks of {REPO}: {', '.join(existing_stacks(REPO))}" in error
+    assert f"{REPO_ROOT / 'Pulumi.stagng.yaml'} does not exist" in error
+    assert f"stacks of {REPO_ROOT}: {', '.join(existing_stacks(REPO_ROOT))}" in error
 
 
 def test_no_stack_named_is_dev_for_this_repository(monkeypatch: pytest.MonkeyPatch) -> None:

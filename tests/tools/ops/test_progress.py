@@ -7,9 +7,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.conftest import REPO
+from hastack_tools.common.checkout import REPO_ROOT
 
-PROGRESS = REPO / "toolchain" / "progress.sh"
+PROGRESS = REPO_ROOT / "toolchain" / "progress.sh"
 
 
 def script(tmp_path: Path, body: str) -> list[str]:

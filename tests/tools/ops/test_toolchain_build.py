@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.common.toolchain import toolchain_env
-from tests.conftest import REPO
 from tests.prerequisites import require_go
 
 FAILING_GO = """#!/usr/bin/env bash
@@ -51,7 +51,7 @@ def test_a_yaml_host_that_cannot_be_built_fails_the_toolchain(tmp_path: Path) ->
         "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}",
     }
     done = subprocess.run(
-        ["bash", str(REPO / "toolchain" / "build.sh")],
+        ["bash", str(REPO_ROOT / "toolchain" / "build.sh")],
         env=run_env,
         capture_output=True,
         text=True,

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from hastack.wire import UNKNOWN
+from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.standins.local_providers import (
     LocalProvider,
     from_struct,
@@ -23,7 +24,6 @@ from hastack_tools.standins.local_providers import (
     to_struct,
     unwrap,
 )
-from tests.conftest import REPO
 
 PASSWORD_URN = (
     "urn:pulumi:dev::hastack::hastack:index:HighlyAvailableApp$random:index/randomPassword:RandomPassword::pw"
@@ -129,7 +129,7 @@ def test_other_resource_types_are_refused_by_name() -> None:
 def test_plugin_process_prints_its_port_and_answers_over_grpc() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "hastack_tools.standins.local_providers", "tls"],
-        cwd=REPO,
+        cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         text=True,
     )

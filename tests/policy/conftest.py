@@ -1,8 +1,0 @@
-"""Makes the repository root importable (for `tests.policy.k8s_fixtures`)."""
-
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
