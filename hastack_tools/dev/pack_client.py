@@ -33,7 +33,7 @@ from hastack.wire import to_wire
 from hastack_tools.common.policy_config import PolicyConfigError
 
 if TYPE_CHECKING:
-    from hastack_policy.base import K8sObject
+    from hastack_policy.objects import K8sObject
 
 _MAX_MESSAGE = 400 * 1024 * 1024
 _GRPC_OPTIONS = [
@@ -508,7 +508,7 @@ def views_from_records(records: Iterable[Any]) -> list[ResourceView]:
 def objects_from_views(views: Sequence[ResourceView]) -> list[K8sObject]:
     """The Kubernetes resources as the pack's rules see them after the analyzer's decoding (numbers as
     floats, auto-names filled in, the explicit provider's namespace), for in-process evaluation."""
-    from hastack_policy.base import K8sObject  # here: mock runs and renders need no rule catalog
+    from hastack_policy.objects import K8sObject
 
     by_urn = {view.urn: view for view in views}
     objects = []

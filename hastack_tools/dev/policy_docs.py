@@ -16,7 +16,7 @@ from typing import Any
 
 from hastack.config.profiles import PROFILES
 from hastack_policy import PACK_NAME, PACK_VERSION, RULES
-from hastack_policy.environments import pack_config
+from hastack_policy.pack_config import pack_config
 from hastack_tools.common.checkout import REPO_ROOT
 
 README = REPO_ROOT / "policy" / "README.md"

@@ -1,4 +1,6 @@
-"""The hastack-ha rule catalog. Importing it starts nothing: `policy/__main__.py` builds the pack."""
+"""The hastack-ha policy pack's rules: one module per rule in `rules/` (check, metadata, remediation),
+read through `objects`, `values` and, for rules that judge the stack at once, `stack_index`; served
+by `rule.Rule.to_policy`. Importing it starts nothing: `policy/__main__.py` builds the pack."""
 
 from __future__ import annotations
 
@@ -8,20 +10,13 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
-from . import ha, network, security, stack, traffic, volumes
-from .base import PACK_NAME, K8sObject, Level, Rule
+from .objects import K8sObject
+from .rule import PACK_NAME, Level, Rule
+from .rules import RULES
 
 PACK_VERSION = "1"
 """Must match `version` in PulumiPolicy.yaml (the CLI reports that one)."""
 
-RULES: tuple[Rule, ...] = (
-    *ha.RULES,
-    *security.RULES,
-    *stack.RULES,
-    *network.RULES,
-    *traffic.RULES,
-    *volumes.RULES,
-)
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 
 
@@ -49,7 +44,7 @@ def evaluate(objs: Sequence[K8sObject], config: Mapping[str, Mapping[str, Any]])
         level: Level = entry.get("enforcementLevel", rule.default_enforcement)
         if level == "disabled":
             continue
-        subjects = [o for o in objs if rule.kinds is None or o.kind in rule.kinds]
+        subjects = [o for o in objs if rule.looks_at(o.type)]
         if rule.resource_check is not None:
             for obj in subjects:
                 for message in rule.run_resource(obj, entry):

@@ -11,7 +11,7 @@ from typing import Any
 
 from hastack.wire import UNKNOWN, to_wire
 from hastack_policy import RULES_BY_ID
-from hastack_policy.base import K8sObject
+from hastack_policy.objects import K8sObject
 from hastack_tools.common.checkout import REPO_ROOT
 
 PROD = json.loads((REPO_ROOT / "policy" / "config" / "prod.json").read_text())
@@ -258,12 +258,14 @@ def container(props: dict[str, Any]) -> dict[str, Any]:
 
 
 def violations(rule_id: str, objs: Sequence[K8sObject], env: dict[str, Any] | None = None) -> list[str]:
-    """Messages the rule reports over `objs` with the env's (default prod) settings."""
+    """Messages the rule reports over `objs` with the env's (default prod) settings; the rule sees the
+    kinds it declared only, as the pack shows them to it."""
     rule = RULES_BY_ID[rule_id]
     settings = (env or PROD).get(rule_id, {})
+    subjects = [obj for obj in objs if rule.looks_at(obj.type)]
     if rule.scope == "resource":
-        return [m for obj in objs for m in rule.run_resource(obj, settings)]
-    return [m for _, m in rule.run_stack(objs, settings)]
+        return [m for obj in subjects for m in rule.run_resource(obj, settings)]
+    return [m for _, m in rule.run_stack(subjects, settings)]
 
 
 def all_violations(objs: Sequence[K8sObject], env: dict[str, Any] | None = None) -> dict[str, list[str]]:

@@ -20,7 +20,8 @@ from pulumi.runtime.proto import analyzer_pb2
 
 from hastack.pulumi_internals import decode_once
 from hastack.wire import UNKNOWN
-from hastack_policy import PACK_NAME, base, build_policies
+from hastack_policy import PACK_NAME, build_policies
+from hastack_policy import rule as adapter
 from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.dev.mockrun import run_program
 from hastack_tools.dev.pack_client import (
@@ -183,7 +184,7 @@ def test_installed_wraps_and_copies_once_per_request(
     servicer = decode_once._ScopedServicer(_servicer())
     request = _analyze_request()
     copies: list[Any] = []
-    real_plain = base.plain
+    real_plain = adapter.plain
 
     def recording_plain(value: Any) -> Any:
         copy = real_plain(value)
@@ -191,7 +192,7 @@ def test_installed_wraps_and_copies_once_per_request(
             copies.append(copy)
         return copy
 
-    monkeypatch.setattr(base, "plain", recording_plain)
+    monkeypatch.setattr(adapter, "plain", recording_plain)
     servicer.Analyze(request, None)
     assert len(builds) == 1
     assert len(copies) == 1
@@ -279,7 +280,7 @@ def test_remediate_answers_as_upstream_when_a_policy_remediates(installable: Non
     """With a policy at the remediate level, Remediate is upstream's own (rewritten properties and all)."""
 
     def label_it(args: Any) -> dict[str, Any]:
-        return {**base.plain(args.props), "metadata": {"labels": {"remediated": "yes"}}}
+        return {**adapter.plain(args.props), "metadata": {"labels": {"remediated": "yes"}}}
 
     remediating = upstream.ResourceValidationPolicy(
         name="foreign-remediate",

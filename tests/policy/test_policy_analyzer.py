@@ -13,7 +13,7 @@ import yaml
 
 from hastack.wire import UNKNOWN
 from hastack_policy import PACK_NAME, PACK_VERSION, RULES
-from hastack_policy.base import K8sObject
+from hastack_policy.objects import K8sObject
 from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.common.policy_config import PolicyConfigError
 from hastack_tools.dev.pack_client import PolicyPackProcess, ResourceView, load_config_file, resolve_config

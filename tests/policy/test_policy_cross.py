@@ -10,9 +10,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from hastack.kube import disruptions_allowed
 from hastack.wire import UNKNOWN as UNKNOWN_VALUE
-from hastack_policy.k8s import build_index, selected_workloads, selector_matches
-from hastack_policy.stack import disruptions_allowed, host_covered
+from hastack_policy.objects import host_covered, selector_matches
+from hastack_policy.stack_index import build_index, selected_workloads
 from tests.policy.k8s_fixtures import PROD, edit, good_stack, make, violations
 
 LABELS = {"app.kubernetes.io/name": "web", "tier": "frontend"}
@@ -76,7 +77,8 @@ def _pdb(spec: dict[str, Any]) -> Any:
 def test_pdb_percentages_round_like_the_disruption_controller(
     spec: dict[str, Any], pods: int, allowed: int
 ) -> None:
-    assert disruptions_allowed(_pdb(spec), pods) == allowed
+    pdb = _pdb(spec)
+    assert disruptions_allowed(pdb.spec.get("maxUnavailable"), pdb.spec.get("minAvailable"), pods) == allowed
 
 
 def _pdb_policy(props: dict[str, Any], **policy: Any) -> None:

@@ -12,9 +12,9 @@ import pytest
 from hastack.config.profiles import OUTSIDE, OUTSIDE_PROFILE, PROFILES
 from hastack.wire import UNKNOWN, show
 from hastack_policy import RULES, RULES_BY_ID
-from hastack_policy.base import K8sObject
-from hastack_policy.environments import pack_config
-from hastack_policy.security import moving_tag
+from hastack_policy.objects import K8sObject
+from hastack_policy.pack_config import pack_config
+from hastack_policy.rules.image_tag_fixed import moving_tag
 from hastack_tools.common.checkout import REPO_ROOT
 from tests.policy.k8s_fixtures import DEV, PROD, container, edit, good_stack, pod_spec, violations
 

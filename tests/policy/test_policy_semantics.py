@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from hastack_policy.base import K8sObject
+from hastack_policy.objects import K8sObject
 from tests.policy.k8s_fixtures import DEV, PROD, all_violations, edit, good_stack, make, pod_spec, violations
 
 Change = Callable[[dict[str, Any]], Any]

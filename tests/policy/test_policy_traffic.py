@@ -285,7 +285,7 @@ def test_canary_tls_secret_requested_by_the_stable_ingress_counts_as_provided() 
 
 
 def test_retries_within_timeout_counts_the_default_retries_and_passes_what_fits() -> None:
-    from hastack_policy.traffic import duration_seconds
+    from hastack_policy.rules.retries_within_timeout import duration_seconds
 
     assert violations("retries-within-timeout", traffic_stack()) == []
 

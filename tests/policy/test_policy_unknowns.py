@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hastack.wire import UNKNOWN
-from hastack_policy.base import K8sObject
+from hastack_policy.objects import K8sObject
 from tests.policy.k8s_fixtures import DEV, PROD, all_violations, good_stack
 
 Path = tuple[int, tuple[str | int, ...]]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hastack_policy.base import K8sObject
+from hastack_policy.objects import K8sObject
 from tests.policy.k8s_fixtures import edit, good_app, good_stack, make
 
 NGINX = "nginx.ingress.kubernetes.io/"

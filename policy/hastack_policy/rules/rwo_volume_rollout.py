@@ -1,37 +1,41 @@
-"""Workloads on ReadWriteOnce volumes: a RollingUpdate Deployment hangs its rollout (the new pod
-waits for a volume the old pod holds), replicas on other nodes cannot mount it at all. The fixes
-that keep such an app working are a StatefulSet (a volume per pod) or a declared single writer:
-strategy Recreate, one replica, and the `hastack.dev/single-writer` annotation saying why.
-"""
+"""`rwo-volume-rollout`: Workloads writing to ReadWriteOnce volumes roll out without hanging: a
+StatefulSet, or a single writer (Recreate, 1 replica) where the environment allows one."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from .base import K8sObject, Rule
-from .k8s import (
+from ..objects import (
     REPLICATED_KINDS,
     SINGLE_WRITER_ANNOTATION,
-    WORKLOAD_KINDS,
-    Workload,
-    build_index,
+    WORKLOADS,
+    K8sObject,
     declared_single_writer,
-    mounted_single_node_claims,
+    kinds,
     rollout_strategy,
-    single_node_claims,
     writable_claims,
 )
-from .stack import Finding, each_subject, workload_display
+from ..rule import Rule
+from ..stack_index import (
+    Finding,
+    Workload,
+    build_index,
+    each_subject,
+    mounted_single_node_claims,
+    single_node_claims,
+)
 
 SINGLE_WRITER_MODES = ("allow", "annotated", "forbid")
+
 STATEFULSET_FIX = "run it as a StatefulSet with volumeClaimTemplates (a volume per pod)"
+
 SINGLE_WRITER_FIX = (
     f"or as a single writer: strategy Recreate, 1 replica and annotation {SINGLE_WRITER_ANNOTATION}: '<why>'"
 )
 
 
-def check_rwo_rollout(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[Finding]:
+def rwo_volume_rollout(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[Finding]:
     """A Deployment that rolls out with RollingUpdate while its pods write to a ReadWriteOnce claim
     hangs at the first rollout whose new pod lands on another node (Multi-Attach), and replicas
     cannot share such a claim; a single writer (Recreate) stops the app on every rollout, which
@@ -41,7 +45,7 @@ def check_rwo_rollout(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iter
     mode = str(cfg["singleWriter"])
 
     def check(workload: Workload) -> Iterator[Finding]:
-        urn, shown = workload.obj.urn, workload_display(workload)
+        urn, shown = workload.obj.urn, workload.display()
         names = writable_claims(workload.pod_spec)
         single_node = mounted_single_node_claims(workload, claims)
         listed = ", ".join(f"{workload.namespace}/{n}" for n in single_node)
@@ -94,31 +98,28 @@ def check_rwo_rollout(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iter
     yield from each_subject(index.workloads, check)
 
 
-RULES: tuple[Rule, ...] = (
-    Rule(
-        id="rwo-volume-rollout",
-        description=(
-            "Workloads writing to ReadWriteOnce volumes roll out without hanging: a StatefulSet, or a "
-            "single writer (Recreate, 1 replica) where the environment allows one."
-        ),
-        severity="high",
-        remediation=(
-            "Use a StatefulSet with volumeClaimTemplates; or, for an app that must be a single writer, "
-            f"strategy Recreate, replicas 1 and the annotation {SINGLE_WRITER_ANNOTATION}: '<why>'."
-        ),
-        category="ha",
-        default_enforcement="mandatory",
-        config={
-            "singleWriter": {
-                "type": "string",
-                "enum": list(SINGLE_WRITER_MODES),
-                "default": "annotated",
-                "description": (
-                    f"single writers: allow; annotated (need {SINGLE_WRITER_ANNOTATION}); forbid"
-                ),
-            }
-        },
-        stack_check=check_rwo_rollout,
-        kinds=frozenset(WORKLOAD_KINDS) | {"HorizontalPodAutoscaler", "PersistentVolumeClaim"},
+RULE = Rule(
+    id="rwo-volume-rollout",
+    description=(
+        "Workloads writing to ReadWriteOnce volumes roll out without hanging: a StatefulSet, or a "
+        "single writer (Recreate, 1 replica) where the environment allows one."
     ),
+    severity="high",
+    remediation=(
+        "Use a StatefulSet with volumeClaimTemplates; or, for an app that must be a single writer, "
+        f"strategy Recreate, replicas 1 and the annotation {SINGLE_WRITER_ANNOTATION}: '<why>'."
+    ),
+    category="ha",
+    default_enforcement="mandatory",
+    config={
+        "singleWriter": {
+            "type": "string",
+            "enum": list(SINGLE_WRITER_MODES),
+            "default": "annotated",
+            "description": (f"single writers: allow; annotated (need {SINGLE_WRITER_ANNOTATION}); forbid"),
+        }
+    },
+    stack_check=rwo_volume_rollout,
+    kinds=WORKLOADS | kinds("HorizontalPodAutoscaler", "PersistentVolumeClaim"),
+    profile_settings=lambda profile: {"singleWriter": profile.single_writer},
 )

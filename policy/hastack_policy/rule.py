@@ -1,14 +1,15 @@
-"""Rule metadata and the adapter from plain rule functions to pulumi_policy Policy objects.
+"""A rule and the adapter that serves it as a pulumi-policy Policy.
 
-Rules are plain functions over plain data (dicts, lists, floats), so they are testable without
-an analyzer; the adapter unwraps pulumi_policy's unknown-checking proxies and turns values unknown
-during preview into "skip this check" rather than a crash or a false violation.
+Rules are plain functions over plain data (dicts, lists, floats), so they are testable without an
+analyzer; the adapter unwraps pulumi-policy's unknown-checking proxies, shows each rule only the
+kinds it declared, and turns a value unknown during a preview into "skip this check" rather than a
+crash or a false violation.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,83 +24,27 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from hastack.config.profiles import EnvironmentProfile
 from hastack.pulumi_internals.decode_once import declare_types, once_per_request
 from hastack.pulumi_internals.private import policy_proxy_types
 from hastack.wire import is_unknown
+
+from .objects import K8sObject, Kind, group_and_kind
+from .values import UnknownValueError
 
 _DICT_PROXY, _LIST_PROXY = policy_proxy_types()
 
 PACK_NAME = "hastack-ha"
 
+RULES_DOC = "policy/README.md"
+"""The generated rule reference (`make docs`), relative to the hastack repository: a rule's `url` is
+its section there."""
+
 SeverityName = Literal["low", "medium", "high", "critical"]
+
 Level = Literal["advisory", "mandatory", "disabled"]
+
 Tier = Literal["baseline", "hardening", "advice"]
-
-
-class UnknownValueError(Exception):
-    """A value a check needs is unknown during preview: the check is skipped, never failed."""
-
-
-def contains_unknown(value: Any) -> bool:
-    """True when an unknown sentinel sits anywhere inside `value`."""
-    if is_unknown(value):
-        return True
-    if isinstance(value, dict):
-        return any(contains_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(contains_unknown(v) for v in value)
-    return False
-
-
-def known(value: Any) -> Any:
-    """Returns `value`, or raises UnknownValueError so the caller's check is skipped."""
-    if is_unknown(value):
-        raise UnknownValueError
-    return value
-
-
-def dig(obj: Any, *path: str | int, default: Any = None) -> Any:
-    """Walks dicts/lists along `path`; missing → default; an unknown on the way → UnknownValueError."""
-    current = known(obj)
-    for step in path:
-        if isinstance(step, int):
-            if not isinstance(current, list) or step >= len(current):
-                return default
-            current = known(current[step])
-        else:
-            if not isinstance(current, dict) or step not in current:
-                return default
-            current = known(current[step])
-    return default if current is None else current
-
-
-def as_list(value: Any) -> list[Any]:
-    """A known list (None → []); a non-list is treated as empty.
-
-    Unknown, or holding an unknown element → UnknownValueError: a list with a hole cannot prove
-    that something is missing from it.
-    """
-    value = known(value)
-    if not isinstance(value, list):
-        return []
-    if any(is_unknown(item) for item in value):
-        raise UnknownValueError
-    return value
-
-
-def as_dict(value: Any) -> dict[str, Any]:
-    """A known dict (None → {}); unknown → UnknownValueError."""
-    value = known(value)
-    return value if isinstance(value, dict) else {}
-
-
-def as_int(value: Any) -> int | None:
-    """Numbers arrive as floats over protobuf: compare values, never types. None when not a number."""
-    value = known(value)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return int(value)
-
 
 _SCALARS = (str, float, int, bool, type(None))
 
@@ -130,96 +75,6 @@ def plain_props(props: Any) -> Any:
     return once_per_request("plain", props, plain)
 
 
-@dataclass(frozen=True)
-class K8sObject:
-    """One resource as rules see it: type token, URN and plain properties."""
-
-    type: str
-    urn: str
-    name: str
-    props: dict[str, Any]
-    provider_namespace: str | None = None
-
-    @property
-    def group(self) -> str:
-        """API group from the type token (`kubernetes:apps/v1:Deployment` → `apps`; core → "")."""
-        parts = self.type.split(":")
-        if len(parts) != 3 or parts[0] != "kubernetes":
-            return "?"
-        module = parts[1]
-        group = module.rsplit("/", 1)[0] if "/" in module else module
-        return "" if group == "core" else group
-
-    @property
-    def kind(self) -> str:
-        """Kind from the type token (last segment)."""
-        parts = self.type.split(":")
-        return parts[2] if len(parts) == 3 and parts[0] == "kubernetes" else ""
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        """metadata ({} when absent; an unknown one raises UnknownValueError)."""
-        value = known(self.props.get("metadata"))
-        return value if isinstance(value, dict) else {}
-
-    @property
-    def spec(self) -> dict[str, Any]:
-        """spec ({} when absent; an unknown one raises UnknownValueError)."""
-        value = known(self.props.get("spec"))
-        return value if isinstance(value, dict) else {}
-
-    @property
-    def obj_name(self) -> str:
-        """metadata.name (raises UnknownValueError while unknown); falls back to the Pulumi name."""
-        value = known(self.metadata.get("name"))
-        return str(value) if value else self.name
-
-    @property
-    def namespace(self) -> str:
-        """metadata.namespace, else the provider's namespace, else `default` (as the provider does)."""
-        value = known(self.metadata.get("namespace"))
-        if value:
-            return str(value)
-        return self.provider_namespace or "default"
-
-    def display(self) -> str:
-        """`Kind namespace/name` for messages; tolerant of unknown parts."""
-        try:
-            name = self.obj_name
-        except UnknownValueError:
-            name = f"{self.name} (name unknown)"
-        if self.kind in CLUSTER_SCOPED_KINDS:
-            return f"{self.kind} {name}"
-        try:
-            namespace = self.namespace
-        except UnknownValueError:
-            namespace = "(namespace unknown)"
-        return f"{self.kind} {namespace}/{name}"
-
-
-CLUSTER_SCOPED_KINDS = frozenset(
-    {
-        "Namespace",
-        "Node",
-        "PersistentVolume",
-        "StorageClass",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "CustomResourceDefinition",
-        "IngressClass",
-        "PriorityClass",
-        "ClusterIssuer",
-        "MutatingWebhookConfiguration",
-        "ValidatingWebhookConfiguration",
-        "APIService",
-        "RuntimeClass",
-        "CSIDriver",
-        "GatewayClass",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-    }
-)
-
 ResourceCheck = Callable[[K8sObject, Mapping[str, Any]], Iterable[str]]
 """Yields one message per violation of a single resource."""
 
@@ -229,7 +84,8 @@ StackCheck = Callable[[Sequence[K8sObject], Mapping[str, Any]], Iterable[tuple[s
 
 @dataclass(frozen=True)
 class Rule:
-    """A catalog entry: what it checks, how bad it is, how to fix it, and how it is configured."""
+    """A catalog entry: what it checks (one check function, named after the id), the kinds it reads,
+    how bad a finding is, how to fix it, how it is configured, and what it takes from the profiles."""
 
     id: str
     description: str
@@ -238,21 +94,36 @@ class Rule:
     category: Literal["ha", "security"]
     default_enforcement: Level
     tier: Tier = "baseline"
-    """How environments enforce it (`hastack_policy.environments`): baseline rules are mandatory
+    """How environments enforce it (`hastack_policy.pack_config`): baseline rules are mandatory
     everywhere, hardening rules at the environment profile's `hardening` level, advice is advisory."""
     config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """JSON schema per config property; each carries a `default` the rule falls back to."""
     resource_check: ResourceCheck | None = None
     stack_check: StackCheck | None = None
-    kinds: frozenset[str] | None = None
-    """The kinds the rule reads (None: every Kubernetes kind). The pack never runs the rule on other
-    resources (`looks_at`, `decode_once.declare_types`): a check must not depend on kinds it omits."""
+    kinds: frozenset[Kind] | None = None
+    """The kinds the rule reads, with their API groups (`objects.kinds`; None: every Kubernetes kind),
+    declared once: the pack never runs the rule on other resources (`looks_at`,
+    `decode_once.declare_types`), so a check does not test the kind again."""
+    profile_settings: Callable[[EnvironmentProfile], Mapping[str, Any]] | None = None
+    """The config values an environment profile sets (its floors), for policy/config/<env>.json; the
+    other settings keep their schema defaults."""
 
     def looks_at(self, resource_type: str) -> bool:
         """Whether the rule reads resources of this type token (its checks see no others)."""
-        return resource_type.startswith("kubernetes:") and (
-            self.kinds is None or resource_type.rsplit(":", 1)[-1] in self.kinds
-        )
+        found = group_and_kind(resource_type)
+        return found is not None and (self.kinds is None or found in self.kinds)
+
+    @property
+    def check(self) -> ResourceCheck | StackCheck:
+        """The one function that judges: named after the rule's id."""
+        found = self.resource_check or self.stack_check
+        assert found is not None, f"{self.id} has no check"
+        return found
+
+    @property
+    def url(self) -> str:
+        """The rule's section of the generated reference (RULES_DOC)."""
+        return f"{RULES_DOC}#{self.id}"
 
     @property
     def scope(self) -> Literal["resource", "stack"]:
@@ -293,6 +164,7 @@ class Rule:
             "config_schema": schema,
             "severity": Severity(self.severity),
             "remediation_steps": self.remediation,
+            "url": self.url,
             "tags": [self.category],
         }
         if self.resource_check is not None:
@@ -342,10 +214,3 @@ def _provider_namespace(provider: Any) -> str | None:
         return None
     value = plain(getattr(provider, "props", {}) or {}).get("namespace")
     return value if isinstance(value, str) and value and not is_unknown(value) else None
-
-
-def each_known(items: Iterable[Any]) -> Iterator[Any]:
-    """Yields the items of a list, skipping unknown elements (they cannot be judged yet)."""
-    for item in items:
-        if not is_unknown(item):
-            yield item

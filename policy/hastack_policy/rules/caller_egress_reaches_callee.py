@@ -1,9 +1,5 @@
-"""Both ends of a connection: a caller that a NetworkPolicy admits must also be let out by its own.
-
-Under a default deny, traffic flows only when the callee's policy admits the caller (ingress) and
-the caller's policy lets it out to the callee (egress), each on the port. A per-object tool sees one
-half; this rule pairs them, with the selector semantics of the rest of the pack (`hastack_policy.k8s`).
-"""
+"""`caller-egress-reaches-callee`: A workload that a NetworkPolicy admits by pod selector is let out by its
+own egress rules to that callee on an admitted port."""
 
 from __future__ import annotations
 
@@ -11,20 +7,27 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .base import K8sObject, Rule, UnknownValueError, as_dict, as_int, as_list, known
-from .k8s import (
-    WORKLOAD_KINDS,
+from ..objects import (
+    WORKLOADS,
+    K8sObject,
+    container_ports,
+    kinds,
+    selector_matches,
+)
+from ..rule import Rule
+from ..stack_index import (
+    Finding,
     StackIndex,
     Workload,
     build_index,
-    container_ports,
+    each_subject,
     selected_workloads,
-    selector_matches,
 )
-from .stack import Finding, each_subject, workload_display
+from ..values import UnknownValueError, as_dict, as_int, as_list, known
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 """The label the API server puts on every namespace: its name."""
+
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 
 PortRange = tuple[str, int, int]
@@ -174,7 +177,7 @@ class _Admission:
     callee: Workload
 
 
-def check_caller_egress(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[Finding]:
+def caller_egress_reaches_callee(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[Finding]:
     """A caller admitted by name (a podSelector in an ingress rule) is refused on the way out when its
     own egress is restricted and no egress rule reaches the callee's pods on an admitted port."""
     index = build_index(objs)
@@ -241,7 +244,7 @@ def check_caller_egress(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> It
                     names = ", ".join(f"{p.namespace}/{p.obj_name}" for p in restricting)
                     yield (
                         caller.obj.urn,
-                        f"{workload_display(caller)} is admitted to {workload_display(callee)} on "
+                        f"{caller.display()} is admitted to {callee.display()} on "
                         f"{show_ports(admission.ports)} by {policy.display()} spec.ingress[{number}], but no "
                         f"egress rule of the NetworkPolicies restricting its egress ({names}) reaches "
                         "those pods on it, so its connections are dropped: add an egress rule to them on "
@@ -251,23 +254,21 @@ def check_caller_egress(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> It
     yield from each_subject(policies, check)
 
 
-RULES: tuple[Rule, ...] = (
-    Rule(
-        id="caller-egress-reaches-callee",
-        description=(
-            "A workload that a NetworkPolicy admits by pod selector is let out by its own egress rules "
-            "to that callee on an admitted port."
-        ),
-        severity="high",
-        remediation=(
-            "Give the caller an egress rule to the callee's pods on the admitted port (to: podSelector "
-            "matching them, with a namespaceSelector when they live elsewhere), or drop the ingress rule "
-            "that admits it. With hastack, an app another one lists in allowFrom gets it from the stack "
-            "file or an AppGroup; standalone HighlyAvailableApps need calls."
-        ),
-        category="ha",
-        default_enforcement="mandatory",
-        stack_check=check_caller_egress,
-        kinds=frozenset(WORKLOAD_KINDS) | {"NetworkPolicy", "Namespace"},
+RULE = Rule(
+    id="caller-egress-reaches-callee",
+    description=(
+        "A workload that a NetworkPolicy admits by pod selector is let out by its own egress rules "
+        "to that callee on an admitted port."
     ),
+    severity="high",
+    remediation=(
+        "Give the caller an egress rule to the callee's pods on the admitted port (to: podSelector "
+        "matching them, with a namespaceSelector when they live elsewhere), or drop the ingress rule "
+        "that admits it. With hastack, an app another one lists in allowFrom gets it from the stack "
+        "file or an AppGroup; standalone HighlyAvailableApps need calls."
+    ),
+    category="ha",
+    default_enforcement="mandatory",
+    stack_check=caller_egress_reaches_callee,
+    kinds=WORKLOADS | kinds("NetworkPolicy", "Namespace"),
 )
