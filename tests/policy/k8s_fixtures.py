@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from hastack.wire import UNKNOWN, to_wire
+from hastack.wire import to_wire
 from hastack_policy import RULES_BY_ID
 from hastack_policy.objects import K8sObject
 from hastack_tools.common.checkout import REPO_ROOT
@@ -37,8 +37,43 @@ TOKENS = {
     "Gateway": "kubernetes:gateway.networking.k8s.io/v1:Gateway",
     "HTTPRoute": "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
     "BackendTrafficPolicy": "kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy",
+    "ServiceAccount": "kubernetes:core/v1:ServiceAccount",
+    "RoleBinding": "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
 }
 DIGEST = "sha256:" + "ab" * 32
+
+Change = Callable[[dict[str, Any]], Any]
+"""An edit of one resource's props (see `edit`)."""
+
+DELETE = object()
+"""A value that removes the key instead (set_at, set_path)."""
+POD = "spec.template.spec"
+C0 = f"{POD}.containers.0"
+POD_PATH = ("spec", "template", "spec")
+
+
+def set_at(path: str, value: Any) -> Change:
+    """A change that sets a dotted path (list indexes as numbers) in the props; DELETE removes it."""
+    return set_path(*(int(part) if part.isdigit() else part for part in path.split(".")), value=value)
+
+
+def set_path(*path: str | int, value: Any) -> Change:
+    """`set_at` for a path given part by part (for keys with dots, such as annotation names)."""
+
+    def change(props: dict[str, Any]) -> None:
+        node: Any = props
+        for part in path[:-1]:
+            node = node[part] if isinstance(part, int) else node.setdefault(part, {})
+        if value is DELETE:
+            del node[path[-1]]
+        else:
+            node[path[-1]] = value
+
+    return change
+
+
+def delete_path(*path: str | int) -> Change:
+    return set_path(*path, value=DELETE)
 
 
 def make(kind: str, name: str, props: dict[str, Any], *, pulumi_name: str | None = None) -> K8sObject:
@@ -233,9 +268,7 @@ def good_stack(namespace: str = "shop") -> list[K8sObject]:
     ]
 
 
-def edit(
-    objs: Sequence[K8sObject], kind: str, change: Callable[[dict[str, Any]], Any], name: str = "web"
-) -> list[K8sObject]:
+def edit(objs: Sequence[K8sObject], kind: str, change: Change, name: str = "web") -> list[K8sObject]:
     """A copy of `objs` where `change` edited the props of the `kind` resource whose Pulumi name is `name`."""
     out: list[K8sObject] = []
     hit = False
@@ -249,6 +282,11 @@ def edit(
             out.append(obj)
     assert hit, f"no {kind} named {name}"
     return out
+
+
+def dropped(objs: Sequence[K8sObject], kind: str, name: str) -> list[K8sObject]:
+    """`objs` without the `kind` resource whose Pulumi name is `name`."""
+    return [obj for obj in objs if not (obj.kind == kind and obj.name == name)]
 
 
 def container(props: dict[str, Any]) -> dict[str, Any]:
@@ -272,16 +310,3 @@ def all_violations(objs: Sequence[K8sObject], env: dict[str, Any] | None = None)
     """Every rule's messages (only rules that report something)."""
     found = {rule_id: violations(rule_id, objs, env) for rule_id in RULES_BY_ID}
     return {k: v for k, v in found.items() if v}
-
-
-__all__ = [
-    "DEV",
-    "PROD",
-    "UNKNOWN",
-    "all_violations",
-    "container",
-    "edit",
-    "good_stack",
-    "make",
-    "violations",
-]

@@ -9,105 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from hastack_policy.objects import K8sObject
 from tests.policy.k8s_fixtures import DEV, PROD, all_violations, edit, good_stack, make, pod_spec, violations
+from tests.policy.volume_fixtures import (
+    SINGLE_WRITER,
+    no_single_writer_annotation,
+    stateful_stack,
+    strategy,
+    wiki_spec,
+)
 
 Change = Callable[[dict[str, Any]], Any]
-CLAIM = "data"
-SINGLE_WRITER = {"hastack.dev/single-writer": "SQLite file: one writer only"}
-
-
-def _claim(modes: list[str]) -> K8sObject:
-    return make(
-        "PersistentVolumeClaim",
-        CLAIM,
-        {
-            "metadata": {"namespace": "shop"},
-            "spec": {"accessModes": modes, "resources": {"requests": {"storage": "10Gi"}}},
-        },
-    )
-
-
-def _wiki_spec() -> dict[str, Any]:
-    spec = pod_spec("wiki")
-    spec["containers"][0]["volumeMounts"] = [{"name": "data", "mountPath": "/var/lib/wiki"}]
-    spec["volumes"] = [{"name": "data", "persistentVolumeClaim": {"claimName": CLAIM}}]
-    return spec
-
-
-def stateful_stack(modes: tuple[str, ...] = ("ReadWriteOnce",)) -> list[K8sObject]:
-    """The good stack plus a declared single writer: a wiki on a ReadWriteOnce claim, Recreate, 1 pod."""
-    labels = {"app.kubernetes.io/name": "wiki", "app.kubernetes.io/instance": "wiki"}
-    wiki = make(
-        "Deployment",
-        "wiki-5e6f7a8b",
-        {
-            "metadata": {"namespace": "shop", "labels": labels, "annotations": dict(SINGLE_WRITER)},
-            "spec": {
-                "replicas": 1,
-                "strategy": {"type": "Recreate"},
-                "selector": {"matchLabels": labels},
-                "template": {"metadata": {"labels": labels}, "spec": _wiki_spec()},
-            },
-        },
-        pulumi_name="wiki",
-    )
-    return [*good_stack(), _claim(list(modes)), wiki]
-
-
-def _strategy(value: dict[str, Any]) -> Change:
-    return lambda p: p["spec"].update(strategy=value)
-
-
-def _no_annotation(props: dict[str, Any]) -> None:
-    props["metadata"]["annotations"] = {}
-
-
-# (rule, kind, pulumi name, change, message parts), each applied to stateful_stack()
-VOLUME_FAILING: list[tuple[str, str, str, Change, list[str]]] = [
-    (
-        "rwo-volume-rollout",
-        "Deployment",
-        "wiki",
-        _strategy({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}),
-        [
-            "Deployment shop/wiki-5e6f7a8b rolls out with RollingUpdate but its pods write to ReadWriteOnce "
-            "claim shop/data: the new pod waits for the volume the old pod holds, so the rollout hangs",
-            "StatefulSet with volumeClaimTemplates",
-            "strategy Recreate, 1 replica and annotation hastack.dev/single-writer",
-        ],
-    ),
-    (
-        "rwo-volume-rollout",
-        "Deployment",
-        "wiki",
-        lambda p: p["spec"].update(replicas=2),
-        [
-            "runs 2 replicas on ReadWriteOnce claim shop/data: pods on other nodes cannot mount it",
-            "declares itself a single writer (hastack.dev/single-writer) but runs 2 replicas",
-        ],
-    ),
-    (
-        "rwo-volume-rollout",
-        "Deployment",
-        "wiki",
-        _no_annotation,
-        [
-            "Deployment shop/wiki-5e6f7a8b is a single writer (strategy Recreate on claim data): every "
-            "rollout stops it; declare that with annotation hastack.dev/single-writer: '<why>'"
-        ],
-    ),
-]
-
-
-@pytest.mark.parametrize("case", VOLUME_FAILING, ids=[c[4][0][:50] for c in VOLUME_FAILING])
-def test_failing_fixture_reports_the_rule(case: tuple[str, str, str, Change, list[str]]) -> None:
-    rule_id, kind, name, change, parts = case
-    text = "\n".join(violations(rule_id, edit(stateful_stack(), kind, change, name)))
-    for part in parts:
-        assert part in text, text
 
 
 def test_a_declared_single_writer_passes_every_rule_in_every_environment() -> None:
@@ -118,9 +30,9 @@ def test_a_declared_single_writer_passes_every_rule_in_every_environment() -> No
 def test_replica_and_rolling_update_advice_is_not_pushed_on_single_writers() -> None:
     """What used to be said to a Recreate app on a ReadWriteOnce claim (run 3 replicas with
     RollingUpdate) would hang or corrupt it: only rwo-volume-rollout speaks, with fixes that fit."""
-    undeclared = edit(stateful_stack(), "Deployment", _no_annotation, "wiki")
+    undeclared = edit(stateful_stack(), "Deployment", no_single_writer_annotation, "wiki")
     assert set(all_violations(undeclared, PROD)) == {"rwo-volume-rollout"}
-    rolling = edit(stateful_stack(), "Deployment", _strategy({"type": "RollingUpdate"}), "wiki")
+    rolling = edit(stateful_stack(), "Deployment", strategy({"type": "RollingUpdate"}), "wiki")
     assert set(all_violations(rolling, PROD)) == {"rwo-volume-rollout"}
     for shape in (undeclared, rolling):
         without_replicas = edit(shape, "Deployment", lambda p: p["spec"].pop("replicas"), "wiki")
@@ -128,7 +40,7 @@ def test_replica_and_rolling_update_advice_is_not_pushed_on_single_writers() -> 
 
 
 def test_single_writers_are_configured_per_environment() -> None:
-    undeclared = edit(stateful_stack(), "Deployment", _no_annotation, "wiki")
+    undeclared = edit(stateful_stack(), "Deployment", no_single_writer_annotation, "wiki")
     assert DEV["rwo-volume-rollout"]["singleWriter"] == "allow"
     assert violations("rwo-volume-rollout", undeclared, DEV) == []
     assert violations("rwo-volume-rollout", undeclared, PROD)
@@ -142,11 +54,13 @@ def test_single_writers_are_configured_per_environment() -> None:
 
 def test_recreate_on_claims_many_nodes_may_mount_is_told_to_roll() -> None:
     shared = stateful_stack(("ReadWriteMany",))
-    assert violations("rwo-volume-rollout", edit(shared, "Deployment", _no_annotation, "wiki")) == [
+    assert violations(
+        "rwo-volume-rollout", edit(shared, "Deployment", no_single_writer_annotation, "wiki")
+    ) == [
         "Deployment shop/wiki-5e6f7a8b uses strategy Recreate although every claim it writes (data) may be "
         "mounted by many nodes: each rollout stops the app for nothing; use RollingUpdate"
     ]
-    rolling = edit(shared, "Deployment", _strategy({"type": "RollingUpdate"}), "wiki")
+    rolling = edit(shared, "Deployment", strategy({"type": "RollingUpdate"}), "wiki")
     assert violations("rwo-volume-rollout", rolling) == []
 
 
@@ -157,7 +71,7 @@ def test_read_only_and_unknown_claims_are_no_rollout_hazard() -> None:
 
     assert violations("rwo-volume-rollout", edit(stateful_stack(), "Deployment", read_only, "wiki")) == []
     outside = [o for o in stateful_stack() if o.kind != "PersistentVolumeClaim"]
-    rolling = edit(outside, "Deployment", _strategy({"type": "RollingUpdate"}), "wiki")
+    rolling = edit(outside, "Deployment", strategy({"type": "RollingUpdate"}), "wiki")
     assert violations("rwo-volume-rollout", rolling) == [], "a claim made elsewhere has unknown access modes"
 
 
@@ -190,7 +104,7 @@ def test_replicas_cannot_share_a_read_write_once_claim_whatever_owns_the_count()
             "spec": {
                 "replicas": 3,
                 "selector": {"matchLabels": labels},
-                "template": {"metadata": {"labels": labels}, "spec": _wiki_spec()},
+                "template": {"metadata": {"labels": labels}, "spec": wiki_spec()},
             },
         },
     )

@@ -12,6 +12,8 @@ from tests.policy.k8s_fixtures import edit, good_app, good_stack, make
 
 NGINX = "nginx.ingress.kubernetes.io/"
 GATEWAY_REF = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "public"}
+REFS = ("spec", "rules", 0, "backendRefs")
+"""The backendRefs of web's weighted route."""
 
 
 def _as_nginx_canary(props: dict[str, Any]) -> None:

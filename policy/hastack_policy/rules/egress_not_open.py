@@ -10,7 +10,6 @@ from hastack.resources.labels import OPEN_EGRESS_ANNOTATION
 
 from ..objects import (
     K8sObject,
-    is_kind,
     kinds,
 )
 from ..rule import Rule
@@ -46,8 +45,6 @@ def _selects_all(selector: Any) -> bool:
 
 def egress_not_open(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
     """An app that may connect anywhere turns one compromised pod into a pivot to every network."""
-    if not is_kind(obj, "NetworkPolicy", "networking.k8s.io"):
-        return
     if str(known(as_dict(obj.metadata.get("annotations")).get(OPEN_EGRESS_ANNOTATION)) or "").strip():
         return
     for index, rule in enumerate(as_list(obj.spec.get("egress"))):

@@ -1,4 +1,4 @@
-"""caller-egress-reaches-callee: a caller admitted by pod selector must be let out by its own egress.
+"""`caller-egress-reaches-callee`: a caller admitted by pod selector must be let out by its own egress.
 
 The good stack (k8s_fixtures) admits every source, so no caller is named; each case here names `web`
 as `api`'s caller in api's policy, under the namespace's default deny (policyTypes Ingress, Egress).
@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.policy.k8s_fixtures import DEV, PROD, UNKNOWN, all_violations, edit, good_stack, make, violations
+from hastack.wire import UNKNOWN
+from tests.policy.k8s_fixtures import DEV, PROD, all_violations, edit, good_stack, make, violations
+from tests.policy.rules.cases import Case, fails, fixture_test, passes
 
 RULE = "caller-egress-reaches-callee"
 WEB = {"app.kubernetes.io/name": "web"}
@@ -44,34 +46,29 @@ def stack(admission: Change, egress: Change | None = None, objs: Objs | None = N
 
 TO_API = {"to": [{"podSelector": {"matchLabels": API}}], "ports": [{"port": 8080}]}
 
-NETWORK_FAILING: list[tuple[str, str, str, Change, list[str]]] = [
-    (
-        RULE,
-        "NetworkPolicy",
-        "api-allow",
-        admit({"podSelector": {"matchLabels": WEB}}),
-        [
-            "Deployment shop/web-1a2b3c4d is admitted to Deployment shop/api-1a2b3c4d on port http/TCP by "
-            "NetworkPolicy shop/api-allow spec.ingress[0]",
-            "NetworkPolicies restricting its egress (shop/default-deny)",
-            "add an egress rule to them on that port",
-        ],
+ADMIT_WEB = admit({"podSelector": {"matchLabels": WEB}})
+
+PASSING: list[Case] = [
+    passes(lambda: stack(ADMIT_WEB, web_egress(TO_API)), label="web is let out to api on the admitted port"),
+]
+
+FAILING: list[Case] = [
+    fails(
+        lambda: stack(ADMIT_WEB),
+        "Deployment shop/web-1a2b3c4d is admitted to Deployment shop/api-1a2b3c4d on port http/TCP by "
+        "NetworkPolicy shop/api-allow spec.ingress[0]",
+        "NetworkPolicies restricting its egress (shop/default-deny)",
+        "add an egress rule to them on that port",
+        label="admitted by api, but the default deny keeps web in",
     ),
 ]
-"""The failing fixture the catalog test counts (tests/policy/test_policy_rules.py)."""
+
+test_fixtures = fixture_test(RULE, PASSING, FAILING)
 
 
-def test_the_failing_fixture_names_caller_callee_port_and_the_policies() -> None:
-    (rule, kind, name, change, parts) = NETWORK_FAILING[0]
-    (message,) = violations(rule, edit(good_stack(), kind, change, name))
-    for part in parts:
-        assert part in message
-    findings = all_violations(edit(good_stack(), kind, change, name), PROD)
-    assert set(findings) == {RULE}, "the edit breaks this rule only"
-
-
-def test_the_passing_fixture_with_the_callers_egress_passes_every_rule() -> None:
-    fixed = stack(admit({"podSelector": {"matchLabels": WEB}}), web_egress(TO_API))
+def test_each_fixture_breaks_this_rule_only_and_passes_every_environment() -> None:
+    assert set(all_violations(stack(ADMIT_WEB), PROD)) == {RULE}
+    fixed = stack(ADMIT_WEB, web_egress(TO_API))
     assert all_violations(fixed, PROD) == {}
     assert all_violations(fixed, DEV) == {}
 
