@@ -93,6 +93,8 @@ class PolicyInfo:
     policy_type: str
     config_schema: dict[str, Any]
     required: tuple[str, ...]
+    url: str = ""
+    """Where the policy is documented (hastack-ha: its section of policy/README.md)."""
 
 
 @dataclass(frozen=True)
@@ -334,6 +336,7 @@ class PolicyPackProcess:
                 policy_type="stack" if p.policy_type == analyzer_pb2.POLICY_TYPE_STACK else "resource",
                 config_schema=json_format.MessageToDict(p.configSchema.properties),
                 required=tuple(p.configSchema.required),
+                url=p.url,
             )
             for p in reply.policies
         )

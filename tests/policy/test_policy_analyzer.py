@@ -56,6 +56,7 @@ def test_info_lists_every_rule_with_level_and_schema(pack: PolicyPackProcess) ->
         assert policy.description == rule.description
         assert policy.policy_type == rule.scope
         assert policy.config_schema == json.loads(json.dumps(dict(rule.config)))
+        assert policy.url == f"policy/README.md#{rule.id}"
 
 
 def test_good_stack_has_no_diagnostics(pack: PolicyPackProcess) -> None:
