@@ -152,15 +152,8 @@ CLUSTER_SCOPED_KINDS = frozenset(
 # ---- workloads ---------------------------------------------------------------------------------
 
 
-WORKLOAD_KINDS: dict[str, str] = {
-    "Deployment": "apps",
-    "StatefulSet": "apps",
-    "ReplicaSet": "apps",
-    "DaemonSet": "apps",
-    "Job": "batch",
-    "CronJob": "batch",
-    "Pod": "",
-}
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Job", "CronJob", "Pod")
+"""The kinds that make pods (their groups: API_GROUPS)."""
 
 REPLICATED_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet"})
 """Workloads whose replica count an HPA or `spec.replicas` sets (and a PDB should guard)."""
@@ -182,8 +175,21 @@ def of_kind(objs: Sequence[K8sObject], kind: str) -> list[K8sObject]:
     return [o for o in objs if o.kind == kind and o.group == API_GROUPS[kind]]
 
 
+def by_name(objs: Sequence[K8sObject], kind: str) -> tuple[dict[tuple[str, str], K8sObject], bool]:
+    """The objects of one kind by (namespace, name), and whether one's namespace or name is unknown
+    (then a name missing from the map may still be there)."""
+    found: dict[tuple[str, str], K8sObject] = {}
+    unknown = False
+    for obj in of_kind(objs, kind):
+        try:
+            found[(obj.namespace, obj.obj_name)] = obj
+        except UnknownValueError:
+            unknown = True
+    return found, unknown
+
+
 def is_workload(obj: K8sObject) -> bool:
-    return obj.kind in WORKLOAD_KINDS and obj.group == WORKLOAD_KINDS[obj.kind]
+    return obj.kind in WORKLOAD_KINDS and obj.group == API_GROUPS[obj.kind]
 
 
 def pod_template(obj: K8sObject) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -7,22 +7,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..objects import (
-    WORKLOADS,
-    K8sObject,
-    container_ports,
-    kinds,
-    selector_matches,
-)
+from ..objects import WORKLOADS, K8sObject, container_ports, kinds, selector_matches
 from ..rule import Rule
-from ..stack_index import (
-    Finding,
-    StackIndex,
-    Workload,
-    build_index,
-    each_subject,
-    selected_workloads,
-)
+from ..stack_index import Finding, StackIndex, Workload, build_index, each_subject, selected_workloads
 from ..values import UnknownValueError, as_dict, as_int, as_list, known
 
 NAME_LABEL = "kubernetes.io/metadata.name"

@@ -8,10 +8,7 @@ from typing import Any
 
 from hastack.resources.labels import OPEN_EGRESS_ANNOTATION
 
-from ..objects import (
-    K8sObject,
-    kinds,
-)
+from ..objects import K8sObject, kinds
 from ..rule import Rule
 from ..values import as_dict, as_list, dig, known
 

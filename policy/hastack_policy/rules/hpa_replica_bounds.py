@@ -6,10 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..objects import (
-    K8sObject,
-    kinds,
-)
+from ..objects import K8sObject, kinds
 from ..rule import Rule
 from ..values import as_int
 
@@ -43,7 +40,7 @@ def hpa_replica_bounds(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
 RULE = Rule(
     id="hpa-replica-bounds",
     tier="hardening",
-    description=("HorizontalPodAutoscalers keep at least the environment's replica floor and can scale out."),
+    description="HorizontalPodAutoscalers keep at least the environment's replica floor and can scale out.",
     severity="high",
     remediation="Set spec.minReplicas to at least the environment floor and spec.maxReplicas above it.",
     category="ha",

@@ -5,18 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..objects import (
-    WORKLOADS,
-    K8sObject,
-    kinds,
-)
+from ..objects import WORKLOADS, K8sObject, kinds
 from ..rule import Rule
-from ..stack_index import (
-    Finding,
-    build_index,
-    each_subject,
-    hpa_target,
-)
+from ..stack_index import Finding, build_index, each_subject, hpa_target
 from ..values import as_dict, known
 
 

@@ -6,18 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..objects import (
-    K8sObject,
-    kinds,
-    of_kind,
-    port_list,
-)
+from ..objects import K8sObject, by_name, kinds, of_kind, port_list
 from ..rule import Rule
-from ..stack_index import (
-    Finding,
-    each_subject,
-)
-from ..values import UnknownValueError, as_dict, as_int, as_list, known
+from ..stack_index import Finding, each_subject
+from ..values import as_dict, as_int, as_list, known
 
 
 def _service_backends(route: K8sObject) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -32,13 +24,7 @@ def _service_backends(route: K8sObject) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def httproute_backend_exists(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[Finding]:
     """A backendRef naming a missing Service or port makes the Gateway answer 500 for its share."""
-    services: dict[tuple[str, str], K8sObject] = {}
-    unknown_service = False
-    for service in of_kind(objs, "Service"):
-        try:
-            services[(service.namespace, service.obj_name)] = service
-        except UnknownValueError:
-            unknown_service = True
+    services, unknown_service = by_name(objs, "Service")
 
     def check(route: K8sObject) -> Iterator[Finding]:
         for where, ref in _service_backends(route):

@@ -6,18 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..objects import (
-    API_GROUPS,
-    K8sObject,
-    host_covered,
-    kinds,
-    of_kind,
-)
+from ..objects import API_GROUPS, K8sObject, host_covered, kinds, of_kind
 from ..rule import Rule
-from ..stack_index import (
-    Finding,
-    each_subject,
-)
+from ..stack_index import Finding, each_subject
 from ..values import UnknownValueError, as_dict, as_list, dig, known
 
 

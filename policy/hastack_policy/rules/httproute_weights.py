@@ -6,10 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..objects import (
-    K8sObject,
-    kinds,
-)
+from ..objects import K8sObject, kinds
 from ..rule import Rule
 from ..values import as_dict, as_int, as_list
 
@@ -53,7 +50,7 @@ def httproute_weights(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
 
 RULE = Rule(
     id="httproute-weights",
-    description=("HTTPRoute backend weights are all explicit, not all zero, and add up to the agreed total."),
+    description="HTTPRoute backend weights are all explicit, not all zero, and add up to the agreed total.",
     severity="high",
     remediation=(
         "Give every backendRef of a split a weight, as percentages adding up to 100 (e.g. 95 stable, "

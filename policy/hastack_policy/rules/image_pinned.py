@@ -7,14 +7,7 @@ from typing import Any
 
 from hastack.wire import is_unknown
 
-from ..objects import (
-    WORKLOADS,
-    K8sObject,
-    container_name,
-    containers,
-    image_tag,
-    pod_template,
-)
+from ..objects import WORKLOADS, K8sObject, container_name, containers, image_tag, pod_template
 from ..rule import Rule
 
 

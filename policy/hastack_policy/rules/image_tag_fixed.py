@@ -8,14 +8,7 @@ from typing import Any
 
 from hastack.wire import is_unknown
 
-from ..objects import (
-    WORKLOADS,
-    K8sObject,
-    container_name,
-    containers,
-    image_tag,
-    pod_template,
-)
+from ..objects import WORKLOADS, K8sObject, container_name, containers, image_tag, pod_template
 from ..rule import Rule
 
 FIXED_TAG = re.compile(r"^v?\d|\d+\.\d+|^[0-9a-f]{7,64}$")

@@ -5,18 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..objects import (
-    K8sObject,
-    kinds,
-    port_list,
-)
+from ..objects import K8sObject, by_name, kinds, port_list
 from ..rule import Rule
-from ..stack_index import (
-    Finding,
-    build_index,
-    each_subject,
-)
-from ..values import UnknownValueError, as_dict, as_int, as_list, dig, known
+from ..stack_index import Finding, build_index, each_subject
+from ..values import as_dict, as_int, as_list, dig, known
 
 
 def _backends(ingress: K8sObject) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -35,13 +27,7 @@ def _backends(ingress: K8sObject) -> Iterator[tuple[str, dict[str, Any]]]:
 def ingress_backend_exists(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[Finding]:
     """A backend naming a missing Service or port returns 503 for that path."""
     index = build_index(objs)
-    services: dict[tuple[str, str], K8sObject] = {}
-    unknown_service = False
-    for service in index.of_kind("Service", ""):
-        try:
-            services[(service.namespace, service.obj_name)] = service
-        except UnknownValueError:
-            unknown_service = True
+    services, unknown_service = by_name(objs, "Service")
 
     def check(ingress: K8sObject) -> Iterator[Finding]:
         for where, backend in _backends(ingress):

@@ -7,10 +7,7 @@ from typing import Any
 
 from hastack.wire import show
 
-from ..objects import (
-    K8sObject,
-    kinds,
-)
+from ..objects import K8sObject, kinds
 from ..rule import Rule
 from ..values import as_dict, known
 

@@ -8,19 +8,9 @@ from typing import Any
 
 from hastack.wire import is_unknown
 
-from ..objects import (
-    WORKLOADS,
-    K8sObject,
-    kinds,
-    selector_matches,
-)
+from ..objects import WORKLOADS, K8sObject, kinds, selector_matches
 from ..rule import Rule
-from ..stack_index import (
-    Finding,
-    Workload,
-    build_index,
-    each_subject,
-)
+from ..stack_index import Finding, Workload, build_index, each_subject
 from ..values import UnknownValueError, as_dict, as_list, known
 
 
@@ -86,7 +76,7 @@ def network_policy_coverage(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -
 RULE = Rule(
     id="network-policy-coverage",
     tier="hardening",
-    description=("Every pod is selected by a NetworkPolicy (and namespaces deny by default where required)."),
+    description="Every pod is selected by a NetworkPolicy (and namespaces deny by default where required).",
     severity="high",
     remediation=(
         "Add a default-deny NetworkPolicy (podSelector: {}) per namespace plus per-app allow policies."

@@ -7,10 +7,7 @@ from typing import Any
 
 from hastack.config.types import RESERVED_NAMESPACES
 
-from ..objects import (
-    CLUSTER_SCOPED_KINDS,
-    K8sObject,
-)
+from ..objects import CLUSTER_SCOPED_KINDS, K8sObject
 from ..rule import Rule
 
 

@@ -5,13 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..objects import (
-    WORKLOADS,
-    K8sObject,
-    container_name,
-    containers,
-    pod_template,
-)
+from ..objects import WORKLOADS, K8sObject, container_name, containers, pod_template
 from ..rule import Rule
 from ..values import as_int, as_list, dig, known
 

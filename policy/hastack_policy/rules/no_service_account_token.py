@@ -7,13 +7,7 @@ from typing import Any
 
 from hastack.wire import show
 
-from ..objects import (
-    WORKLOADS,
-    K8sObject,
-    is_workload,
-    kinds,
-    pod_template,
-)
+from ..objects import WORKLOADS, K8sObject, is_workload, kinds, pod_template
 from ..rule import Rule
 from ..values import UnknownValueError, as_dict, as_list, known
 

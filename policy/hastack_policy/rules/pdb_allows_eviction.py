@@ -9,18 +9,9 @@ from typing import Any
 from hastack import kube
 from hastack.wire import show
 
-from ..objects import (
-    WORKLOADS,
-    K8sObject,
-    kinds,
-)
+from ..objects import WORKLOADS, K8sObject, kinds
 from ..rule import Rule
-from ..stack_index import (
-    Finding,
-    build_index,
-    each_subject,
-    selected_workloads,
-)
+from ..stack_index import Finding, build_index, each_subject, selected_workloads
 from ..values import known
 
 

@@ -5,20 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..objects import (
-    REPLICATED_KINDS,
-    WORKLOADS,
-    K8sObject,
-    kinds,
-)
+from ..objects import REPLICATED_KINDS, WORKLOADS, K8sObject, kinds
 from ..rule import Rule
-from ..stack_index import (
-    Finding,
-    Workload,
-    build_index,
-    each_subject,
-    selected_workloads,
-)
+from ..stack_index import Finding, Workload, build_index, each_subject, selected_workloads
 from ..values import UnknownValueError
 
 

@@ -6,11 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..objects import (
-    REPLICATED,
-    K8sObject,
-    pod_template,
-)
+from ..objects import REPLICATED, K8sObject, pod_template
 from ..rule import Rule
 from ..values import known
 

@@ -5,13 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..objects import (
-    LONG_RUNNING,
-    K8sObject,
-    container_name,
-    containers,
-    pod_template,
-)
+from ..objects import LONG_RUNNING, K8sObject, container_name, containers, pod_template
 from ..rule import Rule
 from ..values import as_dict, as_list, dig, known
 

@@ -8,13 +8,7 @@ from typing import Any
 
 from hastack.wire import show
 
-from ..objects import (
-    WORKLOADS,
-    K8sObject,
-    container_name,
-    containers,
-    pod_template,
-)
+from ..objects import WORKLOADS, K8sObject, container_name, containers, pod_template
 from ..rule import Rule
 from ..values import as_dict, as_int, as_list, dig, known
 
@@ -86,7 +80,7 @@ def pss_restricted(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
 
 RULE = Rule(
     id="pss-restricted",
-    description=("Pods meet the Pod Security Standards 'restricted' profile and run as a high non-root UID."),
+    description="Pods meet the Pod Security Standards 'restricted' profile and run as a high non-root UID.",
     severity="critical",
     remediation=(
         "Set pod securityContext runAsNonRoot: true, runAsUser >= 10000, seccompProfile RuntimeDefault; "

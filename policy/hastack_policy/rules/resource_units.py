@@ -7,13 +7,7 @@ from typing import Any
 
 from hastack.config.types import QUANTITY_FORMS, quantity_problem, quantity_text
 
-from ..objects import (
-    WORKLOADS,
-    K8sObject,
-    container_name,
-    containers,
-    pod_template,
-)
+from ..objects import WORKLOADS, K8sObject, container_name, containers, pod_template
 from ..rule import Rule
 from ..values import as_dict, known
 

@@ -5,11 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..objects import (
-    WORKLOADS,
-    K8sObject,
-    missing_resources,
-)
+from ..objects import WORKLOADS, K8sObject, missing_resources
 from ..rule import Rule
 
 

@@ -7,10 +7,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..objects import (
-    K8sObject,
-    kinds,
-)
+from ..objects import K8sObject, kinds
 from ..rule import Rule
 from ..values import as_dict, as_int, dig
 

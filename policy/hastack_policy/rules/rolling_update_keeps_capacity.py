@@ -9,12 +9,7 @@ from typing import Any
 from hastack.kube import scaled
 from hastack.wire import show
 
-from ..objects import (
-    K8sObject,
-    declared_single_writer,
-    kinds,
-    single_writer_shape,
-)
+from ..objects import K8sObject, declared_single_writer, kinds, single_writer_shape
 from ..rule import Rule
 from ..values import as_dict, as_int, known
 
@@ -68,7 +63,7 @@ def rolling_update_keeps_capacity(obj: K8sObject, cfg: Mapping[str, Any]) -> Ite
 RULE = Rule(
     id="rolling-update-keeps-capacity",
     tier="hardening",
-    description=("Deployments roll out with RollingUpdate and a maxUnavailable that keeps serving capacity."),
+    description="Deployments roll out with RollingUpdate and a maxUnavailable that keeps serving capacity.",
     severity="high",
     remediation="Set spec.strategy to RollingUpdate with maxUnavailable: 0 and maxSurge: 25%.",
     category="ha",

@@ -18,12 +18,7 @@ from ..objects import (
     port_resolves,
 )
 from ..rule import Rule
-from ..stack_index import (
-    Finding,
-    build_index,
-    each_subject,
-    selected_workloads,
-)
+from ..stack_index import Finding, build_index, each_subject, selected_workloads
 from ..values import as_dict, as_int, as_list, known
 
 
@@ -81,7 +76,7 @@ def service_selects_pods(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> I
 
 RULE = Rule(
     id="service-selects-pods",
-    description=("A Service selects the pods of a workload and its targetPort resolves to a container port."),
+    description="A Service selects the pods of a workload and its targetPort resolves to a container port.",
     severity="high",
     remediation=(
         "Make spec.selector match the pod template labels and targetPort name a declared container port."
