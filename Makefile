@@ -60,8 +60,8 @@ $(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt -c constraints.txt
 	touch $@
 
-docs: venv ## regenerate policy/README.md and policy/config/<env>.json from the rules and the environment profiles
-	$(PY) -m hastack_tools.dev.policy_docs
+docs: venv ## regenerate policy/README.md, policy/config/<env>.json and docs/configuration.md from the code (a test fails when stale)
+	$(PY) -m hastack_tools.dev.docs
 
 bench: $(VENV)/.bench-installed ## benchmarks (time and peak memory) beside their named peers
 	$(PY) -m benchmarks.run

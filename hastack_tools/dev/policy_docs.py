@@ -1,16 +1,11 @@
-"""Generates policy/README.md and policy/config/<env>.json from the rule catalog and the profiles.
-
-`python -m hastack_tools.dev.policy_docs` (`make docs`) rewrites them; `--check` exits 1 when one is
-stale (a test runs the same comparison), so neither the docs nor the pack's per-environment config
-can drift from the code and the environment profiles (hastack.config.profiles).
+"""Generates policy/README.md and policy/config/<env>.json from the rule catalog and the profiles
+(`make docs`, hastack_tools.dev.docs), so neither the reference nor the pack's per-environment config
+can drift from the rules and the environment profiles (hastack.config.profiles).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +132,85 @@ container declares it; only pods that declare ports are checked against it.
 """
 
 
+WRITING = """
+## Writing a rule
+
+A rule is one module, `policy/hastack_policy/rules/<rule>.py`, and its fixtures one test module beside
+the others, `tests/policy/rules/test_<rule>.py` (Kyverno's pair of a policy and the resources it must
+pass and fail). The module holds the check, a function named after the rule; its `Rule(...)`: the
+metadata this reference is generated from, the remediation, the config schema with a default for
+every setting, what it takes from the environment profiles (`profile_settings`), and the kinds it
+reads, declared once: the pack shows the check nothing else, so it never tests the kind again. A
+check reads through `hastack_policy.values` (`as_int`, `dig`, `known`...): a value unknown during a
+preview ends the check without a finding. A rule that judges resources against each other is a
+`stack_check` over a `hastack_policy.stack_index.StackIndex`.
+
+```python
+\"\"\"`hpa-max-replicas-capped`: HorizontalPodAutoscalers scale out to a bounded number of pods.\"\"\"
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from hastack_policy.objects import K8sObject, kinds
+from hastack_policy.rule import Rule
+from hastack_policy.values import as_int
+
+
+def hpa_max_replicas_capped(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:
+    \"\"\"A runaway HPA can take every node of the cluster from the other apps.\"\"\"
+    ceiling = as_int(obj.spec.get("maxReplicas"))
+    cap = int(cfg["maxReplicas"])
+    if ceiling is not None and ceiling > cap:
+        yield f"{obj.display()} spec.maxReplicas is {ceiling}; at most {cap}: lower spec.maxReplicas"
+
+
+RULE = Rule(
+    id="hpa-max-replicas-capped",
+    description="HorizontalPodAutoscalers scale out to a bounded number of pods.",
+    severity="medium",
+    remediation="Set spec.maxReplicas at or below this rule's maxReplicas config.",
+    category="ha",
+    default_enforcement="advisory",
+    tier="advice",
+    config={"maxReplicas": {"type": "integer", "minimum": 1, "default": 100, "description": "the cap"}},
+    resource_check=hpa_max_replicas_capped,
+    kinds=kinds("HorizontalPodAutoscaler"),
+)
+```
+
+Its fixtures: edits of the good stack (`tests/policy/k8s_fixtures.py`) that the rule must pass, near
+misses, and must fail, with the parts its message must name:
+
+```python
+\"\"\"`hpa-max-replicas-capped`: the fixtures the rule must pass and must fail.\"\"\"
+
+from tests.policy.k8s_fixtures import good_stack, set_at
+from tests.policy.rules.cases import Case, edited, fails, fixture_test, passes
+
+RULE_ID = "hpa-max-replicas-capped"
+
+PASSING: list[Case] = [
+    passes(edited(good_stack, "HorizontalPodAutoscaler", "web", set_at("spec.maxReplicas", 100))),
+]
+
+FAILING: list[Case] = [
+    fails(
+        edited(good_stack, "HorizontalPodAutoscaler", "web", set_at("spec.maxReplicas", 500)),
+        "HorizontalPodAutoscaler shop/web spec.maxReplicas is 500; at most 100",
+    ),
+]
+
+test_fixtures = fixture_test(RULE_ID, PASSING, FAILING)
+```
+
+Then list the module in `hastack_policy/rules/__init__.py` (the catalog's order is this reference's),
+and run `make docs` (this reference, `policy/config/<env>.json`) and `make test-fast`.
+`tests/policy/test_catalog.py` fails a rule without a passing or a failing fixture, a check not named
+after its rule, or a kind tested inside a check; `tests/policy/test_writing_a_rule.py` runs the two
+blocks above as a rule of the catalog.
+"""
+
+
 def _level(config: dict[str, Any], rule_id: str, default: str) -> str:
     entry = config.get(rule_id, {})
     return str(entry if isinstance(entry, str) else entry.get("enforcementLevel", default))
@@ -168,6 +242,7 @@ def generate() -> str:
         out.append(
             f"| [`{rule.id}`](#{rule.id}) | {kind} | {rule.description} | {rule.severity} | {levels} |\n"
         )
+    out.append(WRITING)
     out.append("\n## Details\n")
     for rule in RULES:
         out.append(f"\n### {rule.id}\n\n{rule.description}\n\n")
@@ -196,24 +271,3 @@ def generate() -> str:
                     f"{_value(schema.get('default'))} | {values} |\n"
                 )
     return "".join(out)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description="Generate policy/README.md and policy/config/<env>.json from the rules and profiles."
-    )
-    parser.add_argument("--check", action="store_true", help="exit 1 if a generated file is stale")
-    args = parser.parse_args(argv)
-    files = generated_files()
-    if args.check:
-        stale = [path for path, text in files.items() if not path.exists() or path.read_text() != text]
-        for path in stale:
-            print(f"{path} is stale: run python -m hastack_tools.dev.policy_docs", file=sys.stderr)
-        return 1 if stale else 0
-    for path, text in files.items():
-        path.write_text(text)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

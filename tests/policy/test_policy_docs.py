@@ -6,13 +6,12 @@ import pytest
 
 from hastack.config.profiles import ENVIRONMENTS
 from hastack_policy import RULES
-from hastack_tools.dev.policy_docs import CONFIG_DIR, README, generate, generated_files, main
+from hastack_tools.dev.docs import main
+from hastack_tools.dev.policy_docs import CONFIG_DIR, README, generate, generated_files
 
 
 def test_policy_readme_is_current() -> None:
-    assert README.read_text() == generate(), (
-        "policy/README.md is stale: run python -m hastack_tools.dev.policy_docs"
-    )
+    assert README.read_text() == generate(), "policy/README.md is stale: run make docs"
 
 
 @pytest.mark.parametrize("environment", list(ENVIRONMENTS))

@@ -2,8 +2,8 @@
 name), its `Rule(...)` metadata and its remediation; its passing and failing fixtures sit in
 tests/policy/rules/test_<module>.py. RULES is the catalog in the order the docs list it."""
 
-from ..rule import Rule
-from . import (
+from hastack_policy.rule import Rule
+from hastack_policy.rules import (
     caller_egress_reaches_callee,
     egress_not_open,
     ephemeral_storage_bounded,

@@ -7,10 +7,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..objects import WORKLOADS, K8sObject, container_ports, kinds, selector_matches
-from ..rule import Rule
-from ..stack_index import Finding, StackIndex, Workload, build_index, each_subject, selected_workloads
-from ..values import UnknownValueError, as_dict, as_int, as_list, known
+from hastack_policy.objects import WORKLOADS, K8sObject, container_ports, kinds, selector_matches
+from hastack_policy.rule import Rule
+from hastack_policy.stack_index import (
+    Finding,
+    StackIndex,
+    Workload,
+    build_index,
+    each_subject,
+    selected_workloads,
+)
+from hastack_policy.values import UnknownValueError, as_dict, as_int, as_list, known
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 """The label the API server puts on every namespace: its name."""

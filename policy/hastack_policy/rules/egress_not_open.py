@@ -7,10 +7,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from hastack.resources.labels import OPEN_EGRESS_ANNOTATION
-
-from ..objects import K8sObject, kinds
-from ..rule import Rule
-from ..values import as_dict, as_list, dig, known
+from hastack_policy.objects import K8sObject, kinds
+from hastack_policy.rule import Rule
+from hastack_policy.values import as_dict, as_list, dig, known
 
 
 def _open_destination(peer: Any) -> str | None:

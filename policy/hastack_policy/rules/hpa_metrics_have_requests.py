@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..objects import WORKLOADS, K8sObject, containers, kinds
-from ..rule import Rule
-from ..stack_index import Finding, build_index, each_subject, hpa_target
-from ..values import as_list, dig, known
+from hastack_policy.objects import WORKLOADS, K8sObject, containers, kinds
+from hastack_policy.rule import Rule
+from hastack_policy.stack_index import Finding, build_index, each_subject, hpa_target
+from hastack_policy.values import as_list, dig, known
 
 
 def _utilization_resources(hpa: K8sObject) -> list[tuple[str, str | None]]:

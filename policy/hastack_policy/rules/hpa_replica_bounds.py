@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..objects import K8sObject, kinds
-from ..rule import Rule
-from ..values import as_int
+from hastack_policy.objects import K8sObject, kinds
+from hastack_policy.rule import Rule
+from hastack_policy.values import as_int
 
 _MIN_REPLICAS_SCHEMA = {
     "type": "integer",

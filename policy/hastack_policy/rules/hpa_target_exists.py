@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..objects import WORKLOADS, K8sObject, kinds
-from ..rule import Rule
-from ..stack_index import Finding, build_index, each_subject, hpa_target
-from ..values import as_dict, known
+from hastack_policy.objects import WORKLOADS, K8sObject, kinds
+from hastack_policy.rule import Rule
+from hastack_policy.stack_index import Finding, build_index, each_subject, hpa_target
+from hastack_policy.values import as_dict, known
 
 
 def hpa_target_exists(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[Finding]:

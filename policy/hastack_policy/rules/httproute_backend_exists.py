@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..objects import K8sObject, by_name, kinds, of_kind, port_list
-from ..rule import Rule
-from ..stack_index import Finding, each_subject
-from ..values import as_dict, as_int, as_list, known
+from hastack_policy.objects import K8sObject, by_name, kinds, of_kind, port_list
+from hastack_policy.rule import Rule
+from hastack_policy.stack_index import Finding, each_subject
+from hastack_policy.values import as_dict, as_int, as_list, known
 
 
 def _service_backends(route: K8sObject) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..objects import API_GROUPS, K8sObject, host_covered, kinds, of_kind
-from ..rule import Rule
-from ..stack_index import Finding, each_subject
-from ..values import UnknownValueError, as_dict, as_list, dig, known
+from hastack_policy.objects import API_GROUPS, K8sObject, host_covered, kinds, of_kind
+from hastack_policy.rule import Rule
+from hastack_policy.stack_index import Finding, each_subject
+from hastack_policy.values import UnknownValueError, as_dict, as_list, dig, known
 
 
 def _redirects_to_https(route: K8sObject) -> bool:

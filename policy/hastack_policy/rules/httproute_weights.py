@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..objects import K8sObject, kinds
-from ..rule import Rule
-from ..values import as_dict, as_int, as_list
+from hastack_policy.objects import K8sObject, kinds
+from hastack_policy.rule import Rule
+from hastack_policy.values import as_dict, as_int, as_list
 
 DEFAULT_BACKEND_WEIGHT = 1
 """Gateway API: a backendRef without weight has weight 1."""

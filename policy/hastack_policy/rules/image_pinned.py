@@ -6,9 +6,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from hastack.wire import is_unknown
-
-from ..objects import WORKLOADS, K8sObject, container_name, containers, image_tag, pod_template
-from ..rule import Rule
+from hastack_policy.objects import WORKLOADS, K8sObject, container_name, containers, image_tag, pod_template
+from hastack_policy.rule import Rule
 
 
 def image_problem(image: str, require_digest: bool) -> str | None:

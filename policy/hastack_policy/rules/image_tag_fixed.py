@@ -7,9 +7,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from hastack.wire import is_unknown
-
-from ..objects import WORKLOADS, K8sObject, container_name, containers, image_tag, pod_template
-from ..rule import Rule
+from hastack_policy.objects import WORKLOADS, K8sObject, container_name, containers, image_tag, pod_template
+from hastack_policy.rule import Rule
 
 FIXED_TAG = re.compile(r"^v?\d|\d+\.\d+|^[0-9a-f]{7,64}$")
 """A tag that names a release: it starts with a version number (`1.25.3`, `v2`, `16-alpine`), holds a

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..objects import K8sObject, by_name, kinds, port_list
-from ..rule import Rule
-from ..stack_index import Finding, build_index, each_subject
-from ..values import as_dict, as_int, as_list, dig, known
+from hastack_policy.objects import K8sObject, by_name, kinds, port_list
+from hastack_policy.rule import Rule
+from hastack_policy.stack_index import Finding, build_index, each_subject
+from hastack_policy.values import as_dict, as_int, as_list, dig, known
 
 
 def _backends(ingress: K8sObject) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..objects import K8sObject, kinds, of_kind
-from ..rule import Rule
-from ..stack_index import Finding, each_subject
-from ..values import UnknownValueError, as_dict, as_list, dig, known
+from hastack_policy.objects import K8sObject, kinds, of_kind
+from hastack_policy.rule import Rule
+from hastack_policy.stack_index import Finding, each_subject
+from hastack_policy.values import UnknownValueError, as_dict, as_list, dig, known
 
 NGINX_CANARY = "nginx.ingress.kubernetes.io/canary"
 

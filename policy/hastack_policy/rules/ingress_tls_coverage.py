@@ -6,11 +6,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from hastack.resources.tls import EXTERNAL_TLS_SECRETS_ANNOTATION
-
-from ..objects import K8sObject, host_covered, kinds
-from ..rule import Rule
-from ..stack_index import Finding, build_index, each_subject
-from ..values import UnknownValueError, as_dict, as_list, known
+from hastack_policy.objects import K8sObject, host_covered, kinds
+from hastack_policy.rule import Rule
+from hastack_policy.stack_index import Finding, build_index, each_subject
+from hastack_policy.values import UnknownValueError, as_dict, as_list, known
 
 CERT_MANAGER_ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
 

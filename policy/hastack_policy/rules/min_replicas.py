@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..objects import (
+from hastack_policy.objects import (
     REPLICATED_KINDS,
     SINGLE_WRITER_ANNOTATION,
     WORKLOADS,
@@ -16,8 +16,8 @@ from ..objects import (
     kinds,
     recreates_with_claim,
 )
-from ..rule import Rule
-from ..stack_index import (
+from hastack_policy.rule import Rule
+from hastack_policy.stack_index import (
     Finding,
     StackIndex,
     Workload,
@@ -27,7 +27,7 @@ from ..stack_index import (
     selected_workloads,
     single_node_claims,
 )
-from ..values import UnknownValueError, as_dict, known
+from hastack_policy.values import UnknownValueError, as_dict, known
 
 LEADER_WORDS = frozenset({"leader", "master", "primary", "writer"})
 """Pod label values that name the one writer of a replicated store (a Redis primary, a leader)."""

@@ -6,10 +6,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from hastack.wire import show
-
-from ..objects import K8sObject, kinds
-from ..rule import Rule
-from ..values import as_dict, known
+from hastack_policy.objects import K8sObject, kinds
+from hastack_policy.rule import Rule
+from hastack_policy.values import as_dict, known
 
 
 def namespace_pod_security(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:

@@ -7,11 +7,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from hastack.wire import is_unknown
-
-from ..objects import WORKLOADS, K8sObject, kinds, selector_matches
-from ..rule import Rule
-from ..stack_index import Finding, Workload, build_index, each_subject
-from ..values import UnknownValueError, as_dict, as_list, known
+from hastack_policy.objects import WORKLOADS, K8sObject, kinds, selector_matches
+from hastack_policy.rule import Rule
+from hastack_policy.stack_index import Finding, Workload, build_index, each_subject
+from hastack_policy.values import UnknownValueError, as_dict, as_list, known
 
 
 def _is_default_deny(policy: K8sObject) -> bool:

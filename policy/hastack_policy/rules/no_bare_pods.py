@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..objects import K8sObject, kinds
-from ..rule import Rule
+from hastack_policy.objects import K8sObject, kinds
+from hastack_policy.rule import Rule
 
 
 def no_bare_pods(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:

@@ -6,9 +6,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from hastack.config.types import RESERVED_NAMESPACES
-
-from ..objects import CLUSTER_SCOPED_KINDS, K8sObject
-from ..rule import Rule
+from hastack_policy.objects import CLUSTER_SCOPED_KINDS, K8sObject
+from hastack_policy.rule import Rule
 
 
 def no_default_namespace(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..objects import WORKLOADS, K8sObject, container_name, containers, pod_template
-from ..rule import Rule
-from ..values import as_int, as_list, dig, known
+from hastack_policy.objects import WORKLOADS, K8sObject, container_name, containers, pod_template
+from hastack_policy.rule import Rule
+from hastack_policy.values import as_int, as_list, dig, known
 
 
 def no_host_access(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:

@@ -6,10 +6,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from hastack.wire import show
-
-from ..objects import WORKLOADS, K8sObject, is_workload, kinds, pod_template
-from ..rule import Rule
-from ..values import UnknownValueError, as_dict, as_list, known
+from hastack_policy.objects import WORKLOADS, K8sObject, is_workload, kinds, pod_template
+from hastack_policy.rule import Rule
+from hastack_policy.values import UnknownValueError, as_dict, as_list, known
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
 

@@ -8,11 +8,10 @@ from typing import Any
 
 from hastack import kube
 from hastack.wire import show
-
-from ..objects import WORKLOADS, K8sObject, kinds
-from ..rule import Rule
-from ..stack_index import Finding, build_index, each_subject, selected_workloads
-from ..values import known
+from hastack_policy.objects import WORKLOADS, K8sObject, kinds
+from hastack_policy.rule import Rule
+from hastack_policy.stack_index import Finding, build_index, each_subject, selected_workloads
+from hastack_policy.values import known
 
 
 def pdb_allows_eviction(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[Finding]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..objects import REPLICATED_KINDS, WORKLOADS, K8sObject, kinds
-from ..rule import Rule
-from ..stack_index import Finding, Workload, build_index, each_subject, selected_workloads
-from ..values import UnknownValueError
+from hastack_policy.objects import REPLICATED_KINDS, WORKLOADS, K8sObject, kinds
+from hastack_policy.rule import Rule
+from hastack_policy.stack_index import Finding, Workload, build_index, each_subject, selected_workloads
+from hastack_policy.values import UnknownValueError
 
 
 def pdb_coverage(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[Finding]:

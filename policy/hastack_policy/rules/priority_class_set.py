@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..objects import REPLICATED, K8sObject, pod_template
-from ..rule import Rule
-from ..values import known
+from hastack_policy.objects import REPLICATED, K8sObject, pod_template
+from hastack_policy.rule import Rule
+from hastack_policy.values import known
 
 
 def priority_class_set(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:

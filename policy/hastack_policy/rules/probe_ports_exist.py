@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..objects import LONG_RUNNING, K8sObject, container_name, containers, pod_template
-from ..rule import Rule
-from ..values import as_dict, as_list, dig, known
+from hastack_policy.objects import LONG_RUNNING, K8sObject, container_name, containers, pod_template
+from hastack_policy.rule import Rule
+from hastack_policy.values import as_dict, as_list, dig, known
 
 PROBE_KINDS = ("readinessProbe", "livenessProbe", "startupProbe")
 

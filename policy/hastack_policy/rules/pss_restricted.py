@@ -7,10 +7,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from hastack.wire import show
-
-from ..objects import WORKLOADS, K8sObject, container_name, containers, pod_template
-from ..rule import Rule
-from ..values import as_dict, as_int, as_list, dig, known
+from hastack_policy.objects import WORKLOADS, K8sObject, container_name, containers, pod_template
+from hastack_policy.rule import Rule
+from hastack_policy.values import as_dict, as_int, as_list, dig, known
 
 SECCOMP_OK = frozenset({"RuntimeDefault", "Localhost"})
 

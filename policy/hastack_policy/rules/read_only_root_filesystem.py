@@ -6,10 +6,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from hastack.wire import show
-
-from ..objects import WORKLOADS, K8sObject, container_name, containers, pod_template
-from ..rule import Rule
-from ..values import dig, known
+from hastack_policy.objects import WORKLOADS, K8sObject, container_name, containers, pod_template
+from hastack_policy.rule import Rule
+from hastack_policy.values import dig, known
 
 
 def read_only_root_filesystem(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:

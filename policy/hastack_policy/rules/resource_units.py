@@ -6,10 +6,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from hastack.config.types import QUANTITY_FORMS, quantity_problem, quantity_text
-
-from ..objects import WORKLOADS, K8sObject, container_name, containers, pod_template
-from ..rule import Rule
-from ..values import as_dict, known
+from hastack_policy.objects import WORKLOADS, K8sObject, container_name, containers, pod_template
+from hastack_policy.rule import Rule
+from hastack_policy.values import as_dict, known
 
 
 def resource_units(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..objects import WORKLOADS, K8sObject, missing_resources
-from ..rule import Rule
+from hastack_policy.objects import WORKLOADS, K8sObject, missing_resources
+from hastack_policy.rule import Rule
 
 
 def resources_specified(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:

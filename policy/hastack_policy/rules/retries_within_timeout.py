@@ -7,9 +7,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..objects import K8sObject, kinds
-from ..rule import Rule
-from ..values import as_dict, as_int, dig
+from hastack_policy.objects import K8sObject, kinds
+from hastack_policy.rule import Rule
+from hastack_policy.values import as_dict, as_int, dig
 
 _DURATION = re.compile(r"(\d+)(ms|h|m|s)")
 

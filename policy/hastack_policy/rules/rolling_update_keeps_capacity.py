@@ -8,10 +8,9 @@ from typing import Any
 
 from hastack.kube import scaled
 from hastack.wire import show
-
-from ..objects import K8sObject, declared_single_writer, kinds, single_writer_shape
-from ..rule import Rule
-from ..values import as_dict, as_int, known
+from hastack_policy.objects import K8sObject, declared_single_writer, kinds, single_writer_shape
+from hastack_policy.rule import Rule
+from hastack_policy.values import as_dict, as_int, known
 
 
 def rolling_update_keeps_capacity(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:

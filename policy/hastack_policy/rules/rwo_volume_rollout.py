@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..objects import (
+from hastack_policy.objects import (
     REPLICATED_KINDS,
     SINGLE_WRITER_ANNOTATION,
     WORKLOADS,
@@ -16,8 +16,8 @@ from ..objects import (
     rollout_strategy,
     writable_claims,
 )
-from ..rule import Rule
-from ..stack_index import (
+from hastack_policy.rule import Rule
+from hastack_policy.stack_index import (
     Finding,
     Workload,
     build_index,

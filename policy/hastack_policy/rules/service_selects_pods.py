@@ -7,8 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from hastack.wire import show
-
-from ..objects import (
+from hastack_policy.objects import (
     WORKLOADS,
     K8sObject,
     container_ports,
@@ -17,9 +16,9 @@ from ..objects import (
     port_list,
     port_resolves,
 )
-from ..rule import Rule
-from ..stack_index import Finding, build_index, each_subject, selected_workloads
-from ..values import as_dict, as_int, as_list, known
+from hastack_policy.rule import Rule
+from hastack_policy.stack_index import Finding, build_index, each_subject, selected_workloads
+from hastack_policy.values import as_dict, as_int, as_list, known
 
 
 def service_selects_pods(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[Finding]:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..objects import K8sObject, kinds
-from ..rule import Rule
-from ..values import known
+from hastack_policy.objects import K8sObject, kinds
+from hastack_policy.rule import Rule
+from hastack_policy.values import known
 
 
 def service_type_allowed(obj: K8sObject, cfg: Mapping[str, Any]) -> Iterator[str]:

@@ -7,8 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from hastack.config.profiles import HOSTNAME_KEY, ZONE_KEY, EnvironmentProfile
-
-from ..objects import (
+from hastack_policy.objects import (
     REPLICATED,
     K8sObject,
     declared_single_writer,
@@ -16,8 +15,8 @@ from ..objects import (
     selector_matches,
     single_writer_shape,
 )
-from ..rule import Rule
-from ..values import as_dict, as_int, as_list, dig, known
+from hastack_policy.rule import Rule
+from hastack_policy.values import as_dict, as_int, as_list, dig, known
 
 _ONE_PER_DOMAIN = 1_000_000
 """Stands for the minDomains of required anti-affinity: one pod per domain is stricter than any."""
