@@ -14,7 +14,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 ENGINE := $(PY) -m hastack_tools.ops.engine $(if $(TARGET),--target $(TARGET),) $(if $(TOOLCHAIN),--toolchain $(TOOLCHAIN),) $(if $(RETARGET),--retarget,)
 
-.PHONY: help venv doctor test lint typecheck pytest render policy docs bench up down preview refresh toolchain backup restore cluster cluster-build cluster-down cluster-reset cancel secret
+.PHONY: help venv doctor test test-fast lint typecheck pytest pytest-fast render policy docs bench up down preview refresh toolchain backup restore cluster cluster-build cluster-down cluster-reset cancel secret
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -32,6 +32,8 @@ doctor: ## what this machine has (Go, Python, disk, caches) and what `make up` w
 
 test: venv lint typecheck pytest ## the whole suite: ruff, mypy, pytest (README's test command)
 
+test-fast: venv lint typecheck pytest-fast ## ruff, mypy and the fast tiers (unit, stack, policy): under two minutes, no toolchain or cluster
+
 lint: venv ## ruff lint and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -39,8 +41,13 @@ lint: venv ## ruff lint and format check
 typecheck: venv ## mypy over the program, components, tools and policy rules
 	$(VENV)/bin/mypy
 
-pytest: venv ## pytest (unit, stack, policy, integration tiers)
+pytest: venv ## pytest (every tier: unit, stack, policy, tools, integration, e2e, faults)
 	$(PY) -m pytest
+
+FAST_TIERS := tests/hastack tests/stacks tests/policy
+
+pytest-fast: venv ## pytest of the fast tiers alone (tests/hastack, tests/stacks, tests/policy)
+	$(PY) -m pytest -q $(FAST_TIERS) -m "not integration and not e2e and not faults"
 
 render: venv ## STACK=<s> OUT=<dir> [PROGRAM=<dir>]: manifests the program would send, under mocks, secrets redacted
 	$(PY) -m hastack_tools.dev.render --program $(PROGRAM) $(STACK_ARG) --out $(OUT)

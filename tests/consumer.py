@@ -1,8 +1,9 @@
-"""A project outside this repo that uses hastack as another team would, made by running the README's
-"Use hastack in your own project" blocks as written (HASTACK: this clone, PROJECT: a temporary folder).
+"""A project outside this repo that uses hastack as another team would, made by running the "Use hastack
+in your own project" blocks of docs/using-hastack.md as written (HASTACK: this clone, PROJECT: a
+temporary folder).
 
 The session fixture `consumer_project` builds it once (a fresh venv, `pip install` of this clone: the
-package registry is the only network it needs); the README tests, the example's mock tests and the
+package registry is the only network it needs); the docs tests, the example's mock tests and the
 integration tier all use that one project.
 """
 
@@ -26,16 +27,19 @@ MOCK_RUNNER = REPO_ROOT / "tests" / "examples" / "run_under_mocks.py"
 INSTALL_TIMEOUT_S = 900
 
 
-def readme_blocks(language: str) -> list[str]:
-    """The fenced `language` blocks of the README's section, in order."""
-    readme = (REPO_ROOT / "README.md").read_text()
+GUIDE = REPO_ROOT / "docs" / "using-hastack.md"
+
+
+def guide_blocks(language: str) -> list[str]:
+    """The fenced `language` blocks of the guide's section, in order."""
+    readme = GUIDE.read_text()
     section = readme.split(SECTION, 1)[1].split("\n## ", 1)[0]
     return re.findall(rf"```{language}\n(.*?)```", section, flags=re.DOTALL)
 
 
 @dataclass(frozen=True)
 class ConsumerProject:
-    """The project folder (its own `.venv` inside) and the variables the README's blocks use."""
+    """The project folder (its own `.venv` inside) and the variables the guide's blocks use."""
 
     folder: Path
 
@@ -53,7 +57,7 @@ class ConsumerProject:
     def run_block(
         self, block: str, base: Mapping[str, str] | None = None, timeout: float = INSTALL_TIMEOUT_S
     ) -> subprocess.CompletedProcess[str]:
-        """One README block through bash, stopping at the first failing command."""
+        """One block of the guide through bash, stopping at the first failing command."""
         return subprocess.run(
             ["bash", "-euo", "pipefail", "-c", block],
             env=self.env(base),
@@ -93,12 +97,12 @@ def block_failed(what: str, done: subprocess.CompletedProcess[str]) -> str:
 
 @pytest.fixture(scope="session")
 def consumer_project(tmp_path_factory: pytest.TempPathFactory) -> ConsumerProject:
-    """The README's Python block as written: a venv outside the repo, hastack installed from this clone."""
+    """The guide's Python block as written: a venv outside the repo, hastack installed from this clone."""
     folder = tmp_path_factory.mktemp("consumer") / "shop"
     folder.mkdir()
     assert REPO_ROOT not in folder.parents, f"{folder} must be outside the repo"
     project = ConsumerProject(folder)
-    done = project.run_block(readme_blocks("bash")[0])
+    done = project.run_block(guide_blocks("bash")[0])
     if done.returncode != 0:
-        pytest.fail(block_failed(f"the README's Python block (in {folder})", done), pytrace=False)
+        pytest.fail(block_failed(f"the guide's Python block (in {folder})", done), pytrace=False)
     return project

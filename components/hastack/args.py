@@ -191,7 +191,7 @@ class CallArgs(TypedDict):
 
 class AppArgs(TypedDict):
     """One app's own keys: a stack file's `apps[]` entry without its name (the resource name gives it).
-    Key for key the config model's (hastack.config.AppConfig; tests/components/test_args_shape.py)."""
+    Key for key the config model's (hastack.config.AppConfig; tests/hastack/test_args_shape.py)."""
 
     image: pulumi.Input[str]
     port: int

@@ -107,7 +107,7 @@ def render_groups(run: MockRun) -> dict[str, list[dict[str, Any]]]:
 
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 """libyaml's emitter, about 5x faster: the same bytes as SafeDumper for printable-ASCII values (a
-long escaped string may wrap elsewhere, same data; tests/tools/test_render.py)."""
+long escaped string may wrap elsewhere, same data; tests/tools/dev/test_render.py)."""
 
 
 def dump_manifests(items: list[dict[str, Any]]) -> str:

@@ -1,5 +1,5 @@
-"""examples/python as another team runs it: installed by the README's commands into a fresh venv
-outside the repo, then run under Pulumi's mocks in that venv. Two HA apps whose images, replica
+"""examples/python as another team runs it: installed by the commands of docs/using-hastack.md into a
+fresh venv outside the repo, then run under Pulumi's mocks in that venv. Two HA apps whose images, replica
 count and host are Outputs of another resource."""
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def test_the_example_requirements_resolve_to_this_checkout_with_the_same_pins(
     consumer_project: ConsumerProject,
 ) -> None:
     """`pip install -r requirements.txt` (run from examples/python, as its comment says) in the venv the
-    README made would add only hastack from this checkout: every pin already matches."""
+    guide made would add only hastack from this checkout: every pin already matches."""
     done = subprocess.run(
         [
             str(consumer_project.venv / "bin" / "pip"),

@@ -1,6 +1,6 @@
 """The example programs through the real engine (preview, up, destroy) into the local control plane:
 examples/yaml through hastack's component package (provider/), examples/python from the venv outside
-the repo that the README's commands build, and the policy pack written for another repository.
+the repo that the guide's commands build, and the policy pack written for another repository.
 
 Each deployment gets a namespace of its own (a stack someone brought up by hand is never touched),
 its state a temporary file backend; the HA objects are read back from the API server.
@@ -18,7 +18,7 @@ import yaml
 
 from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.ops import engine
-from tests.consumer import ConsumerProject, block_failed, readme_blocks
+from tests.consumer import ConsumerProject, block_failed, guide_blocks
 from tests.e2e.kube import Cluster, wait_until
 from tests.integration.conftest import pulumi_cli
 
@@ -173,7 +173,7 @@ def test_python_example_deploys_two_ha_apps_from_its_own_venv(
     tmp_path: Path,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    """The README's project (examples/python, a venv outside the repo with hastack from pip) through the
+    """The guide's project (examples/python, a venv outside the repo with hastack from pip) through the
     engine: images, replica count and host reach the apps from the release ConfigMap's outputs."""
     program = consumer_project.folder
     namespace = unique_namespace("python-example")
@@ -213,11 +213,11 @@ def consumer_cli_env(engine_env: dict[str, str], local_cluster: Cluster, state: 
 def test_the_policy_pack_runs_from_another_repository(
     engine_env: dict[str, str], local_cluster: Cluster, consumer_project: ConsumerProject, tmp_path: Path
 ) -> None:
-    """The README's pack block as written, in the project outside the repo: the pack it writes runs
+    """The guide's pack block as written, in the project outside the repo: the pack it writes runs
     the installed rules in the project's venv; dev passes, prod's floors are reported as violations."""
     env = consumer_cli_env(engine_env, local_cluster, tmp_path / "state")
-    done = consumer_project.run_block(readme_blocks("bash")[1], env, timeout=600)
-    assert done.returncode == 0, block_failed("the README's policy pack block", done)
+    done = consumer_project.run_block(guide_blocks("bash")[1], env, timeout=600)
+    assert done.returncode == 0, block_failed("the guide's policy pack block", done)
     pack = consumer_project.folder / "policy"
     assert f"virtualenv: {consumer_project.venv.resolve()}\n" in (pack / "PulumiPolicy.yaml").read_text()
     assert "hastack-ha@v1 (local: policy)" in done.stdout
@@ -237,12 +237,12 @@ def test_the_policy_pack_runs_from_another_repository(
     assert "spec.replicas is 2; at least 3 needed" in prod.stdout
 
 
-def test_the_readme_yaml_program_previews_with_the_package_from_the_consumer_venv(
+def test_the_guide_yaml_program_previews_with_the_package_from_the_consumer_venv(
     engine_env: dict[str, str], local_cluster: Cluster, consumer_project: ConsumerProject, tmp_path: Path
 ) -> None:
-    """The README's YAML program, `<hastack clone>` filled in, previewed with the component package's
+    """The guide's YAML program, `<hastack clone>` filled in, previewed with the component package's
     plugin running in the project's venv (PULUMI_PYTHON_VIRTUALENV), not in this repo's."""
-    (block,) = readme_blocks("yaml")
+    (block,) = guide_blocks("yaml")
     program = tmp_path / "shop-yaml"
     program.mkdir()
     (program / "Pulumi.yaml").write_text(block.replace("<hastack clone>", str(REPO_ROOT)))

@@ -1,7 +1,7 @@
 """The one place hastack touches Pulumi internals: names outside the SDKs' documented API.
 
 Everything else imports from here, so an SDK upgrade is checked in one file;
-`tests/components/test_pulumi_private.py` exercises each entry against the pinned SDKs.
+`tests/hastack/pulumi_internals/test_private.py` exercises each entry against the pinned SDKs.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ object; the stand-ins remember each answer (unhashable types: asked every time, 
 
 `install()` is a no-op unless the installed pulumi is `PINNED` and every patched name is still the
 SDK's own; `HASTACK_SDK_PATCHES=0` turns it off; `uninstall()` puts the SDK's own back. Importing this
-module changes nothing. tests/components/test_sdk_patches.py compares each with the SDK's own behaviour.
+module changes nothing. tests/hastack/pulumi_internals/test_sdk_patches.py compares each with the
+SDK's own behaviour.
 """
 
 from __future__ import annotations

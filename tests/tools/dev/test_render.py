@@ -15,16 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hastack.args import EnvironmentArgs
-from hastack.wire import whole_numbers
 from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.dev.mockrun import MockRun, RecordedResource, run_function
 from hastack_tools.dev.render import REDACTED, dump_manifests, manifest, render_groups
 from hastack_tools.dev.render import main as render_main
-
-
-def test_integral_turns_whole_floats_into_ints_and_sorts_keys() -> None:
-    assert whole_numbers({"b": 2.0, "a": [1.5, 3.0]}, sort_keys=True) == {"a": [1.5, 3], "b": 2}
-    assert list(whole_numbers({"b": 1, "a": 2}, sort_keys=True)) == ["a", "b"]
 
 
 def test_secret_data_of_any_program_is_redacted_keys_kept() -> None:

@@ -145,7 +145,7 @@ def run_in_child(call: str) -> subprocess.CompletedProcess[str]:
     """`call` (a function of this module) in a child process: a program that fails leaves Pulumi's
     runtime with pending tasks that a later run in the same process would trip over."""
     return subprocess.run(
-        [sys.executable, "-c", f"import tests.components.test_args as t; t.{call}"],
+        [sys.executable, "-c", f"import tests.hastack.test_args as t; t.{call}"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

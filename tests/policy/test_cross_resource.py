@@ -10,7 +10,6 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from hastack.kube import disruptions_allowed
 from hastack.wire import UNKNOWN as UNKNOWN_VALUE
 from hastack_policy.objects import host_covered, selector_matches
 from hastack_policy.stack_index import build_index, selected_workloads
@@ -59,26 +58,6 @@ def test_selector_with_unknown_is_undecided() -> None:
 
 def _pdb(spec: dict[str, Any]) -> Any:
     return make("PodDisruptionBudget", "p", {"metadata": {"namespace": "shop"}, "spec": spec})
-
-
-@pytest.mark.parametrize(
-    ("spec", "pods", "allowed"),
-    [
-        ({"maxUnavailable": 1}, 3, 1),
-        ({"maxUnavailable": "10%"}, 3, 1),  # 0.3 rounds up to 1
-        ({"maxUnavailable": "0%"}, 3, 0),
-        ({"minAvailable": "50%"}, 3, 1),  # 1.5 rounds up to 2 needed
-        ({"minAvailable": "90%"}, 3, 0),  # 2.7 rounds up to 3 needed
-        ({"minAvailable": "66%"}, 3, 1),  # 1.98 rounds up to 2
-        ({"minAvailable": 2}, 3, 1),
-        ({"minAvailable": 3}, 3, 0),
-    ],
-)
-def test_pdb_percentages_round_like_the_disruption_controller(
-    spec: dict[str, Any], pods: int, allowed: int
-) -> None:
-    pdb = _pdb(spec)
-    assert disruptions_allowed(pdb.spec.get("maxUnavailable"), pdb.spec.get("minAvailable"), pods) == allowed
 
 
 def _pdb_policy(props: dict[str, Any], **policy: Any) -> None:

@@ -206,8 +206,8 @@ def test_an_unknown_declared_environment_cannot_be_evaluated(
     )
 
 
-def test_readme_tells_how_to_gate_another_program_offline_and_with_the_cli() -> None:
-    readme = (REPO_ROOT / "README.md").read_text()
+def test_the_guide_tells_how_to_gate_another_program_offline_and_with_the_cli() -> None:
+    readme = (REPO_ROOT / "docs" / "using-hastack.md").read_text()
     section = readme.split("### Gating another repository's program", 1)[1].split("\n## ", 1)[0]
     assert "make policy PROGRAM=../their-repo/infra STACK=prod" in section
     assert (
