@@ -2,7 +2,7 @@
 
 - The CLI runs in a session of its own, so the plugins it starts (language host, providers, the
   policy pack) share that session id; when the CLI ends, however it ends, whatever is left of the
-  session is stopped (a killed CLI used to leave ~300 MB of plugins running for half an hour).
+  session is stopped (a killed CLI used to leave its plugins running for half an hour).
 - Ctrl-C (SIGINT) or SIGTERM to us is forwarded to the CLI once, and we wait for its own graceful
   cancel (it finishes the steps in flight and writes a consistent checkpoint); a second one is
   forwarded too, which makes the CLI stop at once. Python's default (`KeyboardInterrupt`, then

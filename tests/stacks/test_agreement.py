@@ -29,7 +29,8 @@ in-process (~0.15 s): the test takes ~10 s."""
 
 
 def pack_config(environment: str) -> dict[str, Any]:
-    """The committed per-environment pack config (test_policy_docs proves it is the generated one)."""
+    """The committed per-environment pack config (tests/tools/dev/test_policy_docs.py proves it is the
+    generated one)."""
     config: dict[str, Any] = json.loads((REPO_ROOT / "policy" / "config" / f"{environment}.json").read_text())
     return config
 

@@ -1,26 +1,25 @@
-"""Decode each resource once per analyzer request, run each rule on its types only: a thin layer
-over pulumi-policy 1.21.0.
+"""Decode each resource once per analyzer request, run each rule on its types only: a thin layer over
+pulumi-policy 1.21.0.
 
 pulumi-policy's analyzer decodes a resource's properties (`json_format.MessageToDict`, then
-`deserialize_properties`) inside its loop over policies: once per policy per Analyze request, and
-once per stack policy per resource in AnalyzeStack (4.3 s of a 1,100-resource evaluation). Its
-code is not copied here. `install()` rebinds six names `pulumi_policy.policy` imported
-(`json_format`, `deserialize_properties`, `unknown_checking_proxy`, `analyzer_pb2_grpc`,
-`signature`, `pulumi`) to stand-ins that behave the same, except that within one Analyze /
-AnalyzeStack request a Struct already decoded is not decoded (nor wrapped in unknown-checking
-proxies) again, a Struct is read directly rather than through json_format's reflection, and the
-per-request runtime set-up neither parses PULUMI_CONFIG again while it is unchanged nor inspects
-`Settings`'s signature again. A resource's options and provider are read once per request too, and
-a policy that declared the resource types it reads (`declare_types`: every hastack rule) runs on
-those types only; policies that declared nothing run on everything, as upstream runs them. The
+`deserialize_properties`) inside its loop over policies: once per policy per Analyze request, and once
+per stack policy per resource in AnalyzeStack. Its code is not copied here. `install()` rebinds six
+names `pulumi_policy.policy` imported (`json_format`, `deserialize_properties`,
+`unknown_checking_proxy`, `analyzer_pb2_grpc`, `signature`, `pulumi`) to stand-ins that behave the same,
+except that within one Analyze / AnalyzeStack request a Struct already decoded is not decoded (nor
+wrapped in unknown-checking proxies) again, a Struct is read directly rather than through json_format's
+reflection, and the per-request runtime set-up neither parses PULUMI_CONFIG again while it is unchanged
+nor inspects `Settings`'s signature again. A resource's options and provider are read once per request
+too, and a policy that declared the resource types it reads (`declare_types`: every hastack rule) runs
+on those types only; policies that declared nothing run on everything, as upstream runs them. The
 Remediate call the engine makes before each Analyze answers at once when no policy remediates.
 
-Sharing the decoded value and its proxy between policies is safe only for policies that never
-mutate `args.props`: hastack-ha's rules read one plain copy (`hastack_policy.base.plain_props`).
-Installed only on the pinned version (anything else: the stock path, with a note on stderr);
+Sharing the decoded value and its proxy between policies is safe only for policies that never mutate
+`args.props`: hastack-ha's rules read one plain copy (`hastack_policy.rule.plain_props`). Installed only
+on the pinned version (anything else: the stock path, with a note on stderr);
 `HASTACK_POLICY_DECODE_ONCE=0` turns it off. `tests/hastack/pulumi_internals/test_decode_once.py`
-compares verdicts with the stock path on the same requests, so an upstream change in behaviour fails a test.
-Importing this module changes nothing.
+compares verdicts with the stock path on the same requests, so an upstream change in behaviour fails a
+test. Importing this module changes nothing; what it buys: benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -59,7 +58,7 @@ _READ_ONCE = ("_get_resource_options", "_get_provider_resource")
 
 
 def struct_to_dict(message: struct_pb2.Struct) -> dict[str, Any]:
-    """What `json_format.MessageToDict` returns for a Struct, read directly (≈5x faster)."""
+    """What `json_format.MessageToDict` returns for a Struct, read directly (no reflection)."""
     return {key: _value(item) for key, item in message.fields.items()}
 
 
@@ -125,7 +124,7 @@ def _decode_once(stock: Callable[..., dict[str, Any]]) -> Callable[..., dict[str
 
 def _proxy_once(stock: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], Any]:
     """`unknown_checking_proxy`, once per decoded dict per request: the proxy tree (a wrapper and a
-    path list per node) was rebuilt per policy, ~60 % of what the decode-once layer left."""
+    path list per node) was rebuilt per policy."""
 
     def unknown_checking_proxy(props: dict[str, Any]) -> Any:
         return once_per_request("proxies", props, stock)
@@ -135,7 +134,7 @@ def _proxy_once(stock: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, A
 
 def _signature_once(stock: Callable[..., inspect.Signature]) -> Callable[..., inspect.Signature]:
     """`inspect.signature`, once per callable: pulumi-policy reads `pulumi.runtime.Settings`'s
-    signature on every request (~10 % of an evaluation), and a class's signature does not change."""
+    signature on every request, and a class's signature does not change."""
     known: dict[Any, inspect.Signature] = {}
 
     def signature(target: Any, *args: Any, **kwargs: Any) -> inspect.Signature:
@@ -187,8 +186,8 @@ def request_scope() -> Iterator[None]:
 
 def _read_per_resource_once(name: str, stock: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A servicer's per-resource reading (`_get_resource_options`, `_get_provider_resource`), once
-    per resource message per request: upstream reads it again for every policy (13 stack policies
-    x 1,100 resources), and policies only read what it returns."""
+    per resource message per request: upstream reads it again for every policy (every stack policy
+    times every resource), and policies only read what it returns."""
 
     def read_once(message: Any) -> Any:
         return once_per_request(name, message, stock)

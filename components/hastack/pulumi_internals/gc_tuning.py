@@ -2,11 +2,11 @@
 
 A Pulumi Python program allocates a large, long-lived graph of Outputs, futures and tasks; with
 CPython's default thresholds the cyclic collector runs full collections over that whole graph
-over and over (~43 % of a 100-app run: README, "Measured"). Raising the first threshold keeps
+over and over. Raising the first threshold keeps
 young cycles collected while the full passes over the long-lived graph become rare, and
 `gc.freeze()` takes the imported modules out of every later pass. At exit, CPython's shutdown runs
-full collections over the whole heap again (~0.5 s CPU after a 100-app run) for memory the OS is
-about to take back: tuning freezes the heap at exit too. `HASTACK_GC_TUNING=0` turns it all off.
+full collections over the whole heap again for memory the OS is about to take back: tuning freezes
+the heap at exit too. `HASTACK_GC_TUNING=0` turns it all off; what it buys: benchmarks/README.md.
 """
 
 from __future__ import annotations

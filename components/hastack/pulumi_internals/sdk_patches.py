@@ -2,7 +2,7 @@
 
 Each registration captures a stack trace (`pulumi.runtime.resource._get_stack_trace`) with
 `traceback.extract_stack()`, which reads every frame's source line through linecache, then turns
-each of ~28 frames' file names into a URI with pathlib: ~10 % of a 100-app mock run. The stand-in
+each frame's file name into a URI with pathlib. The stand-in
 walks the same frames without reading source and keeps one URI per file: the same StackTrace.
 
 At the end of the program the SDK waits for its pending outputs (`pulumi.runtime.stack
@@ -12,14 +12,14 @@ stand-in `asyncio` it sees returns when all are done or one failed (FIRST_EXCEPT
 results, the same first error, a few passes. Proposed upstream: benchmarks/upstream/README.md.
 
 Resolving a resource's outputs asks `pulumi._types.unwrap_type` and `_is_union_type` about the
-same few hundred annotation types again for every property of every resource (~140,000 calls in a
-100-app run, each through `typing.get_origin`/`get_args`). Both are pure functions of the type
+same few hundred annotation types again for every property of every resource, each time through
+`typing.get_origin`/`get_args`. Both are pure functions of the type
 object; the stand-ins remember each answer (unhashable types: asked every time, as before).
 
 `install()` is a no-op unless the installed pulumi is `PINNED` and every patched name is still the
 SDK's own; `HASTACK_SDK_PATCHES=0` turns it off; `uninstall()` puts the SDK's own back. Importing this
-module changes nothing. tests/hastack/pulumi_internals/test_sdk_patches.py compares each with the
-SDK's own behaviour.
+module changes nothing. What each buys: benchmarks/README.md;
+tests/hastack/pulumi_internals/test_sdk_patches.py compares each with the SDK's own behaviour.
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ def self_signed_secret(
     app: AppConfig, hosts: list[str], namespace: pulumi.Input[str], parent: pulumi.Resource
 ) -> k8s.core.v1.Secret:
     """A pulumi-tls key and certificate for the app's hosts, stored as a kubernetes.io/tls Secret."""
-    import pulumi_tls as tls  # here: only self-signed apps pay its import (~50 ms)
+    import pulumi_tls as tls  # here: only self-signed apps pay its import
 
     child = pulumi.ResourceOptions(parent=parent)
     key = tls.PrivateKey(f"{app.name}-tls", algorithm="ECDSA", ecdsa_curve="P256", opts=child)
