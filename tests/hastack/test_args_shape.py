@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import pytest
 from pulumi.provider.experimental.component import ComponentProvider
 
-from hastack.config import AppConfig, Model, StackConfig, allowed_keys
+from hastack.config import AppConfig, CallConfig, EnvironmentConfig, Model, StackConfig, allowed_keys
 from hastack.provider import COMPONENTS
 
 TYPE_PREFIX = "#/types/"
@@ -139,6 +139,26 @@ def test_the_app_arguments_are_the_config_model_key_for_key() -> None:
         "HighlyAvailableApp.environment",
         renamed={"environment": "name"},
         left_out={"namespace", "apps"},
+    )
+    assert problems == []
+
+
+def test_calls_and_a_namespace_are_their_config_models_key_for_key() -> None:
+    """`calls` items are CallConfig's keys; IsolatedNamespace takes the environment model's keys (the
+    `environment` argument and `namespace`)."""
+    app = schema()["resources"]["hastack:index:HighlyAvailableApp"]["inputProperties"]
+    assert compare_ref(CallConfig, app["calls"]["items"]["$ref"], "HighlyAvailableApp.calls[]") == []
+    namespace = schema()["resources"]["hastack:index:IsolatedNamespace"]
+    inputs = dict(namespace["inputProperties"])
+    assert set(inputs) == {"environment", "namespace"} <= set(namespace["requiredInputs"])
+    definition = schema()["types"][inputs["environment"]["$ref"].removeprefix(TYPE_PREFIX)]
+    problems = compare(
+        EnvironmentConfig,
+        definition["properties"],
+        set(definition.get("required", [])),
+        "IsolatedNamespace.environment",
+        renamed={"environment": "name"},
+        left_out={"namespace"},
     )
     assert problems == []
 
