@@ -425,7 +425,23 @@ def _run_locked(
             set_tag(workspace, env, "hastack:cluster-uid", identity[1])
     if outcome.interrupted:
         say(f"hastack: interrupted; pulumi exited {outcome.code} with its state saved")
+    if outcome.code != 0 and command == "up" and api is not None:
+        settle_failed_up(workspace, env, api, say)
     return outcome.code
+
+
+def settle_failed_up(
+    workspace: StackWorkspace, env: Mapping[str, str], api: kubeapi.KubeAPI, say: Callable[[str], None]
+) -> None:
+    """A failed `up` may have created objects its state never recorded (its checkpoint writes failed):
+    swept now; when the cluster or the backend cannot be asked, the next command's settle does it."""
+    if not _answers(api):
+        say(f"hastack: the cluster does not answer; `make up STACK={workspace.stack}` settles the rest")
+        return
+    try:
+        recovery.recover(workspace, env, say=say, api=api)
+    except EngineError as error:
+        say(f"hastack: could not settle the failed run now ({error}); the next command does it")
 
 
 def connect(
@@ -476,11 +492,11 @@ def settle(
             f"(pid {dead.get('pid')}, started {dead.get('started')}) did not finish: settling what it left"
         )
     state = export_state(workspace, env)
-    recovery.recover(
+    done = recovery.recover(
         workspace, env, dead_sid=dead.get("sid") if dead else None, say=say, state=state, api=api
     )
     workspace.record.clear()
-    if dead is not None or recovery.pending_operations(state):
+    if dead is not None or recovery.pending_operations(state) or done.swept:
         state = export_state(workspace, env)
     return state
 

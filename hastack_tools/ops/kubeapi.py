@@ -1,6 +1,7 @@
 """Just enough of a Kubernetes API client for the engine's own checks: is the target reachable, which
-cluster is it, does an object exist. Reads a kubeconfig as kubectl does (current context; inline or
-file credentials, client certificate or bearer token); stdlib only, with short timeouts.
+cluster is it, does an object exist, what a namespace holds of a kind, delete one. Reads a kubeconfig
+as kubectl does (current context; inline or file credentials, client certificate or bearer token);
+stdlib only, with short timeouts.
 """
 
 from __future__ import annotations
@@ -137,17 +138,45 @@ class KubeAPI:
             return None
         return str(json.loads(body).get("metadata", {}).get("uid") or "") or None
 
-    def object_path(self, api_version: str, kind: str, namespace: str | None, name: str) -> str | None:
-        """The REST path of an object, its resource name found by discovery (None: no such kind)."""
+    def resource(self, api_version: str, kind: str) -> tuple[str, bool] | None:
+        """(REST path of the kind's collection without a namespace, whether it is namespaced), found
+        by discovery; None when the server does not serve that kind."""
         base = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
         status, body = self.get(base)
         if status != 200:
             return None
         for resource in json.loads(body).get("resources", []):
             if resource.get("kind") == kind and "/" not in resource.get("name", ""):
-                scope = f"/namespaces/{namespace or 'default'}" if resource.get("namespaced") else ""
-                return f"{base}{scope}/{resource['name']}/{name}"
+                return f"{base}/{resource['name']}", bool(resource.get("namespaced"))
         return None
+
+    def object_path(self, api_version: str, kind: str, namespace: str | None, name: str) -> str | None:
+        """The REST path of an object, its resource name found by discovery (None: no such kind)."""
+        found = self.resource(api_version, kind)
+        if found is None:
+            return None
+        collection, namespaced = found
+        if namespaced:
+            base, _, plural = collection.rpartition("/")
+            return f"{base}/namespaces/{namespace or 'default'}/{plural}/{name}"
+        return f"{collection}/{name}"
+
+    def list_namespaced(self, api_version: str, kind: str, namespace: str) -> list[dict[str, Any]] | None:
+        """The objects of a namespaced kind in a namespace (list items carry no kind: the caller knows
+        it); None when the server does not serve the kind, or serves it cluster-scoped."""
+        found = self.resource(api_version, kind)
+        if found is None or not found[1]:
+            return None
+        base, _, plural = found[0].rpartition("/")
+        status, body = self.get(f"{base}/namespaces/{namespace}/{plural}")
+        if status == 404:
+            return []
+        if status != 200:
+            raise UnreachableError(
+                f"GET {base}/namespaces/{namespace}/{plural}: HTTP {status}: "
+                f"{body.decode(errors='replace')[:200]}"
+            )
+        return list(json.loads(body).get("items") or [])
 
     def delete(self, api_version: str, kind: str, namespace: str | None, name: str) -> bool:
         """Deletes an object (its dependents by the garbage collector); False when it did not exist."""

@@ -5,7 +5,14 @@ operations in the checkpoint, among them creates whose objects may already exist
 (orphans: a rerun would create them a second time under new auto-names, 8 pods for 4). `recover`
 stops the processes, removes a lock only when its owner is provably dead (same host, pid gone),
 deletes each Kubernetes object a pending create made (the state never knew it; the next `up` creates
-it again, once), clears the pending creates, refreshes the rest, and says what it did.
+it again, once), clears the pending creates, sweeps for orphans (below), refreshes, and says what it
+did.
+
+A run whose checkpoint writes failed (the state store went away mid-update) leaves orphans no pending
+operation names. `sweep_orphans` finds them: in the namespaces the stack's own state created, every
+object of a kind the state (or hastack) deploys that the state does not hold and that a pulumi run
+wrote (its managedFields manager is `pulumi-kubernetes-…`); what controllers, kubectl or other tools
+made there is left alone.
 
 Adopting the objects instead was tried: pulumi 3.274's `refresh --import-pending-creates` turns the
 operations into pending imports that no step then performs, so the objects stayed orphans.
@@ -43,6 +50,29 @@ CLUSTER_SCOPED_KINDS = frozenset(
         "Node",
     }
 )
+
+
+PULUMI_MANAGER = "pulumi-kubernetes"
+"""The prefix of the field manager the kubernetes provider writes objects with (one per resource)."""
+
+HASTACK_KINDS = frozenset(
+    {
+        ("apps/v1", "Deployment"),
+        ("autoscaling/v2", "HorizontalPodAutoscaler"),
+        ("v1", "ConfigMap"),
+        ("v1", "Secret"),
+        ("v1", "Service"),
+        ("v1", "ServiceAccount"),
+        ("networking.k8s.io/v1", "Ingress"),
+        ("networking.k8s.io/v1", "NetworkPolicy"),
+        ("policy/v1", "PodDisruptionBudget"),
+    }
+)
+"""The namespaced kinds hastack's components create: swept even when the state holds none of a kind
+(a first `up` can die before its first object of a kind is recorded)."""
+
+NOT_OBJECTS = ("kubernetes:yaml", "kubernetes:helm.sh", "kubernetes:kustomize")
+"""Provider types that are groups of objects (or releases), not one object of a kind."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +163,114 @@ def kubernetes_id(resource: Mapping[str, Any]) -> str | None:
     return f"{metadata.get('namespace') or 'default'}/{name}"
 
 
+def object_kind(type_token: str) -> tuple[str, str] | None:
+    """(apiVersion, kind) of a provider type token: `kubernetes:apps/v1:Deployment` gives
+    (`apps/v1`, `Deployment`), `kubernetes:core/v1:Service` (`v1`, `Service`)."""
+    if not type_token.startswith("kubernetes:") or type_token.startswith(NOT_OBJECTS):
+        return None
+    parts = type_token.split(":")
+    if len(parts) != 3 or "/" not in parts[1]:
+        return None
+    group, version = parts[1].split("/", 1)
+    return (version if group == "core" else f"{group}/{version}"), parts[2]
+
+
+def state_resources(state: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The checkpoint's resources and those its pending operations name."""
+    deployment = state.get("deployment") or {}
+    held = list(deployment.get("resources") or [])
+    return held + [op.get("resource") or {} for op in deployment.get("pending_operations") or []]
+
+
+def stack_namespaces(state: Mapping[str, Any]) -> list[str]:
+    """The namespaces the stack's own state created (its Namespace resources)."""
+    names = {
+        str(((r.get("outputs") or r.get("inputs") or {}).get("metadata") or {}).get("name") or r.get("id"))
+        for r in (state.get("deployment") or {}).get("resources") or []
+        if r.get("type") == "kubernetes:core/v1:Namespace" and (r.get("id") or r.get("outputs"))
+    }
+    return sorted(names - {"None", ""})
+
+
+def swept_kinds(state: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The namespaced kinds to look for orphans of: those of the state, and those hastack creates."""
+    kinds = {object_kind(str(r.get("type", ""))) for r in state_resources(state)}
+    kinds.discard(None)
+    found = {k for k in kinds if k is not None and k[1] not in CLUSTER_SCOPED_KINDS}
+    return sorted(found | HASTACK_KINDS)
+
+
+def known_objects(state: Mapping[str, Any]) -> set[tuple[str, str, str]]:
+    """(kind, namespace, name) of every object the state holds or a pending operation names; by kind
+    and not apiVersion, as one object is served under several versions."""
+    known = set()
+    for resource in state_resources(state):
+        kind = object_kind(str(resource.get("type", "")))
+        if kind is None:
+            continue
+        for side in ("outputs", "inputs"):
+            metadata = (resource.get(side) or {}).get("metadata") or {}
+            if metadata.get("name"):
+                known.add((kind[1], str(metadata.get("namespace") or "default"), str(metadata["name"])))
+        namespace, _, name = str(resource.get("id") or "").rpartition("/")
+        if name:
+            known.add((kind[1], namespace or "default", name))
+    return known
+
+
+def pulumi_manager(item: Mapping[str, Any]) -> str | None:
+    """The field manager of a pulumi run that wrote the object, or None when no pulumi run did."""
+    for entry in (item.get("metadata") or {}).get("managedFields") or []:
+        manager = str(entry.get("manager") or "")
+        if manager.startswith(PULUMI_MANAGER):
+            return manager
+    return None
+
+
+def select_orphans(
+    state: Mapping[str, Any], listed: Mapping[tuple[str, str, str], list[dict[str, Any]]]
+) -> list[tuple[str, str, str, str]]:
+    """The objects to delete among `listed` ((apiVersion, kind, namespace) to the items the cluster
+    answered): in a namespace of the stack, absent from the state, written by a pulumi run.
+    Returns (apiVersion, kind, namespace, name) of each."""
+    namespaces, known = set(stack_namespaces(state)), known_objects(state)
+    orphans = []
+    for (api_version, kind, namespace), items in sorted(listed.items()):
+        if namespace not in namespaces:
+            continue
+        for item in items:
+            metadata = item.get("metadata") or {}
+            name = str(metadata.get("name") or "")
+            if not name or (kind, namespace, name) in known or metadata.get("deletionTimestamp"):
+                continue
+            if pulumi_manager(item) is not None:
+                orphans.append((api_version, kind, namespace, name))
+    return orphans
+
+
+def sweep_orphans(api: KubeAPI, state: Mapping[str, Any], say: Callable[[str], None]) -> list[str]:
+    """Deletes the orphans `select_orphans` finds in the cluster; says and returns each one."""
+    listed: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    try:
+        for namespace in stack_namespaces(state):
+            for api_version, kind in swept_kinds(state):
+                items = api.list_namespaced(api_version, kind, namespace)
+                if items is not None:
+                    listed[(api_version, kind, namespace)] = items
+        removed = []
+        for api_version, kind, namespace, name in select_orphans(state, listed):
+            if api.delete(api_version, kind, namespace, name):
+                what = f"{kind} {namespace}/{name}"
+                say(
+                    f"hastack: removed the orphan {what} from the cluster: a pulumi run created it, "
+                    "the state does not hold it"
+                )
+                removed.append(what)
+    except UnreachableError as error:
+        raise EngineError(f"could not sweep the stack's namespaces for orphans: {error}") from None
+    return removed
+
+
 @dataclass
 class Recovery:
     stopped: list[str] = field(default_factory=list)
@@ -140,6 +278,7 @@ class Recovery:
     removed: list[str] = field(default_factory=list)
     cleared: list[str] = field(default_factory=list)
     other_pending: list[str] = field(default_factory=list)
+    swept: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         said = [f"stopped a process the interrupted run left: {p}" for p in self.stopped]
@@ -204,8 +343,26 @@ def recover(
                 "if it runs, wait for it; if that machine or process is gone, remove the lock with "
                 f"`make cancel STACK={workspace.stack} FORCE=1`"
             )
-    pending = pending_operations(export_state(workspace, env) if state is None else state)
-    if pending:
+    state = export_state(workspace, env) if state is None else state
+    pending = pending_operations(state)
+    for op in pending:
+        resource = op.get("resource") or {}
+        urn = str(resource.get("urn"))
+        if op.get("type") != "creating":
+            done.other_pending.append(f"{urn} {op.get('type')}")
+            continue
+        removed = remove_orphan(api, resource) if api is not None else None
+        if removed is not None:
+            done.removed.append(removed)
+        else:
+            done.cleared.append(urn)
+    if api is not None:
+        done.swept = sweep_orphans(api, state, say)
+    if pending or done.swept:
+        say(
+            f"hastack: {len(pending)} operation(s) of an interrupted run are pending, "
+            f"{len(done.swept)} orphan(s) removed: refreshing the state from the cluster"
+        )
         args = [
             "refresh",
             "--yes",
@@ -217,21 +374,6 @@ def recover(
             str(workspace.config_file),
             "--clear-pending-creates",
         ]
-        for op in pending:
-            resource = op.get("resource") or {}
-            urn = str(resource.get("urn"))
-            if op.get("type") != "creating":
-                done.other_pending.append(f"{urn} {op.get('type')}")
-                continue
-            removed = remove_orphan(api, resource) if api is not None else None
-            if removed is not None:
-                done.removed.append(removed)
-            else:
-                done.cleared.append(urn)
-        say(
-            f"hastack: {len(pending)} operation(s) of an interrupted run are pending: "
-            "refreshing to settle them"
-        )
         result = cli(args, env, workspace.folder)
         if result.returncode != 0:
             raise EngineError(f"pulumi refresh could not settle the pending operations: {cli_error(result)}")
