@@ -14,7 +14,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 ENGINE := $(PY) -m hastack_tools.ops.engine $(if $(TARGET),--target $(TARGET),) $(if $(TOOLCHAIN),--toolchain $(TOOLCHAIN),) $(if $(RETARGET),--retarget,)
 
-.PHONY: help venv doctor test test-fast lint typecheck pytest pytest-fast render policy docs bench up down preview refresh toolchain backup restore cluster cluster-build cluster-down cluster-reset cancel secret
+.PHONY: help venv doctor test test-fast lint typecheck pytest pytest-fast render policy docs bench up down preview refresh toolchain backup restore cluster cluster-build nodes-build cluster-down cluster-reset cancel secret
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -41,13 +41,13 @@ lint: venv ## ruff lint and format check
 typecheck: venv ## mypy over the program, components, tools and policy rules
 	$(VENV)/bin/mypy
 
-pytest: venv ## pytest (every tier: unit, stack, policy, tools, integration, e2e, faults)
+pytest: venv ## pytest (every tier: unit, stack, policy, tools, integration, e2e, faults, traffic)
 	$(PY) -m pytest
 
 FAST_TIERS := tests/hastack tests/stacks tests/policy
 
 pytest-fast: venv ## pytest of the fast tiers alone (tests/hastack, tests/stacks, tests/policy)
-	$(PY) -m pytest -q $(FAST_TIERS) -m "not integration and not e2e and not faults"
+	$(PY) -m pytest -q $(FAST_TIERS) -m "not integration and not e2e and not faults and not traffic"
 
 render: venv ## STACK=<s> OUT=<dir> [PROGRAM=<dir>]: manifests the program would send, under mocks, secrets redacted
 	$(PY) -m hastack_tools.dev.render --program $(PROGRAM) $(STACK_ARG) --out $(OUT)
@@ -103,6 +103,10 @@ restore: venv toolchain ## STACK=<s> [VERSION=<id>]: pulumi stack import of a ba
 cluster-build: ## build the local control plane's binaries and fetch its CRDs from Go modules (cached outside the repo)
 	bash cluster/build.sh
 	bash cluster/crds.sh >/dev/null
+
+nodes-build: ## install the real nodes' Debian packages (root) and build their kubelet, add-ons, Traefik and test app from Go modules (cached)
+	bash cluster/packages.sh
+	bash cluster/build-nodes.sh
 
 cluster: ## start the local control plane on loopback (builds it first if needed); see cluster/README.md
 	bash cluster/up.sh

@@ -55,6 +55,8 @@ stop() { # components stopped together: SIGTERM, wait up to 10s, then SIGKILL
 	done
 }
 
+# real nodes first (their pods, network namespaces and the machine state they changed)
+if [[ -d $RUN/nodes ]]; then bash "$here/nodes.sh" down; fi
 # reverse start order: the clients first (together), then the API server, storage last
 stop kwok kube-scheduler kube-controller-manager
 stop kube-apiserver

@@ -20,11 +20,32 @@ t_start=$(date +%s.%N)
 
 RUN=$CLUSTER_RUN
 KUBECONFIG_FILE=$RUN/kubeconfig
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
-READY_TIMEOUT=${HASTACK_CLUSTER_TIMEOUT:-120}
-
 log() { echo "cluster: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+
+# Nodes: a control plane keeps what it was first started with (run/nodes-mode); `auto` (the default)
+# starts real nodes where this machine can run them (cluster/nodes.sh check says why not), else kwok.
+if [[ -f $CLUSTER_RUN/nodes-mode || -f $CLUSTER_RUN/ready ]]; then
+	recorded_nodes=$(cat "$CLUSTER_RUN/nodes-mode" 2>/dev/null || echo kwok) # none recorded: kwok, from before
+	if [[ $HASTACK_NODES != auto && $HASTACK_NODES != "$recorded_nodes" ]]; then
+		die "control plane '$HASTACK_CLUSTER' runs $recorded_nodes nodes, HASTACK_NODES asks for $HASTACK_NODES:" \
+			"start another with HASTACK_CLUSTER=<name>, or \`make cluster-reset\` this one (its objects are lost)"
+	fi
+	HASTACK_NODES=$recorded_nodes
+elif [[ $HASTACK_NODES == auto ]]; then
+	if why_not=$(bash "$here/nodes.sh" check 2>&1); then
+		HASTACK_NODES=real
+	else
+		HASTACK_NODES=kwok
+		log "kwok nodes (no container runs, no request flows): ${why_not#nodes: }"
+	fi
+fi
+if [[ $HASTACK_NODES == real ]]; then
+	COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler)
+else
+	COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+fi
+READY_TIMEOUT=${HASTACK_CLUSTER_TIMEOUT:-120}
 
 alive() { # component -> 0 if its recorded pid runs our binary
 	local f=$RUN/pids/$1 pid exe
@@ -35,7 +56,15 @@ alive() { # component -> 0 if its recorded pid runs our binary
 	[[ $exe == */$1 ]]
 }
 
-all_alive() { local c; for c in "${COMPONENTS[@]}"; do alive "$c" || return 1; done; }
+all_alive() {
+	local c pid
+	for c in "${COMPONENTS[@]}"; do alive "$c" || return 1; done
+	if [[ $HASTACK_NODES == real ]]; then # each node's kubelet too
+		for c in a b c; do
+			pid=$(cat "$RUN/pids/kubelet-node-$c" 2>/dev/null) && kill -0 "$pid" 2>/dev/null || return 1
+		done
+	fi
+}
 
 kc() { "$CLUSTER_BIN/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 
@@ -102,6 +131,10 @@ elif [[ -d $RUN ]]; then
 fi
 
 "$here/build.sh" >&2 || { rc=$?; log "ERROR: build failed (exit $rc): see the output above"; exit "$rc"; }
+if [[ $HASTACK_NODES == real ]]; then
+	bash "$here/packages.sh" || die "real nodes need their Debian packages: see the line above"
+	bash "$here/build-nodes.sh" >&2 || die "building the real nodes' binaries failed: see the output above"
+fi
 fetch_crds
 t_built=$(date +%s.%N)
 
@@ -125,29 +158,28 @@ mkdir -p "$RUN"/{pki,logs,pids,etcd}
 chmod 700 "$RUN/etcd"
 chmod 700 "$RUN"
 echo "$CLUSTER_KEY" > "$RUN/key"
+echo "$HASTACK_NODES" > "$RUN/nodes-mode"
 
 # ---------------------------------------------------------------- ports (free, loopback)
 # A restart keeps its ports when they are free (clients keep their kubeconfig), else takes new ones.
-read -r ETCD_PORT ETCD_PEER_PORT API_PORT < <(python3 - "$RUN/ports" <<'EOF'
+PORT_NAMES=(ETCD_PORT ETCD_PEER_PORT API_PORT INGRESS_HTTP_PORT INGRESS_HTTPS_PORT)
+read -r "${PORT_NAMES[@]}" < <(python3 - "$RUN/ports" "${PORT_NAMES[@]}" <<'EOF'
 import re, socket, sys
 from pathlib import Path
-wanted = [0, 0, 0]
-ports = Path(sys.argv[1])
-if ports.exists():
-    found = dict(re.findall(r"(\w+)=(\d+)", ports.read_text()))
-    wanted = [int(found.get(k, 0)) for k in ("ETCD_PORT", "ETCD_PEER_PORT", "API_PORT")]
+ports, names = Path(sys.argv[1]), sys.argv[2:]
+found = dict(re.findall(r"(\w+)=(\d+)", ports.read_text())) if ports.exists() else {}
 socks = []
-for port in wanted:
+for name in names:
     s = socket.socket()
     try:
-        s.bind(("127.0.0.1", port))
+        s.bind(("127.0.0.1", int(found.get(name, 0))))
     except OSError:
         s.bind(("127.0.0.1", 0))
     socks.append(s)
 print(*(s.getsockname()[1] for s in socks))
 EOF
 )
-echo "ETCD_PORT=$ETCD_PORT ETCD_PEER_PORT=$ETCD_PEER_PORT API_PORT=$API_PORT" > "$RUN/ports"
+for name in "${PORT_NAMES[@]}"; do printf '%s=%s\n' "$name" "${!name}"; done > "$RUN/ports"
 SERVER=https://127.0.0.1:$API_PORT
 
 # ---------------------------------------------------------------- PKI (openssl), once per state
@@ -188,11 +220,14 @@ fi
 	}
 	client="basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth"
 	sign apiserver "/CN=kube-apiserver" \
-		"basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+		"basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:10.96.0.1,IP:10.77.$CLUSTER_NET.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
 	sign admin "/O=system:masters/CN=hastack-admin" "$client"
 	sign controller-manager "/CN=system:kube-controller-manager" "$client"
 	sign scheduler "/CN=system:kube-scheduler" "$client"
 	sign kwok "/O=system:masters/CN=kwok" "$client"
+	# the API server's clients of the kubelets and of aggregated APIs (metrics-server)
+	sign apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "$client"
+	sign front-proxy-client "/CN=front-proxy-client" "$client"
 	# service-account token signing key pair
 	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out sa.key 2>/dev/null
 	openssl pkey -in sa.key -pubout -out sa.pub 2>/dev/null
@@ -258,11 +293,23 @@ start etcd --name=hastack --data-dir="$RUN/etcd" \
 wait_for "etcd health" 30 etcd curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
 t_etcd=$(date +%s.%N)
 
+if [[ $HASTACK_NODES == real ]]; then
+	# pods reach the API server at the underlay bridge (nodes.sh forwards it to loopback); kubelets are
+	# authorised by the Node authorizer; aggregated APIs (metrics-server) are dialled at their pods
+	API_NODES_FLAGS=(--advertise-address="10.77.$CLUSTER_NET.1" --authorization-mode=Node,RBAC
+		--enable-admission-plugins=NodeRestriction --kubelet-preferred-address-types=InternalIP
+		--kubelet-client-certificate="$pki/apiserver-kubelet-client.crt" --kubelet-client-key="$pki/apiserver-kubelet-client.key"
+		--enable-aggregator-routing=true --requestheader-client-ca-file="$pki/ca.crt"
+		--requestheader-allowed-names=front-proxy-client --requestheader-username-headers=X-Remote-User
+		--requestheader-group-headers=X-Remote-Group --requestheader-extra-headers-prefix=X-Remote-Extra-
+		--proxy-client-cert-file="$pki/front-proxy-client.crt" --proxy-client-key-file="$pki/front-proxy-client.key")
+else
+	API_NODES_FLAGS=(--advertise-address=127.0.0.1 --endpoint-reconciler-type=none --authorization-mode=RBAC)
+fi
 start kube-apiserver --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
-	--bind-address=127.0.0.1 --secure-port="$API_PORT" --advertise-address=127.0.0.1 \
-	--endpoint-reconciler-type=none \
+	--bind-address=127.0.0.1 --secure-port="$API_PORT" "${API_NODES_FLAGS[@]}" \
 	--tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
-	--client-ca-file="$pki/ca.crt" --authorization-mode=RBAC --anonymous-auth=false \
+	--client-ca-file="$pki/ca.crt" --anonymous-auth=false \
 	--service-account-issuer=https://kubernetes.default.svc.cluster.local \
 	--service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
 	--service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true \
@@ -284,7 +331,7 @@ start kube-scheduler --kubeconfig="$RUN/scheduler.kubeconfig" \
 	--leader-elect=false --secure-port=0 --profiling=false --v=1
 # kwok's Stage configs (node initialise + lease heartbeat, pod ready/complete/delete) are the
 # ones kwokctl uses by default; build.sh copies them from the kwok module next to the binary.
-start kwok --kubeconfig="$RUN/kwok.kubeconfig" --config="$CLUSTER_BIN/../share/kwok-stages.yaml" \
+[[ $HASTACK_NODES == real ]] || start kwok --kubeconfig="$RUN/kwok.kubeconfig" --config="$CLUSTER_BIN/../share/kwok-stages.yaml" \
 	--manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
 	--node-lease-duration-seconds=40 --cidr=10.244.0.1/16 --node-ip=10.200.0.1 --node-port=0
 
@@ -312,13 +359,20 @@ status:
 "
 done
 wait_for "RBAC bootstrap (admin can create nodes)" 60 kube-apiserver kc auth can-i create nodes
-kc apply -f - >/dev/null <<<"$nodes" || die "could not create the nodes"
+if [[ $HASTACK_NODES == real ]]; then
+	node_selector=hastack.dev/node=real node_component=""
+	bash "$here/nodes.sh" up || die "the real nodes did not start (logs in $RUN/logs)"
+else
+	node_selector=type=kwok node_component=kwok
+	kc apply -f - >/dev/null <<<"$nodes" || die "could not create the nodes"
+fi
 apply_crds
 
 nodes_ready() {
-	[[ $(kc get nodes -l type=kwok -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c '^True$') == 3 ]]
+	[[ $(kc get nodes -l "$node_selector" -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c '^True$') == 3 ]]
 }
-wait_for "3 nodes Ready" "$READY_TIMEOUT" kwok nodes_ready
+wait_for "3 nodes Ready" "$READY_TIMEOUT" "$node_component" nodes_ready
+if [[ $HASTACK_NODES == real ]]; then bash "$here/nodes.sh" addons || die "the add-ons did not start"; fi
 t_nodes=$(date +%s.%N)
 wait_for "ServiceAccount default/default" "$READY_TIMEOUT" kube-controller-manager kc -n default get serviceaccount default
 await_crds

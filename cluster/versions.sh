@@ -27,3 +27,23 @@ if [[ $HASTACK_CLUSTER == default ]]; then CLUSTER_RUN="$HASTACK_CACHE/cluster/r
 CLUSTER_LOCK="$CLUSTER_RUN.lock"
 CRDS_KEY="gateway-api-${GATEWAY_API_VERSION}_envoy-gateway-${ENVOY_GATEWAY_VERSION}_cert-manager-${CERT_MANAGER_VERSION}"
 CLUSTER_CRDS="$HASTACK_CACHE/cluster/crds/$CRDS_KEY"
+
+# Nodes: `kwok` (fake nodes, no container runs), `real` (containerd, kubelet, kube-proxy and
+# kube-router in network namespaces of their own; cluster/nodes.sh), or `auto` (real where this machine
+# can run them: `cluster/nodes.sh check`). A control plane keeps what it was started with (run/nodes-mode).
+HASTACK_NODES=${HASTACK_NODES:-auto}
+if [[ ! $HASTACK_NODES =~ ^(auto|kwok|real)$ ]]; then
+	echo "cluster: HASTACK_NODES=$HASTACK_NODES: one of auto, kwok, real" >&2
+	return 2 2>/dev/null || exit 2
+fi
+# The addresses of a control plane with real nodes, from its name (two at once never collide):
+# underlay 10.77.<n>.0/24 (bridge .1, host .254, nodes .11-.13), pods 10.<n>.0.0/16 (a /24 per node).
+CLUSTER_NET=$(( $(printf '%s' "$HASTACK_CLUSTER" | cksum | cut -d' ' -f1) % 150 + 100 ))
+# What real nodes run beside the kubelet (cluster/build-nodes.sh builds them; go.mod pins Traefik):
+COREDNS_VERSION=v1.15.0          # github.com/coredns/coredns (go install)
+METRICS_SERVER_VERSION=v0.8.0    # sigs.k8s.io/metrics-server (go install; v0.9.x is not an approved release)
+KUBE_ROUTER_VERSION=v2.1.0       # github.com/cloudnativelabs/kube-router/v2, the only v2 the proxy serves
+TRAEFIK_VERSION=v3.7.13          # github.com/traefik/traefik/v3 (wrapper module cluster/traefik)
+NODES_KEY="k8s-${K8S_VERSION}_coredns-${COREDNS_VERSION}_ms-${METRICS_SERVER_VERSION}_kr-${KUBE_ROUTER_VERSION}_traefik-${TRAEFIK_VERSION}"
+NODES_BIN="$HASTACK_CACHE/cluster/nodes-$NODES_KEY/bin"
+NODES_IMAGES="$HASTACK_CACHE/cluster/nodes-$NODES_KEY/images"

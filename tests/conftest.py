@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import socket
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -17,6 +18,12 @@ from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.dev.mockrun import MockRun, run_program
 from tests.consumer import consumer_project  # noqa: F401 - session fixture for every tier
 from tests.prerequisites import PREREQUISITE_ABSENT, built_toolchain
+
+# The tiers that need a control plane use one of their own, on kwok nodes: `make up` of the default one
+# (real nodes where this machine can run them) is never disturbed by a test run, and never disturbs
+# it. The faults and traffic tiers name theirs (faults; traffic, with real nodes).
+os.environ.setdefault("HASTACK_CLUSTER", "tests")
+os.environ.setdefault("HASTACK_NODES", "kwok")
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -76,6 +76,7 @@ class AutoscalingArgs(TypedDict):
     maxReplicas: int
     targetCPUUtilization: NotRequired[int]
     targetMemoryUtilization: NotRequired[int]
+    scaleDownStabilizationSeconds: NotRequired[int]
 
 
 class RateLimitArgs(TypedDict):

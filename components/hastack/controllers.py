@@ -228,6 +228,15 @@ def _haproxy_rate_limit_problems(limit: RateLimit) -> list[Problem]:
     return found
 
 
+def _traefik_resilience(resilience: Resilience) -> dict[str, str]:
+    """Traefik's ingress-nginx provider reads the same proxy-next-upstream annotations, but retries
+    `error timeout` three times when none is set: hastack says `off` unless retries are asked for, so a
+    failing pod shows instead of being hidden by retries nobody configured."""
+    annotations = _nginx_resilience(resilience)
+    annotations.setdefault(_NGINX + "proxy-next-upstream", "off")
+    return annotations
+
+
 INGRESS_CONTROLLERS: tuple[IngressController, ...] = (
     IngressController(
         name="ingress-nginx",
@@ -259,6 +268,25 @@ INGRESS_CONTROLLERS: tuple[IngressController, ...] = (
         rate_limit_problems=_haproxy_rate_limit_problems,
         resilience_keys=frozenset({"timeouts.readSeconds"}),
         resilience_annotations=_haproxy_resilience,
+    ),
+    # Traefik (v3.7+) serving Ingresses through its ingress-nginx provider: the migration path off the
+    # retired ingress-nginx, reading the same annotations (IngressClass controller k8s.io/ingress-nginx).
+    # It has no ewma or least-connections and no passive health check; `$remote_addr` is the hash key it
+    # knows (not `$binary_remote_addr`).
+    IngressController(
+        name="traefik",
+        class_names=("traefik",),
+        default_namespace="traefik",
+        load_balancing={
+            "round-robin": {},
+            "consistent-hash": {_NGINX + "upstream-hash-by": "$remote_addr"},
+        },
+        redirect_annotations={_NGINX + "ssl-redirect": "true", _NGINX + "force-ssl-redirect": "true"},
+        rate_limit_annotations=_nginx_rate_limit,
+        rate_limit_problems=_nginx_rate_limit_problems,
+        canary_annotations=_nginx_canary,
+        resilience_keys=frozenset({"retries", "timeouts.connectSeconds", "timeouts.readSeconds"}),
+        resilience_annotations=_traefik_resilience,
     ),
 )
 

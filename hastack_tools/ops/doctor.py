@@ -40,6 +40,9 @@ ESTIMATES_MIN: dict[str, tuple[int, int]] = {
     "cluster-cold": (6, 10),
     "cluster-warm-gocache": (1, 2),
     "cluster-start": (0, 1),
+    "nodes-cold": (15, 25),
+    "nodes-warm-gocache": (2, 4),
+    "nodes-start": (1, 2),
     "cluster-crds": (0, 1),
     "up": (0, 1),
 }
@@ -190,6 +193,49 @@ def control_plane(cache: Path, repo: Path = REPO_ROOT) -> ControlPlane:
     return ControlPlane(built, fetched, running, Check("control plane", found, ok=True))
 
 
+NODE_BINARIES = (
+    "kubelet",
+    "kube-proxy",
+    "coredns",
+    "metrics-server",
+    "kube-router",
+    "traefik",
+    "echo",
+    "pause",
+)
+"""What cluster/build-nodes.sh must produce for real nodes."""
+
+
+@dataclass(frozen=True)
+class RealNodes:
+    """Whether this machine can run real nodes (cluster/nodes.sh check) and whether they are built."""
+
+    possible: bool
+    built: bool
+    check: Check
+
+
+def real_nodes(env: Mapping[str, str], cache: Path, repo: Path = REPO_ROOT) -> RealNodes:
+    done = subprocess.run(
+        ["bash", str(repo / "cluster" / "nodes.sh"), "check"],
+        env={**env, "HASTACK_CACHE": str(cache)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    bin_dir = Path(
+        bash_value(f"export HASTACK_CACHE={cache}; source cluster/versions.sh; echo $NODES_BIN", repo)
+    )
+    built = all((bin_dir / b).is_file() for b in NODE_BINARIES)
+    if done.returncode != 0:
+        why = done.stderr.strip().removeprefix("nodes: ")
+        return RealNodes(
+            False, built, Check("real nodes", f"not on this machine: {why}; kwok nodes", ok=True)
+        )
+    found = f"this machine can run them (HASTACK_NODES=auto); {bin_dir}: {'built' if built else 'not built'}"
+    return RealNodes(True, built, Check("real nodes", found, ok=True))
+
+
 def diagnose(env: Mapping[str, str], repo: Path = REPO_ROOT, stack: str = "dev") -> Report:
     report = Report()
     add = report.checks.append
@@ -242,6 +288,8 @@ def diagnose(env: Mapping[str, str], repo: Path = REPO_ROOT, stack: str = "dev")
 
     plane = control_plane(cache, repo)
     add(plane.check)
+    nodes = real_nodes(env, cache, repo)
+    add(nodes.check)
 
     gomodcache = Path(command_output(["go", "env", "GOMODCACHE"], env) or cache / "gomod")
     gocache = Path(command_output(["go", "env", "GOCACHE"], env) or cache / "gobuild")
@@ -269,7 +317,7 @@ def diagnose(env: Mapping[str, str], repo: Path = REPO_ROOT, stack: str = "dev")
     )
 
     warmth = "warm-gocache" if warm_gocache else "cold"
-    report.plan.extend(make_up_plan(env, stack, venv.exists(), missing, cache, warmth, plane))
+    report.plan.extend(make_up_plan(env, stack, venv.exists(), missing, cache, warmth, plane, nodes))
     return report
 
 
@@ -281,6 +329,7 @@ def make_up_plan(
     cache: Path,
     warmth: str,
     plane: ControlPlane,
+    nodes: RealNodes | None = None,
 ) -> list[str]:
     """What `make up` will do next, in order, with the expected time of each step."""
     plan: list[str] = []
@@ -305,8 +354,19 @@ def make_up_plan(
                 "fetch the upstream CRDs (Gateway API, Envoy Gateway, cert-manager) from the Go module "
                 f"proxy ({estimate('cluster-crds')})"
             )
+        real = nodes is not None and nodes.possible and env.get("HASTACK_NODES", "auto") in {"auto", "real"}
+        if real and nodes is not None and not nodes.built and not plane.running:
+            plan.append(
+                "build the real nodes' kubelet, kube-proxy, CoreDNS, metrics-server, kube-router, Traefik "
+                f"and the test app (cluster/build-nodes.sh, {estimate('nodes-' + warmth)})"
+            )
         if not plane.running:
             plan.append(f"start the local control plane on loopback ({estimate('cluster-start')})")
+            if real:
+                plan.append(
+                    "start three real nodes in network namespaces of their own, with CoreDNS, metrics-server "
+                    f"and Traefik ({estimate('nodes-start')})"
+                )
     plan.append(f"`pulumi up` of the {stack} stack with the policy pack ({estimate('up')})")
     return plan
 

@@ -1,8 +1,8 @@
 """`make up|preview|down|refresh|cancel|secret`: the real Pulumi engine on a stack.
 
 Where it deploys (`--target`, default: `kubeconfig` when KUBECONFIG is set, else `local`):
-- `local`: the local control plane (cluster/up.sh), started if it is not running; Ingress status
-  awaits are skipped there, since no ingress controller publishes one;
+- `local`: the local control plane (cluster/up.sh), started if it is not running; on kwok nodes
+  Ingress status awaits are skipped (no controller publishes one), on real nodes Traefik publishes it;
 - `kubeconfig`: the cluster of the ambient kubeconfig;
 - `render`: the kubernetes provider's `renderYamlToDirectory` mode, so the engine and every provider
   run for real and the manifests land in `<cache>/render/<project>/<stack>`. Render stacks live in a
@@ -46,7 +46,7 @@ from hastack_tools.common.project import (
     validated_stack_config,
 )
 from hastack_tools.common.toolchain import ToolchainError, toolchain_env
-from hastack_tools.ops import kubeapi, recovery
+from hastack_tools.ops import kubeapi, local_urls, recovery
 from hastack_tools.ops.stacks import (
     EngineError,
     StackWorkspace,
@@ -195,8 +195,17 @@ def start_local_cluster(env: Mapping[str, str], log: IO[bytes] | None = None) ->
     return str(kubeconfig)
 
 
-def local_cluster_config(program: Path, stack: str) -> dict[str, Any]:
-    """Nothing on the local control plane publishes Ingress status: don't wait for it."""
+def local_nodes_mode(env: Mapping[str, str]) -> str:
+    """`real` when the local control plane runs real nodes (cluster/nodes.sh, with Traefik), else `kwok`."""
+    mode = local_cluster_run(env) / "nodes-mode"
+    return mode.read_text().strip() if mode.exists() else "kwok"
+
+
+def local_cluster_config(program: Path, stack: str, nodes: str = "kwok") -> dict[str, Any]:
+    """On kwok nodes nothing publishes Ingress status: don't wait for it. On real nodes Traefik does,
+    and the wait proves it routes."""
+    if nodes == "real":
+        return {}
     source = program / f"Pulumi.{stack}.yaml"
     config = read_yaml(source).get("config", {}) if source.exists() else {}
     ingress = config.get("hastack:ingress")
@@ -427,6 +436,10 @@ def _run_locked(
         say(f"hastack: interrupted; pulumi exited {outcome.code} with its state saved")
     if outcome.code != 0 and command == "up" and api is not None:
         settle_failed_up(workspace, env, api, say)
+    if outcome.code == 0 and not outcome.interrupted and command == "up" and target == "local":
+        stack_file = program / f"Pulumi.{workspace.stack}.yaml"
+        config = read_yaml(stack_file).get("config", {}) if stack_file.exists() else {}
+        local_urls.announce(local_cluster_run(env), config, env, say)
     return outcome.code
 
 
@@ -461,7 +474,7 @@ def connect(
     extra: dict[str, Any] = {}
     if target == "local":
         env["KUBECONFIG"] = start_local_cluster(env, log)
-        extra.update(local_cluster_config(program, workspace.stack))
+        extra.update(local_cluster_config(program, workspace.stack, local_nodes_mode(env)))
     try:
         api = kubeapi.KubeAPI.from_kubeconfig(kubeapi.kubeconfig_path(env))
         say(f"hastack: cluster {api.server} (context {api.context}, {api.source})")

@@ -68,11 +68,15 @@ class Cluster:
         ctx.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
         return ctx
 
+    def kubectl_command(self) -> list[str]:
+        """kubectl with this control plane's admin kubeconfig."""
+        return [str(self.bin_dir / "kubectl"), "--kubeconfig", str(self.kubeconfig)]
+
     def kubectl(
         self, *args: str, input: str | None = None, check: bool = True, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
-            [str(self.bin_dir / "kubectl"), "--kubeconfig", str(self.kubeconfig), *args],
+            [*self.kubectl_command(), *args],
             check=False,
             input=input,
             capture_output=True,

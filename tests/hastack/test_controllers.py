@@ -8,6 +8,7 @@ from hastack.controllers import (
     INGRESS_CONTROLLERS,
     LOAD_BALANCING_ALGORITHMS,
     RateLimit,
+    Resilience,
     ingress_controller_for,
 )
 
@@ -87,3 +88,31 @@ def test_supported_combination_has_no_problem() -> None:
     profile = ingress_controller_for("nginx")
     assert profile is not None
     assert profile.problems("round-robin", RateLimit(10, 30, 5)) == []
+
+
+def test_traefik_reads_the_nginx_annotations_it_serves_and_turns_its_own_retries_off() -> None:
+    """Traefik's ingress-nginx provider retries `error timeout` three times when no proxy-next-upstream
+    is set, which would hide a failing pod nobody asked to retry; asked-for retries pass through."""
+    traefik = ingress_controller_for("traefik")
+    assert traefik is not None and traefik.name == "traefik" and traefik.default_namespace == "traefik"
+    prefix = "nginx.ingress.kubernetes.io/"
+    plain = traefik.ingress_annotations("round-robin", RateLimit(rps=5, burst=10), Resilience())
+    assert plain[prefix + "proxy-next-upstream"] == "off"
+    assert plain[prefix + "limit-rps"] == "5" and plain[prefix + "limit-burst-multiplier"] == "2"
+    assert prefix + "load-balance" not in plain  # Traefik's weighted round robin is its default
+    retried = traefik.ingress_annotations(
+        "round-robin", None, Resilience(retry_attempts=2, retry_on=("connect-failure",))
+    )
+    assert retried[prefix + "proxy-next-upstream"] == "error timeout"
+    assert retried[prefix + "proxy-next-upstream-tries"] == "3"
+    hashed = traefik.ingress_annotations("consistent-hash", None)
+    assert hashed[prefix + "upstream-hash-by"] == "$remote_addr"  # it has no $binary_remote_addr
+    assert traefik.canary_annotations is not None
+
+
+def test_traefik_refuses_what_its_ingress_nginx_provider_cannot_do() -> None:
+    traefik = ingress_controller_for("traefik")
+    assert traefik is not None
+    keys = {p.key for p in traefik.problems("ewma", None, Resilience(consecutive_errors=5))}
+    assert keys == {"loadBalancing", "backendHealth"}
+    assert [p.key for p in traefik.problems("least-connections", None)] == ["loadBalancing"]

@@ -104,14 +104,16 @@ def test_haproxy_sets_the_server_timeout() -> None:
         (
             ingress_config("haproxy", retries={"attempts": 1}),
             "hastack:apps[0].ingress.retries: haproxy cannot retry a failed request on another backend; "
-            "ingress-nginx (class nginx), envoy-gateway (exposure: gateway) can, got "
+            "ingress-nginx (class nginx), traefik (class traefik), envoy-gateway (exposure: gateway) can, "
+            "got "
             '{"attempts": 1, "conditions": ["connect-failure", "gateway-error"], '
             '"perTryTimeoutSeconds": null}',
         ),
         (
             gateway_config(timeouts={"readSeconds": 20}),
             "hastack:apps[0].ingress.timeouts.readSeconds: envoy-gateway cannot limit the time between two "
-            "reads from a backend; ingress-nginx (class nginx), haproxy (class haproxy) can, got 20",
+            "reads from a backend; ingress-nginx (class nginx), haproxy (class haproxy), traefik (class "
+            "traefik) can, got 20",
         ),
     ],
 )

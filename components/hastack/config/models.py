@@ -73,12 +73,12 @@ class IngressConfig(Model):
 
     class_name: ClassName
     """The IngressClass; it selects the controller: `nginx` (ingress-nginx), `haproxy` (HAProxy Kubernetes
-    Ingress)."""
+    Ingress), `traefik` (Traefik's ingress-nginx provider: the same annotations, proven with traffic)."""
     controller: str | None = None
     """Names the controller when the class name is a custom one."""
     controller_namespace: NamespaceName | None = None
     """Where the controller runs, which the NetworkPolicies admit; the controller's usual namespace by default
-    (`ingress-nginx`, `haproxy-controller`)."""
+    (`ingress-nginx`, `haproxy-controller`, `traefik`)."""
     tls: TlsConfig
     """The certificate source of every app's Ingress."""
     await_load_balancer: bool = True
@@ -125,6 +125,9 @@ class AutoscalingConfig(Model):
     """Average CPU use, in percent of the request, the HPA keeps; at least one target is required."""
     target_memory_utilization: Percentage | None = None
     """Average memory use, in percent of the request, the HPA keeps."""
+    scale_down_stabilization_seconds: Annotated[int, Field(ge=0, le=3600)] = 300
+    """Lower load must last this long before the HPA shrinks, so a brief dip does not shed capacity; scale-out
+    never waits."""
 
 
 class Requests(Model):
@@ -181,8 +184,8 @@ class RateLimitConfig(Model):
     rps: Annotated[int, Field(ge=1, le=100_000)]
     """Requests per second per client."""
     burst: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
-    """Requests a client may send at once, at least `rps`; ingress-nginx: a whole multiple of `rps`; haproxy
-    and envoy-gateway: none."""
+    """Requests a client may send at once, at least `rps`; ingress-nginx and traefik: a whole multiple of
+    `rps`; haproxy and envoy-gateway: none."""
     connections: Annotated[int, Field(ge=1, le=100_000)] | None = None
     """Concurrent connections per client; haproxy and envoy-gateway: none."""
 
@@ -212,7 +215,8 @@ class RetriesConfig(Model):
 
     attempts: Annotated[int, Field(ge=1, le=10)]
     """Retries of a failed request on another backend; ingress-nginx (`proxy-next-upstream`, tries = attempts
-    + 1) and envoy-gateway."""
+    + 1), traefik (the same annotations; without retries hastack turns its default three off) and
+    envoy-gateway."""
     conditions: Annotated[list[RetryCondition], Field(min_length=1)] = ["connect-failure", "gateway-error"]
     """When a request is retried. Not `on`: YAML 1.1 reads that key as the boolean true."""
     per_try_timeout_seconds: Seconds | None = None
@@ -223,12 +227,12 @@ class TimeoutsConfig(Model):
     """How long the proxy waits for a backend: to connect, for a whole request, between two reads."""
 
     connect_seconds: Seconds | None = None
-    """The time to connect to a backend; ingress-nginx, envoy-gateway."""
+    """The time to connect to a backend; ingress-nginx, traefik, envoy-gateway."""
     request_seconds: Seconds | None = None
     """The time of a whole request, at least `perTryTimeoutSeconds` x (attempts + 1); envoy-gateway."""
     read_seconds: Seconds | None = None
-    """The time between two reads from a backend; ingress-nginx (`proxy-read-timeout`, `proxy-send-timeout`),
-    haproxy (`timeout-server`)."""
+    """The time between two reads from a backend; ingress-nginx and traefik (`proxy-read-timeout`,
+    `proxy-send-timeout`), haproxy (`timeout-server`)."""
 
 
 class AppIngressConfig(Model):
@@ -240,7 +244,8 @@ class AppIngressConfig(Model):
     """Path prefixes (`pathType: Prefix`)."""
     load_balancing: LoadBalancing = "round-robin"
     """The balancing algorithm; it must be one the controller supports (ingress-nginx: round-robin, ewma,
-    consistent-hash; haproxy: round-robin, least-connections, consistent-hash; envoy-gateway: round-robin,
+    consistent-hash; traefik: round-robin, consistent-hash; haproxy: round-robin, least-connections,
+    consistent-hash; envoy-gateway: round-robin,
     least-connections, consistent-hash)."""
     rate_limit: RateLimitConfig | None = None
     """Per-client abuse protection."""

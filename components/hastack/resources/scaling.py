@@ -10,9 +10,6 @@ import pulumi_kubernetes as k8s
 from hastack.config import AppConfig, AutoscalingConfig
 from hastack.resources.labels import Track, common_labels, instance_name, selector_labels
 
-SCALE_DOWN_STABILIZATION_SECONDS = 300
-"""Five minutes of lower load before shrinking, so a brief dip does not shed capacity."""
-
 
 def hpa_spec(autoscaling: AutoscalingConfig, deployment_name: pulumi.Input[str]) -> dict[str, Any]:
     metrics = [
@@ -33,7 +30,7 @@ def hpa_spec(autoscaling: AutoscalingConfig, deployment_name: pulumi.Input[str])
         "metrics": metrics,
         "behavior": {
             "scaleDown": {
-                "stabilizationWindowSeconds": SCALE_DOWN_STABILIZATION_SECONDS,
+                "stabilizationWindowSeconds": autoscaling.scale_down_stabilization_seconds,
                 "policies": [{"type": "Percent", "value": 50, "periodSeconds": 60}],
             },
             "scaleUp": {

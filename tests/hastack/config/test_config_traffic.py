@@ -58,7 +58,7 @@ EXACT: list[tuple[str, dict[str, Any], str]] = [
             "ingress": {"className": "haproxy", "tls": {"mode": "self-signed"}},
         },
         "hastack:apps[0].canary: haproxy has no weighted canary mechanism; controllers that have one: "
-        "ingress-nginx (class nginx); or set exposure: gateway, got "
+        "ingress-nginx (class nginx), traefik (class traefik); or set exposure: gateway, got "
         '{"image": "ghcr.io/acme/web:1.1.0", "weight": 5}',
     ),
     (

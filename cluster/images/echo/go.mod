@@ -1,0 +1,3 @@
+module hastack.local/echo
+
+go 1.26

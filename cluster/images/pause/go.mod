@@ -1,0 +1,3 @@
+module hastack.local/pause
+
+go 1.26
