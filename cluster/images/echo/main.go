@@ -13,7 +13,7 @@
 // Knobs start from the environment (READY, LIVE, ERROR_RATE, LATENCY_MS, BURN_MS); PORT sets the port
 // (default 8080), EXTRA_PORT a second one serving the same (so a test can tell a NetworkPolicy that
 // admits one port from one that admits the pod). SIGTERM stops accepting and finishes the requests
-// in flight.
+// in flight; with EXIT_ON_SIGTERM=1 it exits at once, as an app without graceful shutdown does.
 package main
 
 import (
@@ -171,6 +171,9 @@ func main() {
 		stop := make(chan os.Signal, 1)
 		signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 		<-stop
+		if os.Getenv("EXIT_ON_SIGTERM") == "1" { // as an app without graceful shutdown: requests in flight are cut
+			os.Exit(0)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		for _, s := range servers {
