@@ -216,22 +216,23 @@ class RealNodes:
 
 
 def real_nodes(env: Mapping[str, str], cache: Path, repo: Path = REPO_ROOT) -> RealNodes:
-    done = subprocess.run(
-        ["bash", str(repo / "cluster" / "nodes.sh"), "check"],
-        env={**env, "HASTACK_CACHE": str(cache)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    bin_dir = Path(
-        bash_value(f"export HASTACK_CACHE={cache}; source cluster/versions.sh; echo $NODES_BIN", repo)
-    )
+    script = f"export HASTACK_CACHE={cache}; source cluster/versions.sh; echo $NODES_BIN"
+    bin_dir = Path(bash_value(script, repo))
     built = all((bin_dir / b).is_file() for b in NODE_BINARIES)
-    if done.returncode != 0:
-        why = done.stderr.strip().removeprefix("nodes: ")
-        return RealNodes(
-            False, built, Check("real nodes", f"not on this machine: {why}; kwok nodes", ok=True)
+    try:
+        done = subprocess.run(
+            ["bash", str(repo / "cluster" / "nodes.sh"), "check"],
+            env={**env, "HASTACK_CACHE": str(cache)},
+            capture_output=True,
+            text=True,
+            check=False,
         )
+        code, said = done.returncode, done.stderr
+    except OSError as error:  # no bash on the PATH given
+        code, said = 3, f"cannot run cluster/nodes.sh check: {error}"
+    if code != 0:
+        found = f"not on this machine: {said.strip().removeprefix('nodes: ')}; kwok nodes"
+        return RealNodes(False, built, Check("real nodes", found, ok=True))
     found = f"this machine can run them (HASTACK_NODES=auto); {bin_dir}: {'built' if built else 'not built'}"
     return RealNodes(True, built, Check("real nodes", found, ok=True))
 

@@ -151,10 +151,16 @@ class Background:
     """A bounded load running beside the test's actions until the block ends (then 2 s more)."""
 
     def __init__(
-        self, target: loadgen.Target, allowed: dict[str, list[str]], rate: float, seconds: float
+        self,
+        target: loadgen.Target,
+        allowed: dict[str, list[str]],
+        rate: float,
+        seconds: float,
+        concurrency: int = 4,
     ) -> None:
         self.stop = threading.Event()
         self.run = loadgen.Run()
+        self.concurrency = concurrency
         self._args = (target, allowed, rate, seconds)
         self._thread = threading.Thread(target=self._load, daemon=True)
 
@@ -166,7 +172,7 @@ class Background:
             seconds=seconds,
             allowed=allowed,
             rate_per_s=rate,
-            concurrency=4,
+            concurrency=self.concurrency,
             stop=self.stop,
         )
 

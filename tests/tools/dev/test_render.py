@@ -149,7 +149,12 @@ def test_render_notes_the_defaults_that_change_how_an_app_runs(
         "set secretsAs: env"
     ]
     assert render_main(["--stack", "dev", "--out", str(tmp_path / "dev"), "--program", str(REPO_ROOT)]) == 0
-    assert "note: " not in capsys.readouterr().out
+    dev_notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note: ")]
+    assert dev_notes == [  # dev runs hastack's test app, which answers the default probe paths
+        "note: api, web: probed with GET /readyz (readiness, startup) and GET /livez (liveness) on port "
+        "http, hastack's defaults: the app must answer them, or set probes.readiness.path and "
+        "probes.liveness.path"
+    ]
 
     def program() -> None:
         from hastack import HighlyAvailableApp
