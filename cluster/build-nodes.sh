@@ -26,6 +26,7 @@ have_all() {
 	local b
 	for b in "${BINS[@]}"; do [[ -x $NODES_BIN/$b ]] || return 1; done
 	for b in "${IMAGES[@]}"; do [[ -s $NODES_IMAGES/$b.tar && -s $NODES_IMAGES/$b.ref ]] || return 1; done
+	[[ -f $NODES_GATEWAY_CRDS/.complete ]] || return 1
 	[[ $(cat "$NODES_BIN/.ours-stamp" 2>/dev/null) == "$(ours_stamp)" ]]
 }
 if ((!force)) && have_all; then
@@ -42,7 +43,7 @@ tmp="$NODES_BIN/../.tmp"
 rm -rf "$tmp" && mkdir -p "$tmp"
 # shellcheck source=../toolchain/progress.sh
 . "$here/../toolchain/progress.sh"
-progress_init nodes 7 "$HASTACK_CACHE/logs/nodes-build.log"
+progress_init nodes 8 "$HASTACK_CACHE/logs/nodes-build.log"
 
 needs() { # binary...: 0 when one of them must be built
 	local b
@@ -112,5 +113,21 @@ pack_images() { # name:tag, entrypoint, user for each; the same binary always gi
 	done
 }
 progress_step "images (OCI archives)" pack_images
+
+gateway_api_crds() { # Traefik's Gateway API release: its standard CRDs, copied out of the module cache
+	local dir file
+	# shellcheck source=gomod.sh
+	. "$here/gomod.sh"
+	dir=$(go_module_dir "sigs.k8s.io/gateway-api@$TRAEFIK_GATEWAY_API_VERSION") || return 1
+	rm -rf "$NODES_GATEWAY_CRDS" && mkdir -p "$NODES_GATEWAY_CRDS"
+	for file in "$dir"/config/crd/standard/*.yaml; do
+		grep -q '^kind: CustomResourceDefinition$' "$file" || continue
+		cp "$file" "$NODES_GATEWAY_CRDS/" && chmod 644 "$NODES_GATEWAY_CRDS/${file##*/}"
+	done
+	touch "$NODES_GATEWAY_CRDS/.complete"
+}
+if [[ ! -f $NODES_GATEWAY_CRDS/.complete ]] || ((force)); then
+	progress_step "Gateway API $TRAEFIK_GATEWAY_API_VERSION CRDs" gateway_api_crds
+fi
 rm -rf "$tmp"
 progress_say "real-node binaries in $NODES_BIN, images in $NODES_IMAGES"

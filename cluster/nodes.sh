@@ -348,8 +348,27 @@ nodes_up() {
 	done
 }
 
+gateway_tls() { # the shared Gateway's certificate: self-signed for *.gateway.local, made once per control plane
+	local dir=$RUN/pki/gateway
+	if [[ ! -f $dir/tls.crt ]]; then
+		mkdir -p "$dir"
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 -subj "/CN=*.gateway.local" \
+			-addext "subjectAltName=DNS:*.gateway.local" -keyout "$dir/tls.key" -out "$dir/tls.crt" 2>/dev/null
+	fi
+	kc create namespace gateway-system --dry-run=client -o yaml | kc apply -f - >/dev/null
+	kc -n gateway-system create secret tls public-tls --cert="$dir/tls.crt" --key="$dir/tls.key" \
+		--dry-run=client -o yaml | kc apply -f - >/dev/null
+}
+
 addons_up() { # after the nodes are Ready: DNS, metrics, the ingress controller, each rolled out
 	local file
+	# Traefik's Gateway API release, over the control plane's own (server-side: the larger CRDs exceed
+	# client-side apply's annotation)
+	kc apply --server-side --force-conflicts --field-manager=hastack-nodes -f "$NODES_GATEWAY_CRDS" >/dev/null ||
+		die "could not install the Gateway API $TRAEFIK_GATEWAY_API_VERSION CRDs from $NODES_GATEWAY_CRDS"
+	kc wait --for=condition=Established --timeout=60s -f "$NODES_GATEWAY_CRDS" >/dev/null ||
+		die "the Gateway API $TRAEFIK_GATEWAY_API_VERSION CRDs are not Established"
+	gateway_tls
 	for file in coredns metrics-server traefik; do
 		sed "s/\${NODE_A_IP}/$(node_ip 0)/g" "$here/addons/$file.yaml" | kc apply -f - >/dev/null ||
 			die "could not apply the $file add-on"

@@ -44,6 +44,10 @@ COREDNS_VERSION=v1.15.0          # github.com/coredns/coredns (go install)
 METRICS_SERVER_VERSION=v0.8.0    # sigs.k8s.io/metrics-server (go install; v0.9.x is not an approved release)
 KUBE_ROUTER_VERSION=v2.1.0       # github.com/cloudnativelabs/kube-router/v2, the only v2 the proxy serves
 TRAEFIK_VERSION=v3.7.13          # github.com/traefik/traefik/v3 (wrapper module cluster/traefik)
+# The Gateway API release Traefik v3.7 is built against (it watches v1 TLSRoutes): control planes with real
+# nodes serve its standard CRDs, upgraded in place over GATEWAY_API_VERSION's; kwok ones keep the latter.
+TRAEFIK_GATEWAY_API_VERSION=v1.6.1
 NODES_KEY="k8s-${K8S_VERSION}_coredns-${COREDNS_VERSION}_ms-${METRICS_SERVER_VERSION}_kr-${KUBE_ROUTER_VERSION}_traefik-${TRAEFIK_VERSION}"
 NODES_BIN="$HASTACK_CACHE/cluster/nodes-$NODES_KEY/bin"
 NODES_IMAGES="$HASTACK_CACHE/cluster/nodes-$NODES_KEY/images"
+NODES_GATEWAY_CRDS="$HASTACK_CACHE/cluster/nodes-$NODES_KEY/gateway-api-$TRAEFIK_GATEWAY_API_VERSION"

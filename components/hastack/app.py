@@ -104,7 +104,8 @@ class HighlyAvailableApp(pulumi.ComponentResource):
             routes = gateway.gateway_routes(app, stack.gateway, service_names, namespace, self)
             names["httpRoute"] = routes.route.metadata["name"]
             names["redirectHttpRoute"] = routes.redirect.metadata["name"]
-            names["trafficPolicy"] = routes.traffic_policy.metadata["name"]
+            if routes.traffic_policy is not None:
+                names["trafficPolicy"] = routes.traffic_policy.metadata["name"]
 
         self.service_dns_name = pulumi.Output.from_input(namespace).apply(
             lambda ns: service.service_dns_name(app, ns, stack.cluster_domain)

@@ -323,9 +323,11 @@ class GatewayController(Controller):
 
     default_proxy_namespace: str
     """Where the implementation runs its data-plane proxies (the NetworkPolicy admits them)."""
-    policy_api_version: str
-    policy_kind: str
-    rate_limit_spec: Callable[[RateLimit], dict[str, Any]]
+    policy_api_version: str | None
+    policy_kind: str | None
+    """The implementation's own policy resource attached to each route; None: it has none, and only what
+    Gateway API itself expresses (weights, round robin) is asked of it."""
+    rate_limit_spec: Callable[[RateLimit], dict[str, Any]] = field(default=lambda _limit: {})
     resilience_spec: Callable[[Resilience], dict[str, Any]] = field(default=lambda _r: {})
 
     def traffic_policy_spec(
@@ -429,6 +431,23 @@ GATEWAY_CONTROLLERS: tuple[GatewayController, ...] = (
         rate_limit_problems=_envoy_rate_limit_problems,
         resilience_keys=frozenset(RESILIENCE_WHAT) - {"timeouts.readSeconds"},
         resilience_spec=_envoy_resilience,
+    ),
+    # Traefik (v3.7+) as a Gateway API implementation: HTTPRoute weights (canaries) and its default
+    # weighted round robin; balancing, rate limits and retries live in Traefik's own CRDs, which hastack
+    # does not write, so they are refused on this path (the Ingress path, className traefik, has them).
+    GatewayController(
+        name="traefik",
+        default_proxy_namespace="traefik",
+        policy_api_version=None,
+        policy_kind=None,
+        load_balancing={"round-robin": {}},
+        rate_limit_problems=lambda _limit: [
+            Problem(
+                "rateLimit",
+                "traefik's Gateway API path has no rate limit hastack can attach; use the "
+                "Ingress path (className traefik)",
+            )
+        ],
     ),
 )
 

@@ -75,6 +75,8 @@ class Stack:
             "hastack:environment": "dev",
             "hastack:namespace": self.namespace,
             "hastack:ingress": {"className": "traefik", "tls": {"mode": "self-signed"}},
+            # the Gateway cluster/addons/traefik.yaml makes, for `exposure: gateway` apps
+            "hastack:gateway": {"name": "public", "namespace": "gateway-system", "implementation": "traefik"},
             "hastack:apps": copy.deepcopy(self.apps),
         }
         (self.program / "Pulumi.traffic.yaml").write_text(yaml.safe_dump({"config": config}, sort_keys=False))

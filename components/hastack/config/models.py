@@ -288,7 +288,8 @@ class GatewayConfig(Model):
     """The plain-HTTP listener, where a route only redirects to HTTPS (301); not `sectionName`."""
     implementation: GatewayImplementation = "envoy-gateway"
     """Which Gateway API implementation: balancing and rate limits go through its policy resource
-    (envoy-gateway: a BackendTrafficPolicy)."""
+    (envoy-gateway: a BackendTrafficPolicy); traefik has none hastack writes: weights (canaries) and round
+    robin only, proxies in namespace `traefik`."""
     proxy_namespace: Dns1123Label | None = None
     """Where the gateway proxies run, admitted by the apps' NetworkPolicies; the implementation's default."""
 

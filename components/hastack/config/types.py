@@ -27,7 +27,7 @@ TlsMode = Literal["cert-manager", "secret", "self-signed"]
 LoadBalancing = Literal["round-robin", "least-connections", "ewma", "consistent-hash"]
 assert get_args(LoadBalancing) == LOAD_BALANCING_ALGORITHMS
 Exposure = Literal["ingress", "gateway"]
-GatewayImplementation = Literal["envoy-gateway"]
+GatewayImplementation = Literal["envoy-gateway", "traefik"]
 assert get_args(GatewayImplementation) == GATEWAY_IMPLEMENTATIONS
 
 _DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")

@@ -104,7 +104,8 @@ class GatewayRoutes:
 
     route: CustomResource
     redirect: CustomResource
-    traffic_policy: CustomResource
+    traffic_policy: CustomResource | None
+    """None for an implementation without a policy resource of its own."""
 
 
 def gateway_routes(
@@ -134,6 +135,8 @@ def gateway_routes(
         opts=child,
     )
     controller = GATEWAY_CONTROLLERS_BY_NAME[gateway.implementation]
+    if controller.policy_api_version is None or controller.policy_kind is None:
+        return GatewayRoutes(route, redirect, None)
     policy = CustomResource(
         app.name,
         api_version=controller.policy_api_version,

@@ -124,7 +124,7 @@ EXACT: list[tuple[str, dict[str, Any], str]] = [
     (
         "unknown implementation",
         {**on_gateway(), "gateway": {**GATEWAY, "implementation": "istio"}},
-        "hastack:gateway.implementation: must be one of envoy-gateway, got 'istio'",
+        "hastack:gateway.implementation: must be one of envoy-gateway, traefik, got 'istio'",
     ),
     (
         "gateway name not DNS",

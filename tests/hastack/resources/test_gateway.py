@@ -169,3 +169,28 @@ def test_network_policy_admits_the_gateway_proxies() -> None:
         "from"
     ]
     assert peers[0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] == "edge-proxies"
+
+
+def test_traefik_as_the_gateway_gets_weighted_routes_and_no_policy_resource() -> None:
+    """Traefik has no policy resource hastack writes: the routes carry the canary weights, nothing else is
+    attached, its proxies' namespace is admitted, and what only a policy could say is refused."""
+    raw = gateway_config(
+        canary={"image": "ghcr.io/acme/web:1.1.0", "weight": 10}, ingress={"hosts": ["a.example.com"]}
+    )
+    raw["gateway"] = {**GATEWAY, "implementation": "traefik"}
+    run = run_config(raw)
+    routes = objects(run, "HTTPRoute")
+    assert len(routes) == 2 and objects(run, "BackendTrafficPolicy") == []
+    (main,) = [r for r in routes if "backendRefs" in r["spec"]["rules"][0]]
+    assert sorted(ref["weight"] for ref in main["spec"]["rules"][0]["backendRefs"]) == [10, 90]
+    assert "trafficPolicy" not in run.outputs["apps"]["web"]["resourceNames"]
+    stack = parsed(raw)
+    peers = network_policy_spec(stack.apps[0], stack, stack.neighbours_of(stack.apps[0]))["ingress"][0][
+        "from"
+    ]
+    assert peers == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "traefik"}}}]
+    traefik = GATEWAY_CONTROLLERS_BY_NAME["traefik"]
+    assert [p.key for p in traefik.problems("consistent-hash", RateLimit(10))] == [
+        "loadBalancing",
+        "rateLimit",
+    ]
