@@ -14,7 +14,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 ENGINE := $(PY) -m hastack_tools.ops.engine $(if $(TARGET),--target $(TARGET),) $(if $(TOOLCHAIN),--toolchain $(TOOLCHAIN),) $(if $(RETARGET),--retarget,)
 
-.PHONY: help venv doctor test test-fast lint typecheck pytest pytest-fast render policy docs bench up down preview refresh toolchain backup restore cluster cluster-build nodes-build cluster-down cluster-reset cancel secret
+.PHONY: help venv doctor test test-fast lint typecheck pytest pytest-fast render policy docs bench up down preview refresh toolchain backup restore cluster cluster-build nodes-build cluster-down cluster-reset cancel secret fleet-plan fleet-up fleet-status fleet-drift fleet-destroy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -41,13 +41,13 @@ lint: venv ## ruff lint and format check
 typecheck: venv ## mypy over the program, components, tools and policy rules
 	$(VENV)/bin/mypy
 
-pytest: venv ## pytest (every tier: unit, stack, policy, tools, integration, e2e, faults, traffic)
+pytest: venv ## pytest (every tier: unit, stack, policy, tools, integration, e2e, faults, traffic, fleet)
 	$(PY) -m pytest
 
 FAST_TIERS := tests/hastack tests/stacks tests/policy
 
 pytest-fast: venv ## pytest of the fast tiers alone (tests/hastack, tests/stacks, tests/policy)
-	$(PY) -m pytest -q $(FAST_TIERS) -m "not integration and not e2e and not faults and not traffic"
+	$(PY) -m pytest -q $(FAST_TIERS) -m "not integration and not e2e and not faults and not traffic and not fleet"
 
 render: venv ## STACK=<s> OUT=<dir> [PROGRAM=<dir>]: manifests the program would send, under mocks, secrets redacted
 	$(PY) -m hastack_tools.dev.render --program $(PROGRAM) $(STACK_ARG) --out $(OUT)
@@ -99,6 +99,24 @@ backup: venv toolchain ## STACK=<s>: pulumi stack export to a versioned, encrypt
 
 restore: venv toolchain ## STACK=<s> [VERSION=<id>]: pulumi stack import of a backup (default: the newest)
 	source toolchain/env.sh && PULUMI_BACKEND_URL=$${PULUMI_BACKEND_URL:-file://$${HASTACK_WORKDIR:-$$HASTACK_CACHE}/state} $(PY) -m hastack_tools.ops.state_backup restore --program $(PROGRAM) --stack $(STACK) $(if $(VERSION),--version $(VERSION),)
+
+FLEET ?= Fleet.yaml
+FLEET_CMD := $(VENV)/bin/hastack fleet --fleet $(FLEET) $(if $(TOOLCHAIN),--toolchain $(TOOLCHAIN),)
+
+fleet-plan: venv ## [FLEET=<file>]: the fleet's waves, gates and what each stack would change (preview with the pack)
+	$(FLEET_CMD) plan
+
+fleet-up: venv ## [FLEET=<file>] [RESTART=1]: roll the fleet out wave by wave, halting on a failed gate; resumes a halted or interrupted rollout
+	$(FLEET_CMD) up $(if $(RESTART),--restart,)
+
+fleet-status: venv ## [FLEET=<file>]: where the rollout stands (after a halt or a killed orchestrator too)
+	$(FLEET_CMD) status
+
+fleet-drift: venv ## [FLEET=<file>]: preview --refresh --expect-no-changes per stack; exit 1 when a stack drifted
+	$(FLEET_CMD) drift
+
+fleet-destroy: venv ## [FLEET=<file>]: destroy every stack, last wave first
+	$(FLEET_CMD) destroy
 
 cluster-build: ## build the local control plane's binaries and fetch its CRDs from Go modules (cached outside the repo)
 	bash cluster/build.sh

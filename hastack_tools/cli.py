@@ -1,5 +1,6 @@
 """`hastack`, the installed command: `hastack render` (the manifests a program would send) and
-`hastack gate` (the same as `hastack-gate`), for a Pulumi program anywhere, no checkout needed."""
+`hastack gate` (the same as `hastack-gate`), for a Pulumi program anywhere, no checkout needed; and
+`hastack fleet` (waves of stacks on many clusters), which drives this checkout's engine tooling."""
 
 from __future__ import annotations
 
@@ -7,6 +8,21 @@ import sys
 from collections.abc import Callable, Sequence
 
 from hastack_tools.dev import gate, render
+
+
+def fleet(argv: list[str]) -> int:
+    """The engine tooling (hastack_tools.ops) is not in the wheel: a checkout's editable install has it."""
+    try:
+        from hastack_tools.ops import fleet as fleet_module
+    except ImportError as error:
+        print(
+            f"hastack fleet drives a checkout's engine tooling (hastack_tools.ops), not found here: {error}; "
+            "install the checkout with `make venv`",
+            file=sys.stderr,
+        )
+        return 2
+    return fleet_module.main(argv, prog="hastack fleet")
+
 
 COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "render": (
@@ -17,6 +33,7 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
         gate.main,
         "the offline policy gate (hastack-gate): exit 0 clean, 1 violations, 2 not evaluated",
     ),
+    "fleet": (fleet, "plan|up|status|drift|destroy: stacks on many clusters in gated waves (docs/fleet.md)"),
 }
 
 

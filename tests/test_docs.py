@@ -69,6 +69,14 @@ RUN_BY: dict[tuple[str, str], tuple[str, str]] = {
         f"{FAULTS}test_secrets.py",
         "test_make_secret_then_up_puts_the_value_in_the_secret_and_nowhere_else",
     ),
+    ("docs/fleet.md", "name: storefront"): (
+        "tests/tools/ops/test_fleet_config.py",
+        "test_the_fleet_file_of_the_docs_is_one",
+    ),
+    ("docs/fleet.md", "make fleet-plan"): (
+        "tests/fleet/test_rollout.py",
+        "test_two_waves_roll_out_drift_is_found_and_cleared_and_destroy_runs_in_reverse",
+    ),
     ("policy/README.md", '"""`hpa-max-replicas-capped`: HorizontalPodAutoscalers scale out'): (
         "tests/policy/test_writing_a_rule.py",
         "test_the_rule_of_the_section_is_served_and_judges_its_fixtures",

@@ -71,7 +71,12 @@ def test_print_config_follows_the_environment_not_the_stack_name(tmp_path: Path)
 
 
 def test_workflows_exist() -> None:
-    assert [f.name for f in FILES] == ["deploy-dev.yml", "pull-request.yml", "release-prod.yml"]
+    assert [f.name for f in FILES] == [
+        "deploy-dev.yml",
+        "fleet-drift.yml",
+        "pull-request.yml",
+        "release-prod.yml",
+    ]
 
 
 @pytest.mark.parametrize("path", FILES, ids=[f.name for f in FILES])
@@ -157,3 +162,20 @@ def test_credentials_come_only_from_secrets() -> None:
         for line in text.splitlines():
             if "TOKEN" in line or "PASSPHRASE" in line or "KUBECONFIG_" in line.split(":")[0]:
                 assert "secrets." in line or "$" in line or line.strip().startswith("#"), line
+
+
+def test_fleet_drift_runs_on_a_schedule_over_the_real_clusters_fleet() -> None:
+    from hastack_tools.ops.fleet_config import load
+
+    workflow = _load("fleet-drift.yml")
+    assert "cron" in _on(workflow)["schedule"][0]
+    (job,) = workflow["jobs"].values()
+    runs = [str(s.get("run", "")) for s in job["steps"]]
+    (command,) = [r for r in runs if "make fleet-drift" in r]
+    fleet_file = command.split("FLEET=", 1)[1].split()[0]
+    fleet = load(REPO_ROOT / fleet_file)
+    # every stack on a cluster the job writes the credentials of, none on a local control plane
+    written = "\n".join(runs)
+    for target in fleet.targets.values():
+        assert target.stack.kubeconfig is not None
+        assert target.stack.kubeconfig.replace("~", "$HOME") in written

@@ -315,6 +315,31 @@ def check_target(
     return wanted, uid, refresh
 
 
+def command_env(
+    target: str,
+    toolchain: str = "auto",
+    env_overrides: Mapping[str, str] | None = None,
+    log: IO[bytes] | None = None,
+) -> dict[str, str]:
+    """The environment an engine command on `target` runs the CLI in: the chosen toolchain (built
+    when missing) and the passphrase (the local-only default serves `local` and `render` alone)."""
+    base = {**os.environ, **(env_overrides or {})}
+    chosen = choose_toolchain(toolchain, target, base)
+    env = system_env(base) if chosen == "system" else {**built_env(log), **(env_overrides or {})}
+    if (
+        target != "local"
+        and "PULUMI_CONFIG_PASSPHRASE" not in base
+        and "PULUMI_CONFIG_PASSPHRASE_FILE" not in base
+    ):
+        if target == "kubeconfig":
+            raise EngineError(
+                "TARGET=kubeconfig deploys to a real cluster: set PULUMI_CONFIG_PASSPHRASE (or "
+                f"PULUMI_CONFIG_PASSPHRASE_FILE); the default '{LOCAL_PASSPHRASE}' is for local stacks only"
+            )
+        env["PULUMI_CONFIG_PASSPHRASE"] = LOCAL_PASSPHRASE
+    return env
+
+
 def run(
     command: str,
     program: Path,
@@ -342,20 +367,7 @@ def run(
     source = program / f"Pulumi.{stack}.yaml"
     if source.exists():
         read_yaml(source)  # a broken stack file is named before anything starts
-    base = {**os.environ, **(env_overrides or {})}
-    chosen = choose_toolchain(toolchain, target, base)
-    env = system_env(base) if chosen == "system" else {**built_env(log), **(env_overrides or {})}
-    if (
-        target != "local"
-        and "PULUMI_CONFIG_PASSPHRASE" not in base
-        and "PULUMI_CONFIG_PASSPHRASE_FILE" not in base
-    ):
-        if target == "kubeconfig":
-            raise EngineError(
-                "TARGET=kubeconfig deploys to a real cluster: set PULUMI_CONFIG_PASSPHRASE (or "
-                f"PULUMI_CONFIG_PASSPHRASE_FILE); the default '{LOCAL_PASSPHRASE}' is for local stacks only"
-            )
-        env["PULUMI_CONFIG_PASSPHRASE"] = LOCAL_PASSPHRASE
+    env = command_env(target, toolchain, env_overrides, log)
     cache = workdir or Path(env["HASTACK_CACHE"])
     project = str(read_project(program)["name"])
     backend = render_backend_url(cache) if target == "render" else backend_url(env, cache)

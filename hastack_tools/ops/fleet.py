@@ -1,0 +1,828 @@
+"""`hastack fleet plan|up|status|drift|destroy`: many stacks on many clusters, rolled out in waves.
+
+Waves run in order, a wave's stacks in parallel (bounded); each stack passes its wave's gates (the
+policy pack on a preview, every Deployment Available, a no-change preview, a soak) or the rollout
+halts, naming the stack, the gate and what it saw, and no later stack is touched. Progress is written
+to `<workdir>/fleet/<name>/state.json` after every step, so `status` tells the truth after a halt or a
+killed orchestrator and `up` resumes where the rollout stopped. The stacks run on the Pulumi
+Automation API driving the same CLI, backend and passphrase as `make up` (engine.py), with the same
+preparation: the named cluster started, the generated stack config, what a dead run left settled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from pulumi import automation as auto
+
+from hastack_tools.common.checkout import REPO_ROOT
+from hastack_tools.common.policy_config import stack_policy_config
+from hastack_tools.common.project import read_project
+from hastack_tools.ops import engine, kubeapi
+from hastack_tools.ops.fleet_config import DEFAULT_FLEET, FleetError, LoadedFleet, Target, load
+from hastack_tools.ops.stacks import EngineError, StackWorkspace, backend_url, prepare_stack, set_tag
+from hastack_tools.ops.supervise import command_line
+
+POLL_S = 2.0
+"""How often the Available and soak gates look at the Deployments."""
+RUN_MARK = "HASTACK_FLEET_RUN"
+"""Set in the environment of every process a fleet stack run starts (CLI, plugins), so the next run
+finds what a killed orchestrator left, whatever became of its parent."""
+PASSED = "passed"
+FAILED = "failed"
+PENDING = "pending"
+DESTROYED = "destroyed"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class GateFailedError(RuntimeError):
+    """A stack did not pass a gate: which one and what it saw."""
+
+    def __init__(self, gate: str, saw: str) -> None:
+        super().__init__(f"{gate}: {saw}")
+        self.gate = gate
+        self.saw = saw
+
+
+# --- the durable progress record --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FleetState:
+    """`state.json` (the rollout's progress), read and rewritten under `state.lock`; `orchestrator.lock`
+    is held by the running `up`/`destroy`, so a record that says running without it was interrupted."""
+
+    folder: Path
+
+    @property
+    def file(self) -> Path:
+        return self.folder / "state.json"
+
+    def read(self) -> dict[str, Any]:
+        try:
+            loaded = json.loads(self.file.read_text())
+        except (OSError, ValueError):
+            return {}
+        return loaded if isinstance(loaded, dict) else {}
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / "state.lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def update(self, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        """Applies `change` to the record and writes it atomically (fsync, rename)."""
+        with self._locked():
+            record = self.read()
+            change(record)
+            tmp = self.file.with_suffix(".tmp")
+            with open(tmp, "w") as handle:
+                handle.write(json.dumps(record, indent=1, sort_keys=True))
+                handle.flush()
+                os.fsync(handle.fileno())
+            tmp.replace(self.file)
+            return record
+
+    def set_stack(self, name: str, **values: Any) -> None:
+        def change(record: dict[str, Any]) -> None:
+            record.setdefault("stacks", {}).setdefault(name, {}).update(values, updated=now())
+
+        self.update(change)
+
+    @contextlib.contextmanager
+    def orchestrating(self) -> Iterator[None]:
+        """Held by the one `up` or `destroy` of this fleet; a second one is refused, naming the first."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / "orchestrator.lock", "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise EngineError(
+                    f"another fleet command runs on this fleet now (pid {self.read().get('pid', '?')}); "
+                    "wait for it, or see `hastack fleet status`"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def orchestrator_alive(self) -> bool:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / "orchestrator.lock", "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+
+
+# --- one stack through the Automation API -----------------------------------------------------------
+
+
+def marked_processes(mark: str) -> list[int]:
+    """Live processes whose environment carries `RUN_MARK=mark` (a dead run's CLI and plugins)."""
+    needle = f"{RUN_MARK}={mark}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def stop_marked(mark: str, grace_s: float = 5.0) -> list[str]:
+    """Stops what a dead stack run left (SIGTERM, then SIGKILL); returns what it stopped."""
+    pids = marked_processes(mark)
+    stopped = [f"{pid} {command_line(pid)[:100]}" for pid in pids]
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline and marked_processes(mark):
+        time.sleep(0.1)
+    for pid in marked_processes(mark):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return stopped
+
+
+@dataclass
+class StackRun:
+    """One fleet stack, prepared as `make up` prepares it, with its Automation API stack."""
+
+    target: Target
+    workspace: StackWorkspace
+    env: dict[str, str]
+    api: kubeapi.KubeAPI
+    stack: auto.Stack
+    log: IO[bytes]
+    refresh_first: bool
+    identity: tuple[str, str | None]
+    events: list[auto.EngineEvent] = field(default_factory=list)
+
+    def say(self, line: str) -> None:
+        engine.announce(line, self.log)
+
+    def output(self, line: str) -> None:
+        self.log.write(line.encode() + b"\n")
+        self.log.flush()
+
+    def scaled(self, command: str) -> None:
+        """The engine's settings for large stacks (GOMEMLIMIT; preview skips checkpoints)."""
+        _, extra = engine.scale_settings(command, [], self.env)
+        self.stack.workspace.env_vars = {**self.env, **extra}
+
+    @property
+    def config_file(self) -> str:
+        return str(self.workspace.config_file)
+
+    def policy(self) -> tuple[list[str], list[str]]:
+        """The pack and the config of the stack's environment, as `make preview` passes them."""
+        config = stack_policy_config(self.target.program, self.target.name, None, REPO_ROOT / "policy")
+        return [str(REPO_ROOT / "policy")], [str(config)]
+
+    def deployments(self) -> list[tuple[str, str]]:
+        """(namespace, name) of every Deployment the stack's state holds."""
+        resources = (self.stack.export_stack().deployment or {}).get("resources") or []
+        found = []
+        for resource in resources:
+            if resource.get("type") == DEPLOYMENT:
+                meta = (resource.get("outputs") or {}).get("metadata") or {}
+                found.append((str(meta.get("namespace") or "default"), str(meta.get("name"))))
+        return found
+
+
+@contextlib.contextmanager
+def opened(
+    target: Target, command: str, base_env: Mapping[str, str], cache: Path, log: IO[bytes]
+) -> Iterator[StackRun]:
+    """Prepares `target` for `command` under the stack's run lock, as engine.py does for `make up`: the
+    cluster started (or its kubeconfig checked), the stack and its generated config, what a dead run
+    left settled, the deploy target checked; then the Automation API stack on the same CLI."""
+    env = dict(base_env)
+    kind = "local" if target.stack.cluster else "kubeconfig"
+    if target.stack.cluster:
+        env["HASTACK_CLUSTER"] = target.stack.cluster
+    else:
+        env["KUBECONFIG"] = str(target.kubeconfig)
+    env["PULUMI_BACKEND_URL"] = backend_url(env, cache)
+    project = str(read_project(target.program)["name"])
+    workspace = StackWorkspace(project, target.name, cache, env["PULUMI_BACKEND_URL"])
+
+    def say(line: str) -> None:
+        engine.announce(line, log)
+
+    with workspace.record.held(f"fleet {command} of stack {target.name}", wait_s=30.0):
+        dead = workspace.record.read()
+        if dead is not None and dead.get("fleet_run"):
+            for line in stop_marked(str(dead["fleet_run"])):
+                say(f"hastack: stopped what the fleet run killed with pid {dead.get('pid')} left: {line}")
+            dead = None
+        api, extra = engine.connect(target.program, workspace, kind, env, log, say)
+        assert api is not None  # a fleet stack always has a cluster
+        created = prepare_stack(target.program, workspace, env, extra)
+        state = {} if created else engine.settle(workspace, env, dead, api, say)
+        wanted, uid, refresh = engine.check_target(workspace, env, kind, api, state, False, say)
+        mark = uuid.uuid4().hex
+        record = {"pid": os.getpid(), "command": f"fleet {command}", "fleet_run": mark, "started": now()}
+        workspace.record.file.write_text(json.dumps(record))
+        env[RUN_MARK] = mark
+        cli = Path(env.get("HASTACK_TOOLCHAIN_BIN") or Path(env["HASTACK_CLI"].split()[0]).parent)
+        command_root = auto.PulumiCommand(root=str(cli.parent), skip_version_check=True)
+        ws = auto.LocalWorkspace(work_dir=str(target.program), pulumi_command=command_root, env_vars=env)
+        stack = auto.Stack.select(target.name, ws)
+        try:
+            yield StackRun(target, workspace, env, api, stack, log, refresh, (wanted, uid))
+        finally:
+            workspace.record.clear()
+
+
+def engine_failure(error: auto.CommandError) -> str:
+    """The last lines the CLI said about a failed command."""
+    text = str(error)
+    lines = [
+        line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("code:")
+    ]
+    interesting = [line for line in lines if "error" in line.lower()] or lines
+    return " | ".join(interesting[-3:])[:600]
+
+
+def policy_violations(events: Sequence[auto.EngineEvent]) -> list[str]:
+    found = []
+    for event in events:
+        policy = event.policy_event
+        if policy is not None and policy.enforcement_level == "mandatory":
+            resource = (policy.resource_urn or "").rsplit("::", 1)[-1]
+            found.append(f"rule {policy.policy_name} on {resource}: {policy.message.strip().splitlines()[0]}")
+    return found
+
+
+def changed(events: Sequence[auto.EngineEvent]) -> list[str]:
+    """`<op> <type> <name>: <fields>` for each resource a preview would change."""
+    lines = []
+    for event in events:
+        pre = event.resource_pre_event
+        if pre is None:
+            continue
+        meta = pre.metadata
+        if meta.op in (auto.OpType.SAME, auto.OpType.READ, auto.OpType.REFRESH):
+            continue
+        fields = sorted((meta.detailed_diff or {}).keys()) or list(meta.diffs or [])
+        name = meta.urn.rsplit("::", 1)[-1]
+        lines.append(f"{meta.op.value} {meta.type} {name}" + (f": {', '.join(fields)}" if fields else ""))
+    return lines
+
+
+def gate_policy(run: StackRun) -> str:
+    run.scaled("preview")
+    events: list[auto.EngineEvent] = []
+    try:
+        result = run.stack.preview(
+            config_file=run.config_file,
+            parallel=engine.PARALLEL,
+            on_output=run.output,
+            on_event=events.append,
+            color="never",
+            refresh=run.refresh_first or None,
+            policy_packs=run.policy()[0],
+            policy_pack_configs=run.policy()[1],
+        )
+    except auto.CommandError as error:
+        violations = policy_violations(events)
+        if violations:
+            raise GateFailedError("policy", "; ".join(violations)) from None
+        raise GateFailedError("preview", engine_failure(error)) from None
+    summary = {k.value if hasattr(k, "value") else str(k): v for k, v in result.change_summary.items()}
+    return ", ".join(f"{v} {k}" for k, v in sorted(summary.items()))
+
+
+def deploy(run: StackRun) -> None:
+    run.scaled("up")
+    try:
+        run.stack.up(
+            config_file=run.config_file,
+            parallel=engine.PARALLEL,
+            on_output=run.output,
+            color="never",
+            refresh=run.refresh_first or None,
+            policy_packs=run.policy()[0],
+            policy_pack_configs=run.policy()[1],
+        )
+    except auto.CommandError as error:
+        raise GateFailedError("up", engine_failure(error)) from None
+    set_tag(run.workspace, run.env, "hastack:target", run.identity[0])
+    if run.identity[1]:
+        set_tag(run.workspace, run.env, "hastack:cluster-uid", run.identity[1])
+
+
+def unavailable(api: kubeapi.KubeAPI, deployments: Sequence[tuple[str, str]]) -> list[str]:
+    """What keeps each Deployment that is not fully Available from being so (empty: all are)."""
+    problems = []
+    for namespace, name in deployments:
+        status_code, body = api.get(f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}")
+        if status_code != 200:
+            problems.append(f"Deployment {namespace}/{name}: HTTP {status_code} (gone?)")
+            continue
+        live = json.loads(body)
+        spec, status = live.get("spec") or {}, live.get("status") or {}
+        want = int(spec.get("replicas", 1))
+        available = int(status.get("availableReplicas") or 0)
+        updated = int(status.get("updatedReplicas") or 0)
+        current = int(status.get("observedGeneration") or 0) >= int(live["metadata"].get("generation", 0))
+        if current and available >= want and updated >= want:
+            continue
+        conditions = {c.get("type"): c for c in status.get("conditions") or []}
+        cond = conditions.get("Available") or {}
+        why = f"Available={cond.get('status', '?')} ({cond.get('reason', 'no condition yet')})"
+        problems.append(
+            f"Deployment {namespace}/{name}: {available}/{want} available, {updated} updated, {why}"
+            + pending_reason(api, namespace, spec)
+        )
+    return problems
+
+
+def pending_reason(api: kubeapi.KubeAPI, namespace: str, spec: Mapping[str, Any]) -> str:
+    """Why a pod of the Deployment is not scheduled, when the scheduler said."""
+    labels = (spec.get("selector") or {}).get("matchLabels") or {}
+    selector = ",".join(f"{k}={v}" for k, v in labels.items())
+    status_code, body = api.get(f"/api/v1/namespaces/{namespace}/pods?labelSelector={selector}")
+    if status_code != 200:
+        return ""
+    for pod in json.loads(body).get("items") or []:
+        for condition in (pod.get("status") or {}).get("conditions") or []:
+            if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+                return f"; pod {pod['metadata']['name']}: {condition.get('message', condition.get('reason'))}"
+    return ""
+
+
+def gate_available(run: StackRun, timeout_s: float) -> int:
+    deployments = run.deployments()
+    deadline = time.monotonic() + timeout_s
+    while True:
+        problems = unavailable(run.api, deployments)
+        if not problems:
+            return len(deployments)
+        if time.monotonic() >= deadline:
+            raise GateFailedError(
+                "available", f"not Available within {timeout_s:.0f} s: " + "; ".join(problems)
+            )
+        time.sleep(POLL_S)
+
+
+def gate_no_change(run: StackRun) -> None:
+    run.scaled("preview")
+    events: list[auto.EngineEvent] = []
+    try:
+        run.stack.preview(
+            config_file=run.config_file,
+            parallel=engine.PARALLEL,
+            on_output=run.output,
+            on_event=events.append,
+            color="never",
+            expect_no_changes=True,
+        )
+    except auto.CommandError as error:
+        lines = changed(events)
+        raise GateFailedError(
+            "no-change preview", "; ".join(lines) if lines else engine_failure(error)
+        ) from None
+
+
+def gate_soak(run: StackRun, seconds: float) -> None:
+    deployments = run.deployments()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        problems = unavailable(run.api, deployments)
+        if problems:
+            raise GateFailedError("soak", f"{seconds:.0f} s soak: " + "; ".join(problems))
+        time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
+
+
+# --- the fleet --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Orchestrator:
+    fleet: LoadedFleet
+    workdir: Path | None = None
+    toolchain: str = "auto"
+    out: Callable[[str], None] = print
+    _env: dict[str, str] | None = None
+
+    @property
+    def folder(self) -> Path:
+        return self.cache / "fleet" / self.fleet.spec.name
+
+    @property
+    def state(self) -> FleetState:
+        return FleetState(self.folder)
+
+    @property
+    def env(self) -> dict[str, str]:
+        if self._env is None:
+            kinds = {"local" if t.stack.cluster else "kubeconfig" for t in self.fleet.targets.values()}
+            with open(self.log_of("toolchain"), "ab") as log:
+                target = "kubeconfig" if "kubeconfig" in kinds else "local"
+                self._env = engine.command_env(target, self.toolchain, log=log)
+            self._env.setdefault("PULUMI_CONFIG_PASSPHRASE", engine.LOCAL_PASSPHRASE)
+            if self.fleet.spec.correct_drift:
+                self._env["PULUMI_K8S_ENABLE_PATCH_FORCE"] = "true"
+        return self._env
+
+    @property
+    def cache(self) -> Path:
+        if self.workdir is not None:
+            return self.workdir
+        default = Path.home() / ".cache" / "hastack"
+        return Path(os.environ.get("HASTACK_WORKDIR") or os.environ.get("HASTACK_CACHE") or default)
+
+    def log_of(self, name: str) -> Path:
+        logs = self.folder / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        return logs / f"{name}.log"
+
+    def _each_wave(
+        self,
+        waves: Sequence[int],
+        work: Callable[[Target, threading.Event], bool],
+        todo: Callable[[Target], bool],
+    ) -> int | None:
+        """Runs `work` on each wave's stacks (those `todo` keeps), in parallel up to the wave's
+        parallelism; returns the index of the first wave where one failed (None: all passed)."""
+        for index in waves:
+            wave = self.fleet.spec.waves[index]
+            targets = [t for t in self.fleet.wave_targets(index) if todo(t)]
+            if not targets:
+                self.out(f"wave {wave.name}: nothing to do")
+                continue
+            self.out(
+                f"wave {wave.name}: {', '.join(t.name for t in targets)} (parallelism {wave.parallelism})"
+            )
+            halt = threading.Event()
+            with ThreadPoolExecutor(max_workers=wave.parallelism) as pool:
+                results = list(pool.map(work, targets, [halt] * len(targets)))
+            if not all(results):
+                return index
+        return None
+
+    # up -----------------------------------------------------------------------------------------------
+
+    def up(self, restart: bool = False) -> int:
+        with self.state.orchestrating():
+            record = self.state.read()
+            resume = (
+                not restart
+                and record.get("command") == "up"
+                and record.get("result") in ("running", "halted")
+                and record.get("file") == str(self.fleet.path)
+            )
+            if resume:
+                self.out(
+                    f"hastack fleet: resuming rollout {record.get('rollout')} ({self.describe_stop(record)})"
+                )
+            else:
+                record = self.new_record("up")
+            self.state.update(
+                lambda r: r.update(
+                    result="running", pid=os.getpid(), halt=None, resumed=now() if resume else None
+                )
+            )
+            done = {n for n, s in (record.get("stacks") or {}).items() if s.get("phase") == PASSED}
+            failed_at = self._each_wave(
+                range(len(self.fleet.spec.waves)), self.up_stack, lambda t: t.name not in done
+            )
+            if failed_at is None:
+                self.state.update(lambda r: r.update(result=PASSED, finished=now()))
+                self.out(f"hastack fleet: rollout passed: {len(self.fleet.targets)} stack(s) in every gate")
+                return 0
+            final = self.state.update(lambda r: r.update(result="halted", finished=now()))
+            self.out(f"hastack fleet: HALTED: {self.describe_stop(final)}")
+            later = [w.name for w in self.fleet.spec.waves[failed_at + 1 :]]
+            if later:
+                self.out(f"hastack fleet: later waves not started: {', '.join(later)}")
+            return 1
+
+    def new_record(self, command: str) -> dict[str, Any]:
+        rollout = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+        stacks = {
+            name: {"wave": t.wave, "phase": PENDING, "where": t.where, "updated": now()}
+            for name, t in self.fleet.targets.items()
+        }
+        record = {
+            "fleet": self.fleet.spec.name,
+            "file": str(self.fleet.path),
+            "command": command,
+            "rollout": rollout,
+            "started": now(),
+            "stacks": stacks,
+            "result": "running",
+            "pid": os.getpid(),
+        }
+
+        def replace(previous: dict[str, Any]) -> None:
+            previous.clear()
+            previous.update(record)
+
+        self.state.update(replace)
+        return record
+
+    def up_stack(self, target: Target, halt: threading.Event) -> bool:
+        if halt.is_set():
+            self.out(f"  {target.name}: not started (the wave halted)")
+            return True  # untouched; the wave's failure is reported by the stack that failed
+        gates = self.fleet.spec.waves[target.wave].gates
+        phase = self.state.set_stack
+        started = time.monotonic()
+        with open(self.log_of(target.name), "ab") as log:
+            try:
+                phase(target.name, phase="preparing", gate=None, saw=None, log=str(log.name))
+                with opened(target, "up", self.env, self.cache, log) as run:
+                    if gates.policy:
+                        phase(target.name, phase="policy")
+                        changes = gate_policy(run)
+                        self.out(f"  {target.name}: policy gate passed (preview: {changes or 'no change'})")
+                    phase(target.name, phase="up")
+                    deploy(run)
+                    phase(target.name, phase="available")
+                    count = gate_available(run, gates.available_timeout_seconds)
+                    self.out(f"  {target.name}: up; {count} Deployment(s) Available")
+                    if gates.no_change_preview:
+                        phase(target.name, phase="no-change preview")
+                        gate_no_change(run)
+                    if gates.soak_seconds:
+                        phase(target.name, phase="soak")
+                        gate_soak(run, gates.soak_seconds)
+            except GateFailedError as failure:
+                halt.set()
+                phase(target.name, phase=FAILED, gate=failure.gate, saw=failure.saw)
+                self.out(f"  {target.name}: FAILED gate {failure.gate}: {failure.saw}")
+                return False
+            except (EngineError, FleetError, kubeapi.UnreachableError, auto.CommandError) as error:
+                halt.set()
+                phase(target.name, phase=FAILED, gate="prepare", saw=str(error)[:600])
+                self.out(f"  {target.name}: FAILED before deploying: {error}")
+                return False
+        seconds = time.monotonic() - started
+        phase(target.name, phase=PASSED, gate=None, saw=None, seconds=round(seconds, 1))
+        self.out(f"  {target.name}: passed every gate ({seconds:.0f} s; log {self.log_of(target.name)})")
+        return True
+
+    # destroy --------------------------------------------------------------------------------------------
+
+    def destroy(self) -> int:
+        with self.state.orchestrating():
+            self.new_record("destroy")
+            failed_at = self._each_wave(
+                list(reversed(range(len(self.fleet.spec.waves)))), self.destroy_stack, lambda _t: True
+            )
+            result = PASSED if failed_at is None else "halted"
+            final = self.state.update(lambda r: r.update(result=result, finished=now()))
+            if failed_at is None:
+                self.out("hastack fleet: destroyed every stack, last wave first")
+                return 0
+            self.out(f"hastack fleet: destroy HALTED: {self.describe_stop(final)}")
+            return 1
+
+    def destroy_stack(self, target: Target, halt: threading.Event) -> bool:
+        if halt.is_set():
+            return True
+        with open(self.log_of(target.name), "ab") as log:
+            try:
+                self.state.set_stack(target.name, phase="destroying")
+                with opened(target, "destroy", self.env, self.cache, log) as run:
+                    run.scaled("destroy")
+                    run.stack.destroy(
+                        config_file=run.config_file,
+                        parallel=engine.PARALLEL,
+                        on_output=run.output,
+                        color="never",
+                    )
+            except (EngineError, kubeapi.UnreachableError, auto.CommandError) as error:
+                halt.set()
+                saw = engine_failure(error) if isinstance(error, auto.CommandError) else str(error)
+                self.state.set_stack(target.name, phase=FAILED, gate="destroy", saw=saw)
+                self.out(f"  {target.name}: destroy FAILED: {saw}")
+                return False
+        self.state.set_stack(target.name, phase=DESTROYED, gate=None, saw=None)
+        self.out(f"  {target.name}: destroyed")
+        return True
+
+    # plan and drift -----------------------------------------------------------------------------------
+
+    def previews(self, refresh: bool) -> dict[str, list[str] | str]:
+        """Per stack, what a preview would change (a string: why the preview failed)."""
+        found: dict[str, list[str] | str] = {}
+
+        def one(target: Target, _halt: threading.Event) -> bool:
+            with open(self.log_of(target.name), "ab") as log:
+                try:
+                    with opened(target, "drift" if refresh else "plan", self.env, self.cache, log) as run:
+                        run.scaled("preview")
+                        events: list[auto.EngineEvent] = []
+                        try:
+                            run.stack.preview(
+                                config_file=run.config_file,
+                                parallel=engine.PARALLEL,
+                                on_output=run.output,
+                                on_event=events.append,
+                                color="never",
+                                refresh=refresh or run.refresh_first or None,
+                                diff=True,
+                                policy_packs=None if refresh else run.policy()[0],
+                                policy_pack_configs=None if refresh else run.policy()[1],
+                            )
+                            found[target.name] = changed(events)
+                        except auto.CommandError as error:
+                            violations = policy_violations(events)
+                            found[target.name] = (
+                                "policy: " + "; ".join(violations) if violations else engine_failure(error)
+                            )
+                except (EngineError, kubeapi.UnreachableError) as error:
+                    found[target.name] = str(error)
+            return True
+
+        self._each_wave(range(len(self.fleet.spec.waves)), one, lambda _t: True)
+        return found
+
+    def plan(self) -> int:
+        found = self.previews(refresh=False)
+        failed = False
+        self.out(f"plan of fleet {self.fleet.spec.name} ({self.fleet.path}):")
+        for index, wave in enumerate(self.fleet.spec.waves):
+            gates = wave.gates
+            self.out(
+                f"wave {index + 1} {wave.name} (parallelism {wave.parallelism}; gates: "
+                f"{'policy, ' if gates.policy else ''}available within {gates.available_timeout_seconds} s"
+                f"{', no-change preview' if gates.no_change_preview else ''}"
+                f"{f', soak {gates.soak_seconds} s' if gates.soak_seconds else ''})"
+            )
+            for target in self.fleet.wave_targets(index):
+                result = found.get(target.name, "not previewed")
+                if isinstance(result, str):
+                    failed = True
+                    self.out(f"  {target.name} on {target.where}: cannot preview: {result}")
+                    continue
+                self.out(f"  {target.name} on {target.where}: {len(result)} change(s)")
+                for line in result:
+                    self.out(f"    {line}")
+        return 2 if failed else 0
+
+    def drift(self) -> int:
+        found = self.previews(refresh=True)
+        drifted = errors = 0
+        for name in self.fleet.targets:
+            result = found.get(name, "not checked")
+            if isinstance(result, str):
+                errors += 1
+                self.out(f"{name}: drift not checked: {result}")
+            elif result:
+                drifted += 1
+                self.out(f"{name}: DRIFT, {len(result)} object(s) differ from the program:")
+                for line in result:
+                    self.out(f"  {line}")
+            else:
+                self.out(f"{name}: no drift")
+        if errors:
+            return 2
+        return 1 if drifted else 0
+
+    # status -------------------------------------------------------------------------------------------
+
+    def describe_stop(self, record: Mapping[str, Any]) -> str:
+        stacks = record.get("stacks") or {}
+        failed = [(n, s) for n, s in stacks.items() if s.get("phase") == FAILED]
+        if failed:
+            return "; ".join(
+                f"stack {n} (wave {self.wave_name(s)}, {s.get('where')}) failed gate {s.get('gate')}: "
+                f"{s.get('saw')}"
+                for n, s in failed
+            )
+        busy = [
+            (n, s) for n, s in stacks.items() if s.get("phase") not in (PASSED, PENDING, FAILED, DESTROYED)
+        ]
+        if busy:
+            return "interrupted: " + "; ".join(
+                f"stack {n} (wave {self.wave_name(s)}) was in phase {s.get('phase')!r}" for n, s in busy
+            )
+        return "stopped between stacks"
+
+    def wave_name(self, stack: Mapping[str, Any]) -> str:
+        index = stack.get("wave")
+        waves = self.fleet.spec.waves
+        return waves[index].name if isinstance(index, int) and index < len(waves) else "?"
+
+    def status(self, as_json: bool = False) -> int:
+        record = self.state.read()
+        if not record:
+            self.out(f"fleet {self.fleet.spec.name}: never rolled out (no {self.state.file})")
+            return 0
+        alive = self.state.orchestrator_alive()
+        result = str(record.get("result"))
+        if result == "running" and not alive:
+            result = "interrupted"
+        if as_json:
+            self.out(json.dumps({**record, "result": result, "orchestrator_alive": alive}, indent=1))
+            return 0 if result in (PASSED, "running") else 1
+        what = f"{record.get('command')} {record.get('rollout')}"
+        if result == "running":
+            head = f"running (orchestrator pid {record.get('pid')})"
+        elif result == "interrupted":
+            head = (
+                f"INTERRUPTED: the orchestrator (pid {record.get('pid')}) is gone; "
+                f"{self.describe_stop(record)}; `hastack fleet {record.get('command')}` resumes"
+            )
+        elif result == "halted":
+            head = f"HALTED: {self.describe_stop(record)}"
+        else:
+            head = f"{result} at {record.get('finished')}"
+        self.out(f"fleet {self.fleet.spec.name}, {what}: {head}")
+        stacks = record.get("stacks") or {}
+        for index, wave in enumerate(self.fleet.spec.waves):
+            phases = [stacks.get(n, {}).get("phase", PENDING) for n in wave.stacks]
+            summary = (
+                PASSED
+                if all(p == PASSED for p in phases)
+                else "not started"
+                if all(p == PENDING for p in phases)
+                else ", ".join(sorted(set(phases)))
+            )
+            self.out(f"wave {index + 1} {wave.name}: {summary}")
+            for name in wave.stacks:
+                stack = stacks.get(name, {})
+                line = f"  {name} on {self.fleet.targets[name].where}: {stack.get('phase', PENDING)}"
+                if stack.get("gate"):
+                    line += f" at gate {stack['gate']}: {stack.get('saw')}"
+                if stack.get("seconds") is not None and stack.get("phase") == PASSED:
+                    line += f" ({stack['seconds']} s)"
+                line += f" (since {stack.get('updated')})"
+                self.out(line)
+        return 0 if result in (PASSED, "running") else 1
+
+
+COMMANDS = ("plan", "up", "status", "drift", "destroy")
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "hastack fleet") -> int:
+    parser = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("command", choices=COMMANDS)
+    parser.add_argument(
+        "--fleet",
+        type=Path,
+        default=Path(os.environ.get("FLEET") or DEFAULT_FLEET),
+        help=f"the fleet file (default: {DEFAULT_FLEET.name} at the repo root)",
+    )
+    parser.add_argument("--workdir", type=Path, default=os.environ.get("HASTACK_WORKDIR") or None)
+    parser.add_argument("--toolchain", default=os.environ.get("TOOLCHAIN") or "auto")
+    parser.add_argument("--restart", action="store_true", help="up: start a new rollout instead of resuming")
+    parser.add_argument("--json", action="store_true", help="status: the progress record as JSON")
+    args = parser.parse_args(argv)
+    try:
+        fleet = load(args.fleet)
+        orchestrator = Orchestrator(fleet, args.workdir, args.toolchain)
+        if args.command == "status":
+            return orchestrator.status(args.json)
+        if args.command == "plan":
+            return orchestrator.plan()
+        if args.command == "up":
+            return orchestrator.up(args.restart)
+        if args.command == "drift":
+            return orchestrator.drift()
+        return orchestrator.destroy()
+    except (FleetError, EngineError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""The fleet file: which stacks run on which clusters, in which waves, behind which gates.
+
+Validated like a stack file (unknown keys are errors, every problem reported at once with its key
+path, the value found and what is allowed), so a typo never deploys a wave without its gate.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError
+
+from hastack.config.messages import problems
+from hastack.config.models import Model
+from hastack_tools.common.checkout import REPO_ROOT
+
+DEFAULT_FLEET = REPO_ROOT / "Fleet.yaml"
+NAME = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", description="a name of 1-40 characters a-z, 0-9 and '-'")
+CLUSTER = Field(
+    pattern=r"^[a-z0-9][a-z0-9-]{0,30}$",
+    description="a local control plane's name (HASTACK_CLUSTER): 1-31 characters a-z, 0-9 and '-'",
+)
+
+
+class FleetError(ValueError):
+    """An unusable fleet file; the message lists every problem, one a line, with its key path."""
+
+
+class Gates(Model):
+    """What a wave must pass before the next one starts; every stack of the wave is judged."""
+
+    policy: bool = True
+    """The hastack-ha pack judges a preview of each stack before its `up` (the environment's config)."""
+    available_timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 300
+    """After `up`, every Deployment of the stack reports Available (all replicas updated and
+    available) within this many seconds."""
+    no_change_preview: bool = True
+    """After `up`, a `preview --expect-no-changes` of the stack: a program that does not converge fails."""
+    soak_seconds: Annotated[int, Field(ge=0, le=86400)] = 0
+    """After the other gates, the stack's Deployments stay Available this long (checked every 2 s)."""
+
+
+class FleetStack(Model):
+    """A Pulumi stack (its stack file `Pulumi.<name>.yaml` in the program) and the cluster it runs on."""
+
+    name: Annotated[str, NAME]
+    """The Pulumi stack; its stack file is `Pulumi.<name>.yaml` in the program."""
+    cluster: Annotated[str, CLUSTER] | None = None
+    """A named local control plane (`HASTACK_CLUSTER=<cluster> bash cluster/up.sh`), started if needed."""
+    kubeconfig: str | None = None
+    """The cluster of this kubeconfig's current context (a path, relative to the fleet file)."""
+    program: str | None = None
+    """The Pulumi program (a folder, relative to the fleet file); default: the fleet's `program`."""
+
+
+class Wave(Model):
+    """Stacks deployed together; the next wave starts when every gate passed on every one of them."""
+
+    name: Annotated[str, NAME]
+    stacks: Annotated[list[str], Field(min_length=1)]
+    """Names from `stacks`, each in exactly one wave."""
+    parallelism: Annotated[int, Field(ge=1, le=32)] = 1
+    """How many of the wave's stacks deploy at once."""
+    gates: Gates = Gates()
+
+
+class Fleet(Model):
+    """The whole fleet: `hastack fleet plan|up|status|drift|destroy` read it."""
+
+    name: Annotated[str, NAME]
+    """Names the fleet's progress record (`<workdir>/fleet/<name>/state.json`)."""
+    program: str = "."
+    """The default Pulumi program of the stacks (a folder, relative to the fleet file)."""
+    stacks: Annotated[list[FleetStack], Field(min_length=1)]
+    waves: Annotated[list[Wave], Field(min_length=1)]
+    correct_drift: bool = True
+    """`up` takes back the fields someone edited out of band (server-side apply with force,
+    PULUMI_K8S_ENABLE_PATCH_FORCE): the fleet's programs are the truth. false: such an `up` fails at
+    the field conflict and names it, and `drift` still reports it."""
+    on_failure: Literal["halt"] = "halt"
+    """A failed gate halts the rollout: later stacks and waves are not touched. (Rolling a wave back
+    is not offered: Pulumi state holds no earlier program to return to; see docs/fleet.md.)"""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one stack deploys, resolved: its program folder and cluster."""
+
+    stack: FleetStack
+    program: Path
+    wave: int
+    base: Path
+
+    @property
+    def kubeconfig(self) -> Path | None:
+        """The stack's kubeconfig: `~` expanded, a relative path taken from the fleet file's folder."""
+        if self.stack.kubeconfig is None:
+            return None
+        return self.base / Path(self.stack.kubeconfig).expanduser()
+
+    @property
+    def name(self) -> str:
+        return self.stack.name
+
+    @property
+    def where(self) -> str:
+        return (
+            f"cluster {self.stack.cluster}" if self.stack.cluster else f"kubeconfig {self.stack.kubeconfig}"
+        )
+
+
+@dataclass(frozen=True)
+class LoadedFleet:
+    """A validated fleet file and its stacks resolved, wave by wave."""
+
+    path: Path
+    spec: Fleet
+    targets: dict[str, Target]
+
+    def wave_targets(self, index: int) -> list[Target]:
+        return [self.targets[name] for name in self.spec.waves[index].stacks]
+
+
+def _cross_problems(fleet: Fleet, base: Path) -> list[str]:
+    found: list[str] = []
+    names = [s.name for s in fleet.stacks]
+    default = (base / fleet.program).resolve()
+    if not (default / "Pulumi.yaml").is_file() and any(s.program is None for s in fleet.stacks):
+        found.append(f"program: {str(default)!r} holds no Pulumi.yaml; a Pulumi program folder is allowed")
+    for i, stack in enumerate(fleet.stacks):
+        where = f"stacks[{i}]"
+        if names.index(stack.name) != i:
+            found.append(f"{where}.name: {stack.name!r} is listed twice; a stack deploys once per rollout")
+        if (stack.cluster is None) == (stack.kubeconfig is None):
+            found.append(
+                f"{where}: set exactly one of cluster (a named local control plane) or kubeconfig "
+                f"(a path), got cluster={stack.cluster!r} kubeconfig={stack.kubeconfig!r}"
+            )
+        program = (base / (stack.program or fleet.program)).resolve()
+        if not (program / "Pulumi.yaml").is_file():
+            if stack.program is not None:
+                found.append(
+                    f"{where}.program: {str(program)!r} holds no Pulumi.yaml; "
+                    "a Pulumi program folder is allowed"
+                )
+        elif not (program / f"Pulumi.{stack.name}.yaml").is_file():
+            there = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in program.glob("Pulumi.*.yaml"))
+            found.append(
+                f"{where}.name: {stack.name!r} has no stack file {program / f'Pulumi.{stack.name}.yaml'}; "
+                f"stacks there: {', '.join(there) or 'none'}"
+            )
+    placed: dict[str, str] = {}
+    waves = [w.name for w in fleet.waves]
+    for w, wave in enumerate(fleet.waves):
+        if waves.index(wave.name) != w:
+            found.append(f"waves[{w}].name: {wave.name!r} is used by an earlier wave; wave names are unique")
+        for s, name in enumerate(wave.stacks):
+            where = f"waves[{w}].stacks[{s}]"
+            if name not in names:
+                found.append(f"{where}: {name!r} names no stack; stacks are: {', '.join(names)}")
+            elif name in placed:
+                found.append(f"{where}: {name!r} is already in {placed[name]}; a stack belongs to one wave")
+            else:
+                placed[name] = f"wave {wave.name!r}"
+    missing = [n for n in names if n not in placed]
+    if missing:
+        found.append(f"waves: stack(s) {', '.join(map(repr, missing))} are in no wave; put each in one")
+    return found
+
+
+def parse(raw: Any, path: Path) -> LoadedFleet:
+    """`raw` (the fleet file's YAML) validated; FleetError lists every problem."""
+    try:
+        fleet = Fleet.model_validate(raw)
+    except ValidationError as error:
+        lines = [re.sub(r"^hastack:", "", line) for line in problems(error.errors(), root=Fleet)]
+        raise FleetError(_message(path, lines)) from None
+    base = path.parent
+    lines = _cross_problems(fleet, base)
+    if lines:
+        raise FleetError(_message(path, lines))
+    position = {name: w for w, wave in enumerate(fleet.waves) for name in wave.stacks}
+    targets = {
+        s.name: Target(s, (base / (s.program or fleet.program)).resolve(), position[s.name], base)
+        for s in fleet.stacks
+    }
+    return LoadedFleet(path, fleet, targets)
+
+
+def load(path: Path = DEFAULT_FLEET) -> LoadedFleet:
+    """Reads and validates a fleet file."""
+    path = path.resolve()
+    if not path.is_file():
+        raise FleetError(f"{path}: no such fleet file (default: {DEFAULT_FLEET.name} at the repo root)")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f", line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+        raise FleetError(f"{path}{where}: not valid YAML: {getattr(error, 'problem', error)}") from None
+    if not isinstance(raw, dict):
+        raise FleetError(
+            f"{path}: a fleet file is a mapping (name:, stacks:, waves:), got {type(raw).__name__}"
+        )
+    return parse(raw, path)
+
+
+def _message(path: Path, lines: list[str]) -> str:
+    body = "\n".join(f"  {path}: {line}" for line in lines)
+    return f"invalid fleet file ({len(lines)} problem{'' if len(lines) == 1 else 's'}):\n{body}"

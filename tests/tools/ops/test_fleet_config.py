@@ -1,0 +1,126 @@
+"""The fleet file is validated like a stack file: every problem at once, each with its key path, the
+value found and what is allowed; the repo's Fleet.yaml is one."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from hastack_tools.common.checkout import REPO_ROOT
+from hastack_tools.ops.fleet_config import DEFAULT_FLEET, FleetError, load, parse
+
+PROGRAM = REPO_ROOT / "tests" / "fleet" / "program"
+
+
+def fleet(**changes: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "name": "f",
+        "program": str(REPO_ROOT),
+        "stacks": [{"name": "dev", "cluster": "fleet-a"}, {"name": "staging", "cluster": "fleet-b"}],
+        "waves": [{"name": "one", "stacks": ["dev"]}, {"name": "two", "stacks": ["staging"]}],
+    }
+    base.update(changes)
+    return base
+
+
+def problems(raw: dict[str, Any]) -> list[str]:
+    with pytest.raises(FleetError) as caught:
+        parse(raw, REPO_ROOT / "Fleet-test.yaml")
+    lines = str(caught.value).splitlines()
+    assert lines[0].startswith("invalid fleet file (")
+    return [line.split("Fleet-test.yaml: ", 1)[1] for line in lines[1:]]
+
+
+def test_the_repo_fleet_file_loads_with_its_waves_in_order() -> None:
+    loaded = load(DEFAULT_FLEET)
+    assert [w.name for w in loaded.spec.waves] == ["dev", "staging", "prod"]
+    assert loaded.targets["prod"].wave == 2
+    assert loaded.targets["dev"].program == REPO_ROOT
+    assert loaded.spec.waves[2].gates.soak_seconds == 60
+
+
+def test_the_fleet_file_of_the_docs_is_one() -> None:
+    text = (REPO_ROOT / "docs" / "fleet.md").read_text()
+    (block,) = re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)
+    loaded = parse(yaml.safe_load(block), REPO_ROOT / "Fleet-docs.yaml")
+    assert [w.name for w in loaded.spec.waves] == ["dev", "staging", "prod"]
+    assert loaded.targets["prod"].stack.kubeconfig == "~/.kube/prod-a.yaml"
+    assert loaded.spec.waves[2].gates.available_timeout_seconds == 600
+
+
+def test_defaults_gate_every_wave() -> None:
+    gates = parse(fleet(), REPO_ROOT / "F.yaml").spec.waves[0].gates
+    assert (gates.policy, gates.no_change_preview, gates.available_timeout_seconds) == (True, True, 300)
+
+
+def test_a_misspelt_gate_is_an_error_naming_its_key_path_and_the_allowed_keys() -> None:
+    raw = fleet(waves=[{"name": "one", "stacks": ["dev", "staging"], "gates": {"soakSecond": 5}}])
+    (line,) = problems(raw)
+    assert line.startswith("waves[0].gates.soakSecond: unknown key (did you mean 'soakSeconds'?)")
+    assert "allowed keys: policy, availableTimeoutSeconds, noChangePreview, soakSeconds" in line
+
+
+def test_every_problem_is_reported_at_once_with_the_value_and_what_is_allowed() -> None:
+    raw = fleet(
+        stacks=[{"name": "dev", "cluster": "Fleet A"}, {"name": "staging", "cluster": "b"}],
+        waves=[{"name": "one", "stacks": ["dev", "staging"], "parallelism": 0}],
+        onFailure="rollback",
+    )
+    lines = problems(raw)
+    assert lines == [
+        "stacks[0].cluster: must be a local control plane's name (HASTACK_CLUSTER): 1-31 characters a-z, "
+        "0-9 and '-', got 'Fleet A'",
+        "waves[0].parallelism: must be a whole number from 1 to 32, got 0",
+        "onFailure: must be one of halt, got 'rollback'",
+    ]
+
+
+def test_waves_must_place_every_stack_once_and_name_only_stacks_that_exist() -> None:
+    raw = fleet(
+        waves=[{"name": "one", "stacks": ["dev", "prod-x"]}, {"name": "one", "stacks": ["dev"]}],
+    )
+    assert problems(raw) == [
+        "waves[0].stacks[1]: 'prod-x' names no stack; stacks are: dev, staging",
+        "waves[1].name: 'one' is used by an earlier wave; wave names are unique",
+        "waves[1].stacks[0]: 'dev' is already in wave 'one'; a stack belongs to one wave",
+        "waves: stack(s) 'staging' are in no wave; put each in one",
+    ]
+
+
+def test_a_stack_needs_exactly_one_cluster_target_and_its_stack_file() -> None:
+    raw = fleet(
+        stacks=[
+            {"name": "dev", "cluster": "a", "kubeconfig": "/k"},
+            {"name": "staging"},
+            {"name": "qa", "cluster": "c"},
+        ],
+        waves=[{"name": "one", "stacks": ["dev", "staging", "qa"]}],
+    )
+    lines = problems(raw)
+    assert lines[0].startswith("stacks[0]: set exactly one of cluster")
+    assert "got cluster='a' kubeconfig='/k'" in lines[0]
+    assert lines[1].startswith("stacks[1]: set exactly one of cluster")
+    assert lines[2].startswith(f"stacks[2].name: 'qa' has no stack file {REPO_ROOT}/Pulumi.qa.yaml")
+    assert "stacks there: dev, prod, staging" in lines[2]
+
+
+def test_a_program_folder_without_pulumi_yaml_is_named(tmp_path: Path) -> None:
+    raw = fleet(program=str(tmp_path))
+    (line,) = problems(raw)
+    assert line == f"program: {str(tmp_path)!r} holds no Pulumi.yaml; a Pulumi program folder is allowed"
+
+
+def test_a_broken_or_missing_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "Fleet.yaml"
+    with pytest.raises(FleetError, match="no such fleet file"):
+        load(path)
+    path.write_text("name: [unclosed\n")
+    with pytest.raises(FleetError, match=r"Fleet.yaml, line 2 column 1: not valid YAML"):
+        load(path)
+    path.write_text(yaml.safe_dump(["a"]))
+    with pytest.raises(FleetError, match="a fleet file is a mapping"):
+        load(path)
