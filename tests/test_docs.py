@@ -73,10 +73,7 @@ RUN_BY: dict[tuple[str, str], tuple[str, str]] = {
         "tests/tools/ops/test_fleet_config.py",
         "test_the_fleet_file_of_the_docs_is_one",
     ),
-    ("docs/fleet.md", "make fleet-plan"): (
-        "tests/fleet/test_rollout.py",
-        "test_two_waves_roll_out_drift_is_found_and_cleared_and_destroy_runs_in_reverse",
-    ),
+    ("docs/fleet.md", "make fleet-plan"): ("tests/test_docs.py", "test_the_fleet_targets_run_hastack_fleet"),
     ("policy/README.md", '"""`hpa-max-replicas-capped`: HorizontalPodAutoscalers scale out'): (
         "tests/policy/test_writing_a_rule.py",
         "test_the_rule_of_the_section_is_served_and_judges_its_fixtures",
@@ -148,6 +145,19 @@ def test_the_two_commands_are_what_make_runs() -> None:
         ["make", "-n", "up", "STACK=dev"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     )
     assert "-m hastack_tools.ops.engine" in up.stdout and "up --program . --stack dev" in up.stdout
+
+
+def test_the_fleet_targets_run_hastack_fleet() -> None:
+    """Each `make fleet-<command>` of docs/fleet.md is `hastack fleet <command>` on FLEET, which the fleet
+    tier (tests/fleet) runs on three control planes."""
+    (code,) = [code for _, code in blocks(REPO_ROOT / "docs" / "fleet.md") if code.startswith("make fleet-")]
+    targets = [line.split()[1] for line in code.splitlines()]
+    assert targets == ["fleet-plan", "fleet-up", "fleet-status", "fleet-drift", "fleet-destroy"]
+    for target in targets:
+        done = make("-n", target, "FLEET=fleet/real.yaml")
+        assert done.returncode == 0, done.stderr
+        command = target.removeprefix("fleet-")
+        assert f"bin/hastack fleet --fleet fleet/real.yaml  {command}" in done.stdout, done.stdout
 
 
 def test_the_quick_start_runs_without_a_cluster() -> None:

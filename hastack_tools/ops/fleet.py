@@ -506,9 +506,9 @@ class Orchestrator:
                 and record.get("file") == str(self.fleet.path)
             )
             if resume:
-                self.out(
-                    f"hastack fleet: resuming rollout {record.get('rollout')} ({self.describe_stop(record)})"
-                )
+                how = "halted" if record.get("result") == "halted" else "interrupted"
+                where = self.describe_stop(record)
+                self.out(f"hastack fleet: resuming rollout {record.get('rollout')} ({how}: {where})")
             else:
                 record = self.new_record("up")
             self.state.update(
@@ -730,7 +730,7 @@ class Orchestrator:
             (n, s) for n, s in stacks.items() if s.get("phase") not in (PASSED, PENDING, FAILED, DESTROYED)
         ]
         if busy:
-            return "interrupted: " + "; ".join(
+            return "; ".join(
                 f"stack {n} (wave {self.wave_name(s)}) was in phase {s.get('phase')!r}" for n, s in busy
             )
         return "stopped between stacks"

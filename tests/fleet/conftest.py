@@ -125,18 +125,23 @@ class FleetDir:
     def env(self) -> dict[str, str]:
         return {**os.environ, "HASTACK_WORKDIR": str(self.workdir)}
 
-    def run(self, command: str, timeout: float = 900) -> Done:
-        """`make fleet-<command> FLEET=<file>`, as a user runs it."""
-        make = [
-            "make",
-            "--no-print-directory",
-            "-C",
-            str(REPO_ROOT),
-            f"fleet-{command}",
-            f"FLEET={self.fleet_file}",
-        ]
+    def run(self, command: str, timeout: float = 900, *, make: bool = False) -> Done:
+        """`hastack fleet <command> --fleet <file>` (its exit code: 0, 1 halted or drifted, 2 could not
+        run), or `make fleet-<command> FLEET=<file>` (make reports any failure as 2)."""
+        argv = (
+            [
+                "make",
+                "--no-print-directory",
+                "-C",
+                str(REPO_ROOT),
+                f"fleet-{command}",
+                f"FLEET={self.fleet_file}",
+            ]
+            if make
+            else self.command(command)
+        )
         done = subprocess.run(
-            make,
+            argv,
             env=self.env,
             cwd=REPO_ROOT,
             capture_output=True,

@@ -50,8 +50,8 @@ def test_two_waves_roll_out_drift_is_found_and_cleared_and_destroy_runs_in_rever
         # each stack on its own cluster only
         others = [c for c in ("fleet-a", "fleet-b", "fleet-c") if c != cluster]
         assert not any(fleet_dir.namespace_exists(c, namespace) for c in others)
-    status = fleet_dir.run("status")
-    assert status.code == 0
+    status = fleet_dir.run("status", make=True)  # the make target runs the same command
+    assert status.code == 0, status.output
     assert "wave 2 second: passed" in status.output
 
     assert fleet_dir.run("drift").code == 0

@@ -156,6 +156,9 @@ def test_the_commands_and_the_pack_come_from_the_installed_wheel(installed: Inst
     ]
     usage = installed.run("hastack")
     assert usage.returncode == 2 and "render" in usage.stdout and "gate" in usage.stdout
+    # the fleet drives a checkout's engine tooling, which the wheel leaves out: said, not a traceback
+    fleet = installed.run("hastack", "fleet", "status")
+    assert fleet.returncode == 2 and "install the checkout with `make venv`" in fleet.stderr, fleet.stderr
 
 
 DIGEST = "@sha256:" + "e" * 64

@@ -1,6 +1,7 @@
 """One compliant app in a namespace of its own, for the fleet tier. Its config injects what the gates
 must catch: `replicas: 1` breaks the pack's min-replicas rule, `unschedulable: true` pins the pods to a
-node label no node has (and skips Pulumi's rollout await, so only the fleet's Available gate sees it)."""
+node label no node has (and skips Pulumi's awaits of the Deployment and of the Service's endpoints, so
+only the fleet's Available gate sees it)."""
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -71,7 +72,7 @@ k8s.policy.v1.PodDisruptionBudget(
 )
 service = k8s.core.v1.Service(
     "web",
-    metadata=meta,
+    metadata={**meta, "annotations": annotations},
     spec={"selector": LABELS, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
 )
 k8s.networking.v1.NetworkPolicy(

@@ -1,0 +1,151 @@
+"""The fleet's bookkeeping without a cluster: the progress record and what `status` makes of it, the
+leftovers of a killed run found by their mark, and the engine's events in the halt's words. The
+rollouts themselves are the fleet tier's (tests/fleet)."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from pulumi import automation as auto
+
+from hastack_tools.common.checkout import REPO_ROOT
+from hastack_tools.ops import fleet
+from hastack_tools.ops.fleet_config import parse
+
+URN = "urn:pulumi:roll-b::fleetapp::"
+
+
+def orchestrator(tmp_path: Path) -> tuple[fleet.Orchestrator, list[str]]:
+    raw = {
+        "name": "f",
+        "program": str(REPO_ROOT),
+        "stacks": [{"name": "dev", "cluster": "fleet-a"}, {"name": "staging", "cluster": "fleet-b"}],
+        "waves": [{"name": "one", "stacks": ["dev"]}, {"name": "two", "stacks": ["staging"]}],
+    }
+    lines: list[str] = []
+    return fleet.Orchestrator(parse(raw, REPO_ROOT / "F.yaml"), tmp_path, out=lines.append), lines
+
+
+def record(**stacks: dict[str, Any]) -> dict[str, Any]:
+    return {"command": "up", "rollout": "r1", "result": "running", "pid": 4242, "stacks": stacks}
+
+
+def test_status_of_a_record_whose_orchestrator_is_gone_says_interrupted_and_where(tmp_path: Path) -> None:
+    run, lines = orchestrator(tmp_path)
+    run.state.update(
+        lambda r: r.update(record(dev={"wave": 0, "phase": "passed"}, staging={"wave": 1, "phase": "soak"}))
+    )
+    assert run.status() == 1
+    assert lines[0] == (
+        "fleet f, up r1: INTERRUPTED: the orchestrator (pid 4242) is gone; stack staging (wave two) was "
+        "in phase 'soak'; `hastack fleet up` resumes"
+    )
+    assert [line for line in lines if line.startswith("wave")] == ["wave 1 one: passed", "wave 2 two: soak"]
+
+
+def test_status_while_the_orchestrator_holds_its_lock_says_running(tmp_path: Path) -> None:
+    run, lines = orchestrator(tmp_path)
+    run.state.update(lambda r: r.update(record(dev={"wave": 0, "phase": "up"})))
+    with open(run.folder / "orchestrator.lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert run.status() == 0
+    assert lines[0] == "fleet f, up r1: running (orchestrator pid 4242)"
+    assert lines[-1].startswith("  staging on cluster fleet-b: pending")
+
+
+def test_a_halt_names_the_stack_the_gate_and_what_it_saw(tmp_path: Path) -> None:
+    run, lines = orchestrator(tmp_path)
+    failed = {"wave": 1, "phase": "failed", "gate": "available", "saw": "0/2 available", "where": "cluster b"}
+    run.state.update(lambda r: r.update(record(dev={"wave": 0, "phase": "passed"}, staging=failed)))
+    run.state.update(lambda r: r.update(result="halted"))
+    assert run.status() == 1
+    assert lines[0] == (
+        "fleet f, up r1: HALTED: stack staging (wave two, cluster b) failed gate available: 0/2 available"
+    )
+
+
+def test_the_record_is_replaced_whole_never_left_half_written(tmp_path: Path) -> None:
+    state = fleet.FleetState(tmp_path)
+    state.set_stack("dev", phase="up")
+    state.set_stack("dev", gate=None)
+    loaded = json.loads(state.file.read_text())
+    assert loaded["stacks"]["dev"]["phase"] == "up"
+    assert "updated" in loaded["stacks"]["dev"]
+    assert not state.file.with_suffix(".tmp").exists()
+
+
+def test_what_a_killed_run_left_is_found_by_its_mark_and_stopped() -> None:
+    mark = f"test-{os.getpid()}-{time.monotonic_ns()}"
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], env={**os.environ, fleet.RUN_MARK: mark}
+    )
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert fleet.marked_processes(mark) == [child.pid]
+        (stopped,) = fleet.stop_marked(mark)
+        assert stopped.startswith(f"{child.pid} ")
+        assert child.wait(10) is not None
+        assert other.poll() is None  # an unmarked process is not touched
+    finally:
+        for proc in (child, other):
+            proc.kill()
+            proc.wait()
+
+
+def event(**fields: Any) -> auto.EngineEvent:
+    return auto.EngineEvent.from_json({"sequence": 1, "timestamp": 1, **fields})
+
+
+def test_mandatory_policy_events_become_the_rule_and_the_resource() -> None:
+    events = [
+        event(
+            policyEvent={
+                "message": "PodDisruptionBudget web keeps 0\nmore",
+                "color": "never",
+                "policyName": "min-replicas",
+                "policyPackName": "hastack-ha",
+                "policyPackVersion": "1",
+                "policyPackVersionTag": "1",
+                "enforcementLevel": "mandatory",
+                "resourceUrn": URN + "kubernetes:apps/v1:Deployment::web",
+            }
+        ),
+        event(
+            policyEvent={
+                "message": "advice",
+                "color": "never",
+                "policyName": "priority-class-set",
+                "policyPackName": "hastack-ha",
+                "policyPackVersion": "1",
+                "policyPackVersionTag": "1",
+                "enforcementLevel": "advisory",
+            }
+        ),
+    ]
+    assert fleet.policy_violations(events) == ["rule min-replicas on web: PodDisruptionBudget web keeps 0"]
+
+
+def test_a_preview_step_becomes_the_object_and_its_fields() -> None:
+    def step(op: str, name: str, diff: dict[str, Any] | None = None) -> auto.EngineEvent:
+        metadata = {
+            "op": op,
+            "urn": URN + f"kubernetes:apps/v1:Deployment::{name}",
+            "type": "kubernetes:apps/v1:Deployment",
+            "provider": "",
+            "detailedDiff": diff,
+        }
+        return event(resourcePreEvent={"metadata": metadata})
+
+    events = [
+        step("same", "quiet"),
+        step("refresh", "web"),
+        step("update", "web", {"spec.replicas": {"diffKind": "update", "inputDiff": True}}),
+    ]
+    assert fleet.changed(events) == ["update kubernetes:apps/v1:Deployment web: spec.replicas"]
