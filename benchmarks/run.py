@@ -167,13 +167,16 @@ def main() -> int:
         f"medians of {REPEATS} runs each, each run a fresh process (interleaved); cpu = user + system of "
         "the process and its children (jsii's node), wall = spawn to exit, program = build + YAML"
     )
-    from benchmarks import checkov_bench, engine_bench, engine_scale, policy_bench
+    from benchmarks import checkov_bench, engine_bench, engine_scale, fleet_scale, policy_bench
 
     results: dict[str, Any] = {"render": render_comparison()}
     results["policy"] = policy_bench.main([])
     results["checkov"] = checkov_bench.main([])  # builds checkov's own venv on first use
     results["engine"] = engine_bench.main([])
     results["engine_scale"] = engine_scale.main()
+    fleet = fleet_scale.main([])  # 10 stacks x 10 apps through `hastack fleet`, checkpoints on
+    results.update(fleet_scale=fleet, fleet_up_ratio=fleet["fleet_up_ratio"])
+    results["fleet_destroy_ratio"] = fleet["fleet_destroy_ratio"]
     out = REPO_ROOT / "build" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -186,7 +186,11 @@ class StackRun:
     stack: auto.Stack
     log: IO[bytes]
     refresh_first: bool
+    """The cluster behind the target is a new one (engine.check_target): refresh before deploying."""
     identity: tuple[str, str | None]
+    correct_drift: bool
+    """`up` (and its policy preview) refresh first and apply with force, so what was edited out of
+    band is put back (fleet file `correctDrift`)."""
     events: list[auto.EngineEvent] = field(default_factory=list)
 
     def say(self, line: str) -> None:
@@ -223,12 +227,19 @@ class StackRun:
 
 @contextlib.contextmanager
 def opened(
-    target: Target, command: str, base_env: Mapping[str, str], cache: Path, log: IO[bytes]
+    target: Target,
+    command: str,
+    base_env: Mapping[str, str],
+    cache: Path,
+    log: IO[bytes],
+    correct_drift: bool = True,
 ) -> Iterator[StackRun]:
     """Prepares `target` for `command` under the stack's run lock, as engine.py does for `make up`: the
     cluster started (or its kubeconfig checked), the stack and its generated config, what a dead run
     left settled, the deploy target checked; then the Automation API stack on the same CLI."""
     env = dict(base_env)
+    if correct_drift:
+        env["PULUMI_K8S_ENABLE_PATCH_FORCE"] = "true"  # server-side apply takes the fields back
     kind = "local" if target.stack.cluster else "kubeconfig"
     if target.stack.cluster:
         env["HASTACK_CLUSTER"] = target.stack.cluster
@@ -261,7 +272,7 @@ def opened(
         ws = auto.LocalWorkspace(work_dir=str(target.program), pulumi_command=command_root, env_vars=env)
         stack = auto.Stack.select(target.name, ws)
         try:
-            yield StackRun(target, workspace, env, api, stack, log, refresh, (wanted, uid))
+            yield StackRun(target, workspace, env, api, stack, log, refresh, (wanted, uid), correct_drift)
         finally:
             workspace.record.clear()
 
@@ -312,7 +323,7 @@ def gate_policy(run: StackRun) -> str:
             on_output=run.output,
             on_event=events.append,
             color="never",
-            refresh=run.refresh_first or None,
+            refresh=run.refresh_first or run.correct_drift or None,
             policy_packs=run.policy()[0],
             policy_pack_configs=run.policy()[1],
         )
@@ -333,7 +344,7 @@ def deploy(run: StackRun) -> None:
             parallel=engine.PARALLEL,
             on_output=run.output,
             color="never",
-            refresh=run.refresh_first or None,
+            refresh=run.refresh_first or run.correct_drift or None,
             policy_packs=run.policy()[0],
             policy_pack_configs=run.policy()[1],
         )
@@ -454,8 +465,6 @@ class Orchestrator:
                 target = "kubeconfig" if "kubeconfig" in kinds else "local"
                 self._env = engine.command_env(target, self.toolchain, log=log)
             self._env.setdefault("PULUMI_CONFIG_PASSPHRASE", engine.LOCAL_PASSPHRASE)
-            if self.fleet.spec.correct_drift:
-                self._env["PULUMI_K8S_ENABLE_PATCH_FORCE"] = "true"
         return self._env
 
     @property
@@ -565,7 +574,7 @@ class Orchestrator:
         with open(self.log_of(target.name), "ab") as log:
             try:
                 phase(target.name, phase="preparing", gate=None, saw=None, log=str(log.name))
-                with opened(target, "up", self.env, self.cache, log) as run:
+                with opened(target, "up", self.env, self.cache, log, self.fleet.spec.correct_drift) as run:
                     if gates.policy:
                         phase(target.name, phase="policy")
                         changes = gate_policy(run)
@@ -618,7 +627,9 @@ class Orchestrator:
         with open(self.log_of(target.name), "ab") as log:
             try:
                 self.state.set_stack(target.name, phase="destroying")
-                with opened(target, "destroy", self.env, self.cache, log) as run:
+                with opened(
+                    target, "destroy", self.env, self.cache, log, self.fleet.spec.correct_drift
+                ) as run:
                     run.scaled("destroy")
                     run.stack.destroy(
                         config_file=run.config_file,
@@ -645,7 +656,14 @@ class Orchestrator:
         def one(target: Target, _halt: threading.Event) -> bool:
             with open(self.log_of(target.name), "ab") as log:
                 try:
-                    with opened(target, "drift" if refresh else "plan", self.env, self.cache, log) as run:
+                    with opened(
+                        target,
+                        "drift" if refresh else "plan",
+                        self.env,
+                        self.cache,
+                        log,
+                        self.fleet.spec.correct_drift,
+                    ) as run:
                         run.scaled("preview")
                         events: list[auto.EngineEvent] = []
                         try:

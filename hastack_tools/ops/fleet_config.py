@@ -78,9 +78,9 @@ class Fleet(Model):
     stacks: Annotated[list[FleetStack], Field(min_length=1)]
     waves: Annotated[list[Wave], Field(min_length=1)]
     correct_drift: bool = True
-    """`up` takes back the fields someone edited out of band (server-side apply with force,
-    PULUMI_K8S_ENABLE_PATCH_FORCE): the fleet's programs are the truth. false: such an `up` fails at
-    the field conflict and names it, and `drift` still reports it."""
+    """`up` refreshes first and takes back the fields someone edited out of band (server-side apply
+    with force, PULUMI_K8S_ENABLE_PATCH_FORCE): the fleet's programs are the truth. false: `up` leaves
+    drift alone (an update of such a field fails at the conflict, naming it); `drift` reports it."""
     on_failure: Literal["halt"] = "halt"
     """A failed gate halts the rollout: later stacks and waves are not touched. (Rolling a wave back
     is not offered: Pulumi state holds no earlier program to return to; see docs/fleet.md.)"""

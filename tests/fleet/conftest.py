@@ -190,8 +190,9 @@ def fleet_dir(tmp_path: Path, clusters: dict[str, Cluster]) -> Iterator[FleetDir
     (root / "program" / ".venv").symlink_to(REPO_ROOT / ".venv", target_is_directory=True)
     found = FleetDir(root, clusters)
     yield found
-    if found.fleet_file.exists() and found.state():
-        found.run("destroy")  # what a failed test deployed
+    state = found.state() if found.fleet_file.exists() else {}
+    if state and (state.get("command"), state.get("result")) != ("destroy", "passed"):
+        found.run("destroy")  # what the test (or its failure) left deployed
 
 
 def wait_for(what: str, predicate: Any, timeout: float = 300, interval: float = 0.2) -> None:
