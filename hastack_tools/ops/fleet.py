@@ -292,8 +292,12 @@ def policy_violations(events: Sequence[auto.EngineEvent]) -> list[str]:
     for event in events:
         policy = event.policy_event
         if policy is not None and policy.enforcement_level == "mandatory":
-            resource = (policy.resource_urn or "").rsplit("::", 1)[-1]
-            found.append(f"rule {policy.policy_name} on {resource}: {policy.message.strip().splitlines()[0]}")
+            parts = (policy.resource_urn or "").split("::")
+            resource = f"{parts[-2].rsplit(':', 1)[-1]} {parts[-1]}" if len(parts) >= 2 else "the stack"
+            # the engine's message is the rule's description, then the finding
+            lines = [line.strip() for line in policy.message.strip().splitlines() if line.strip()]
+            finding = " ".join(lines[1:] or lines)[:300]
+            found.append(f"rule {policy.policy_name} on {resource}: {finding}")
     return found
 
 

@@ -35,9 +35,9 @@ def test_a_policy_violation_in_wave_two_halts_naming_stack_and_rule_and_a_fix_re
 
     up = fleet_dir.run("up")
     assert up.code == 1, up.output
-    assert (
-        "HALTED: stack pol-b (wave two, cluster fleet-b) failed gate policy: rule min-replicas" in up.output
-    )
+    assert "HALTED: stack pol-b (wave two, cluster fleet-b) failed gate policy: " in up.output
+    assert "rule min-replicas on Deployment web: Deployment pol-b/web-" in up.output
+    assert "spec.replicas is 1; at least 2 needed" in up.output
     assert "later waves not started: three" in up.output
     state = fleet_dir.state()
     assert state["result"] == "halted"
@@ -52,7 +52,8 @@ def test_a_policy_violation_in_wave_two_halts_naming_stack_and_rule_and_a_fix_re
     )
     status = fleet_dir.run("status")
     assert status.code == 1
-    assert "failed gate policy: rule min-replicas" in status.output
+    assert "failed gate policy: " in status.output
+    assert "rule min-replicas on Deployment web" in status.output
     assert "wave 3 three: not started" in status.output
 
     fleet_dir.stack("pol-b")  # fixed: two replicas

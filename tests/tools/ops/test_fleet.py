@@ -107,7 +107,7 @@ def test_mandatory_policy_events_become_the_rule_and_the_resource() -> None:
     events = [
         event(
             policyEvent={
-                "message": "PodDisruptionBudget web keeps 0\nmore",
+                "message": "Serving workloads run at least the minimum.\nDeployment web spec.replicas is 1",
                 "color": "never",
                 "policyName": "min-replicas",
                 "policyPackName": "hastack-ha",
@@ -129,7 +129,9 @@ def test_mandatory_policy_events_become_the_rule_and_the_resource() -> None:
             }
         ),
     ]
-    assert fleet.policy_violations(events) == ["rule min-replicas on web: PodDisruptionBudget web keeps 0"]
+    assert fleet.policy_violations(events) == [
+        "rule min-replicas on Deployment web: Deployment web spec.replicas is 1"
+    ]
 
 
 def test_a_preview_step_becomes_the_object_and_its_fields() -> None:
