@@ -34,7 +34,14 @@ from hastack_tools.common.policy_config import stack_policy_config
 from hastack_tools.common.project import read_project
 from hastack_tools.ops import engine, kubeapi
 from hastack_tools.ops.fleet_config import DEFAULT_FLEET, FleetError, LoadedFleet, Target, load
-from hastack_tools.ops.stacks import EngineError, StackWorkspace, backend_url, prepare_stack, set_tag
+from hastack_tools.ops.stacks import (
+    EngineError,
+    StackWorkspace,
+    backend_url,
+    prepare_stack,
+    set_tag,
+    stack_exists,
+)
 from hastack_tools.ops.supervise import command_line
 
 POLL_S = 2.0
@@ -225,6 +232,24 @@ class StackRun:
         return found
 
 
+def stack_env(
+    target: Target, base_env: Mapping[str, str], cache: Path
+) -> tuple[dict[str, str], StackWorkspace]:
+    """The stack's environment (its cluster, the backend) and its workspace, as `make up` has them."""
+    env = dict(base_env)
+    if target.stack.cluster:
+        env["HASTACK_CLUSTER"] = target.stack.cluster
+    else:
+        env["KUBECONFIG"] = str(target.kubeconfig)
+    env["PULUMI_BACKEND_URL"] = backend_url(env, cache)
+    project = str(read_project(target.program)["name"])
+    return env, StackWorkspace(project, target.name, cache, env["PULUMI_BACKEND_URL"])
+
+
+SELECTING = threading.Lock()
+"""`pulumi stack select` rewrites one workspace file per project under PULUMI_HOME: one at a time."""
+
+
 @contextlib.contextmanager
 def opened(
     target: Target,
@@ -237,17 +262,10 @@ def opened(
     """Prepares `target` for `command` under the stack's run lock, as engine.py does for `make up`: the
     cluster started (or its kubeconfig checked), the stack and its generated config, what a dead run
     left settled, the deploy target checked; then the Automation API stack on the same CLI."""
-    env = dict(base_env)
+    env, workspace = stack_env(target, base_env, cache)
     if correct_drift:
         env["PULUMI_K8S_ENABLE_PATCH_FORCE"] = "true"  # server-side apply takes the fields back
     kind = "local" if target.stack.cluster else "kubeconfig"
-    if target.stack.cluster:
-        env["HASTACK_CLUSTER"] = target.stack.cluster
-    else:
-        env["KUBECONFIG"] = str(target.kubeconfig)
-    env["PULUMI_BACKEND_URL"] = backend_url(env, cache)
-    project = str(read_project(target.program)["name"])
-    workspace = StackWorkspace(project, target.name, cache, env["PULUMI_BACKEND_URL"])
 
     def say(line: str) -> None:
         engine.announce(line, log)
@@ -270,7 +288,8 @@ def opened(
         cli = Path(env.get("HASTACK_TOOLCHAIN_BIN") or Path(env["HASTACK_CLI"].split()[0]).parent)
         command_root = auto.PulumiCommand(root=str(cli.parent), skip_version_check=True)
         ws = auto.LocalWorkspace(work_dir=str(target.program), pulumi_command=command_root, env_vars=env)
-        stack = auto.Stack.select(target.name, ws)
+        with SELECTING:
+            stack = auto.Stack.select(target.name, ws)
         try:
             yield StackRun(target, workspace, env, api, stack, log, refresh, (wanted, uid), correct_drift)
         finally:
@@ -627,6 +646,13 @@ class Orchestrator:
 
     def destroy_stack(self, target: Target, halt: threading.Event) -> bool:
         if halt.is_set():
+            return True
+        env, workspace = stack_env(target, self.env, self.cache)
+        workspace.folder.mkdir(parents=True, exist_ok=True)
+        (workspace.folder / "Pulumi.yaml").write_text((target.program / "Pulumi.yaml").read_text())
+        if not stack_exists(workspace, env):
+            self.state.set_stack(target.name, phase=DESTROYED, gate=None, saw=None)
+            self.out(f"  {target.name}: never deployed, nothing to destroy")
             return True
         with open(self.log_of(target.name), "ab") as log:
             try:

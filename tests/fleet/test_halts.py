@@ -81,3 +81,9 @@ def test_a_deployment_that_never_becomes_available_halts_at_the_available_gate(f
     assert "later waves not started: three" in up.output
     assert not fleet_dir.namespace_exists("fleet-c", "avl-c")
     assert fleet_dir.state()["stacks"]["avl-c"]["phase"] == "pending"
+
+    down = fleet_dir.run("destroy")  # last wave first; the untouched stack is not even created for it
+    assert down.code == 0, down.output
+    assert "avl-c: never deployed, nothing to destroy" in down.output
+    assert not list(fleet_dir.workdir.glob("state/.pulumi/stacks/*/avl-c.json*"))
+    assert not fleet_dir.namespace_exists("fleet-b", "avl-b")
