@@ -107,10 +107,20 @@ def floor_run(cluster: Cluster, manifests: list[dict[str, Any]], stacks: int, lo
 
 def fleet_run(cluster: Cluster, fleet_file: Path, workdir: Path, log: Path) -> dict[str, Step]:
     pids = cluster_pids(cluster.run_dir)
+    steps: dict[str, Step] = {}
     with log.open("a") as sink:
         orchestrator = Orchestrator(load(fleet_file), workdir, out=lambda line: print(line, file=sink))
-        steps = {"up": measure("hastack fleet up", orchestrator.up, pids)}
-        steps["destroy"] = measure("hastack fleet destroy", orchestrator.destroy, pids)
+        try:
+            steps["up"] = measure("hastack fleet up", orchestrator.up, pids)
+        finally:  # a failed up is destroyed all the same: the control plane is left clean
+            try:
+                steps["destroy"] = measure("hastack fleet destroy", orchestrator.destroy, pids)
+            except engine.EngineError:
+                stacks = len(orchestrator.fleet.targets)
+                namespaces = [f"fleetbench-{i}" for i in range(stacks)]
+                delete = cluster.kubectl_cmd("delete", "namespace", "--ignore-not-found", *namespaces)
+                run_logged(delete, log)
+                raise
     return steps
 
 

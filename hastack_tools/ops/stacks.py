@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,10 +104,20 @@ def cli_error(done: subprocess.CompletedProcess[str]) -> str:
     return " ".join(lines[-3:]) or f"exit code {done.returncode}"
 
 
+LIST_RETRIES = 3
+"""`stack ls` of a file backend reads every stack's checkpoint; a fleet writing several stacks at once
+makes it fail now and then ("error: EOF"), so a failure is asked again before it is believed."""
+
+
 def stack_exists(workspace: StackWorkspace, env: Mapping[str, str]) -> bool:
     """Whether the backend holds the stack; a backend that cannot answer is an error, never a 'no'
     (that 'no' used to delete the generated config and with it the stack's salt)."""
     done = cli(["stack", "ls", "--json"], env, workspace.folder)
+    for _ in range(LIST_RETRIES):
+        if done.returncode == 0:
+            break
+        time.sleep(0.5)  # a file backend read while another stack's update writes can end early (EOF)
+        done = cli(["stack", "ls", "--json"], env, workspace.folder)
     if done.returncode != 0:
         raise EngineError(
             f"the backend {workspace.backend} cannot list its stacks: {cli_error(done)}; "
