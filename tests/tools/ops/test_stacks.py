@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from hastack_tools.ops.stacks import (
     known_salt,
     read_yaml,
     salt_of_state,
+    stack_exists,
 )
 
 
@@ -149,3 +151,26 @@ def test_an_api_server_that_does_not_answer_is_unreachable_within_the_timeout(tm
         kubeapi.UnreachableError, match=rf"the API server https://127.0.0.1:{port} does not answer"
     ):
         api.ready(timeout_s=1.0)
+
+
+def fake_pulumi(folder: Path, script: str) -> dict[str, str]:
+    """A `pulumi` on PATH that runs `script` (bash), for the CLI calls of stacks.py."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cli = folder / "pulumi"
+    cli.write_text("#!/bin/bash\n" + script)
+    cli.chmod(0o755)
+    return {**os.environ, "PATH": f"{folder}:{os.environ['PATH']}"}
+
+
+def test_a_stack_list_that_fails_once_is_asked_again_and_one_that_keeps_failing_is_an_error(
+    tmp_path: Path,
+) -> None:
+    workspace = StackWorkspace("p", "dev", tmp_path, "file:///x")
+    workspace.folder.mkdir(parents=True)
+    count = tmp_path / "calls"
+    flaky = f'echo x >> {count}; [ $(wc -l < {count}) -ge 2 ] || {{ echo "error: EOF" >&2; exit 1; }}\n'
+    env = fake_pulumi(tmp_path / "flaky", flaky + 'echo \'[{"name": "dev"}]\'\n')
+    assert stack_exists(workspace, env)  # a busy file backend's EOF, then the answer
+    broken = fake_pulumi(tmp_path / "broken", 'echo "error: EOF" >&2; exit 1\n')
+    with pytest.raises(EngineError, match="cannot list its stacks: error: EOF"):
+        stack_exists(workspace, broken)
