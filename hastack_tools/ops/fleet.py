@@ -372,6 +372,7 @@ def deploy(run: StackRun) -> None:
             policy_pack_configs=run.policy()[1],
         )
     except auto.CommandError as error:
+        engine.settle_failed_up(run.workspace, run.env, run.api, run.say)  # what its state lacks
         raise GateFailedError("up", engine_failure(error)) from None
     set_tag(run.workspace, run.env, "hastack:target", run.identity[0])
     if run.identity[1]:
