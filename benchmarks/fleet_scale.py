@@ -137,7 +137,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    env = {**toolchain_env(), "HASTACK_CLUSTER": CLUSTER}
+    env = {**toolchain_env(), "HASTACK_CLUSTER": CLUSTER, "HASTACK_NODES": "kwok"}  # as the floor's figures
     kubeconfig = engine.start_local_cluster(env, None)
     script = f'. "{REPO_ROOT}/cluster/versions.sh" && echo "$CLUSTER_BIN/kubectl"'
     kubectl = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True, env=env)

@@ -24,6 +24,9 @@ from tests.e2e.kube import CLUSTER_DIR, Cluster, cluster_vars
 from tests.prerequisites import build_failed, built_toolchain, require_go
 
 CLUSTERS = ("fleet-a", "fleet-b", "fleet-c")
+NODES = "kwok"
+"""Fake nodes: pods become Ready without containers (the test app's image is never pulled), and three
+control planes stay light on a shared machine; a control plane keeps the mode it started with."""
 PROGRAM = Path(__file__).parent / "program"
 HOUR = 3600
 
@@ -38,7 +41,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _script(name: str, cluster: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["bash", str(CLUSTER_DIR / name), *args],
-        env={**os.environ, "HASTACK_CLUSTER": cluster},
+        env={**os.environ, "HASTACK_CLUSTER": cluster, "HASTACK_NODES": NODES},
         capture_output=True,
         text=True,
         check=False,
@@ -61,7 +64,7 @@ def clusters() -> Iterator[dict[str, Cluster]]:
     starts = {
         name: subprocess.Popen(
             ["bash", str(CLUSTER_DIR / "up.sh")],
-            env={**os.environ, "HASTACK_CLUSTER": name},
+            env={**os.environ, "HASTACK_CLUSTER": name, "HASTACK_NODES": NODES},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
