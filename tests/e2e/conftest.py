@@ -7,7 +7,6 @@ running before the session (then it is left as found). Tests here are marked `e2
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import time
@@ -20,6 +19,7 @@ import pytest
 from tests.e2e.kube import CLUSTER_DIR, Cluster, cluster_vars, is_running
 from tests.integration.conftest import engine_env
 from tests.prerequisites import build_failed, require_go, run_build
+from tests.tiers import mark_tier, report_figures
 
 __all__ = ["FIGURES", "engine_env"]
 
@@ -30,25 +30,12 @@ FIGURES: dict[str, Any] = {}
 """Figures the e2e tests measure (per stack); printed at the end of the run."""
 
 
-FIGURES_FILE = Path(__file__).resolve().parents[2] / "build" / "e2e" / "figures.json"
-
-
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Shown after the run (and kept in build/e2e/figures.json) so the numbers need no `-s`."""
-    if FIGURES:
-        text = json.dumps(FIGURES, indent=1, sort_keys=True)
-        terminalreporter.section("e2e figures")
-        terminalreporter.write_line(text)
-        FIGURES_FILE.parent.mkdir(parents=True, exist_ok=True)
-        FIGURES_FILE.write_text(text + "\n")
-        terminalreporter.write_line(f"(also in {FIGURES_FILE})")
+    report_figures(terminalreporter, "e2e", FIGURES)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.e2e)
+    mark_tier(items, Path(__file__).parent, pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")

@@ -30,10 +30,10 @@ from hastack_tools.ops.stacks import StackWorkspace, backend_url
 from hastack_tools.ops.supervise import session_members
 from tests.e2e.kube import CLUSTER_DIR, Cluster, cluster_vars, wait_until
 from tests.prerequisites import build_failed, built_toolchain, require_go
+from tests.tiers import mark_tier, report_figures
 
 FAULT_CLUSTER = "faults"
 FIGURES: dict[str, Any] = {}
-FIGURES_FILE = REPO_ROOT / "build" / "faults" / "figures.json"
 AUTO_SUFFIX = re.compile(r"-[0-9a-f]{8}$")
 KINDS = ",".join(
     (
@@ -54,19 +54,11 @@ CLUSTER_DEFAULTS = {("ServiceAccount", "default"), ("ConfigMap", "kube-root-ca.c
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.faults)
+    mark_tier(items, Path(__file__).parent, pytest.mark.faults)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if FIGURES:
-        text = json.dumps(FIGURES, indent=1, sort_keys=True)
-        terminalreporter.section("fault figures")
-        terminalreporter.write_line(text)
-        FIGURES_FILE.parent.mkdir(parents=True, exist_ok=True)
-        FIGURES_FILE.write_text(text + "\n")
+    report_figures(terminalreporter, "faults", FIGURES)
 
 
 def runbook(section: str) -> list[str]:

@@ -20,32 +20,23 @@ from typing import Any
 
 import pytest
 
-from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.ops import loadgen
 from tests.e2e.kube import CLUSTER_DIR, Cluster, cluster_vars
 from tests.prerequisites import PREREQUISITE_ABSENT, build_failed, built_toolchain, in_ci, require_go
+from tests.tiers import mark_tier, report_figures
 
 TRAFFIC_CLUSTER = "traffic"
 FIGURES: dict[str, Any] = {}
-FIGURES_FILE = REPO_ROOT / "build" / "traffic" / "figures.json"
 KEEP = os.environ.get("HASTACK_TRAFFIC_KEEP") == "1"
 """Leave the traffic control plane running after the session (to look at it); the default removes it."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.traffic)
+    mark_tier(items, Path(__file__).parent, pytest.mark.traffic)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if FIGURES:
-        text = json.dumps(FIGURES, indent=1, sort_keys=True)
-        terminalreporter.section("traffic figures")
-        terminalreporter.write_line(text)
-        FIGURES_FILE.parent.mkdir(parents=True, exist_ok=True)
-        FIGURES_FILE.write_text(text + "\n")
+    report_figures(terminalreporter, "traffic", FIGURES)
 
 
 def record(name: str, run: loadgen.Run | None = None, **extra: Any) -> dict[str, Any]:
