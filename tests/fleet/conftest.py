@@ -22,6 +22,7 @@ import pytest
 from hastack_tools.common.checkout import REPO_ROOT
 from tests.e2e.kube import CLUSTER_DIR, Cluster, cluster_vars
 from tests.prerequisites import build_failed, built_toolchain, require_go
+from tests.tiers import mark_tier
 
 CLUSTERS = ("fleet-a", "fleet-b", "fleet-c")
 NODES = "kwok"
@@ -32,10 +33,7 @@ HOUR = 3600
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.fleet)
+    mark_tier(items, Path(__file__).parent, pytest.mark.fleet)
 
 
 def _script(name: str, cluster: str, *args: str) -> subprocess.CompletedProcess[str]:
