@@ -375,7 +375,7 @@ addons_up() { # after the nodes are Ready: DNS, metrics, the ingress controller,
 	done
 	kc -n kube-system rollout status deployment/coredns --timeout=120s >/dev/null || die "CoreDNS did not become ready"
 	kc -n kube-system rollout status deployment/metrics-server --timeout=120s >/dev/null || die "metrics-server did not become ready"
-	kc -n traefik rollout status deployment/traefik --timeout=120s >/dev/null || die "Traefik did not become ready"
+	kc -n traefik rollout status daemonset/traefik --timeout=120s >/dev/null || die "Traefik did not become ready"
 }
 
 # ---------------------------------------------------------------- down

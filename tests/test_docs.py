@@ -4,6 +4,7 @@ the README, the docs and the pack's reference is run by a test (the registry bel
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -27,6 +28,9 @@ DOCS = [
     REPO_ROOT / "policy" / "README.md",
 ]
 FAULTS = "tests/faults/"
+USER_ENV = {k: v for k, v in os.environ.items() if k not in {"MAKELEVEL", "MAKEFLAGS", "MFLAGS"}}
+"""The environment of a user's shell: under `make test` a nested make would print `make[1]: Leaving
+directory` after the output the docs quote."""
 
 RUN_BY: dict[tuple[str, str], tuple[str, str]] = {
     ("README.md", "make venv"): ("tests/test_docs.py", "test_the_quick_start_runs_without_a_cluster"),
@@ -130,19 +134,31 @@ def test_the_readme_is_short_draws_both_flows_and_shows_the_two_commands() -> No
 
 
 def make(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["make", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    return subprocess.run(
+        ["make", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False, env=USER_ENV
+    )
 
 
 def test_the_two_commands_are_what_make_runs() -> None:
     """Both resolve to their recipes (`make -n`); CI runs `make test` (.ci/run), the fault tier `make up`."""
     for target in ("up", "test", "test-fast"):
         done = subprocess.run(
-            ["make", "-n", target, "STACK=dev"], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+            ["make", "-n", target, "STACK=dev"],
+            cwd=REPO_ROOT,
+            env=USER_ENV,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert done.returncode == 0, done.stderr
     assert 'phase "make test" make test' in (REPO_ROOT / ".ci" / "run").read_text()
     up = subprocess.run(
-        ["make", "-n", "up", "STACK=dev"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ["make", "-n", "up", "STACK=dev"],
+        cwd=REPO_ROOT,
+        env=USER_ENV,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "-m hastack_tools.ops.engine" in up.stdout and "up --program . --stack dev" in up.stdout
 
@@ -165,6 +181,7 @@ def test_the_quick_start_runs_without_a_cluster() -> None:
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", code],
         cwd=REPO_ROOT,
+        env=USER_ENV,
         capture_output=True,
         text=True,
         timeout=900,
@@ -210,6 +227,7 @@ def test_the_gate_block_gates_another_program() -> None:
     done = subprocess.run(
         ["bash", "-c", code.replace("../their-repo/infra", str(REPO_ROOT))],
         cwd=REPO_ROOT,
+        env=USER_ENV,
         capture_output=True,
         text=True,
         timeout=600,

@@ -9,10 +9,13 @@ this script writes the stand-ins into the build folder on every build.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import stat
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 GO_HTTP_AUTH = "github.com/abbot/go-http-auth@v0.4.0"
@@ -73,10 +76,30 @@ func (a *DigestAuth) RequireAuthStale(w http.ResponseWriter, r *http.Request) {
 """
 
 
-def copy_module(cache: Path, module: str, out: Path) -> Path:
+def module_dir(cache: Path, module: str) -> Path:
+    """The module's folder in the cache, downloaded through the proxy first if it is not there (the wrapper
+    module replaces it, so its own `go mod download` never fetches it)."""
     source = cache / module
+    if source.is_dir():
+        return source
+    with tempfile.TemporaryDirectory() as outside_any_module:
+        done = subprocess.run(
+            ["go", "mod", "download", "-json", module],
+            cwd=outside_any_module,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if done.returncode != 0:
+        sys.exit(f"standins: go mod download {module} failed:\n{done.stdout}{done.stderr}")
+    source = Path(json.loads(done.stdout)["Dir"])
     if not source.is_dir():
-        sys.exit(f"standins: {source} is not in the module cache: run `go mod download {module}` first")
+        sys.exit(f"standins: go mod download {module} named no folder: {done.stdout}")
+    return source
+
+
+def copy_module(cache: Path, module: str, out: Path) -> Path:
+    source = module_dir(cache, module)
     if out.exists():
         shutil.rmtree(
             out, onerror=lambda f, p, _: (Path(p).chmod(stat.S_IWUSR | stat.S_IRUSR | stat.S_IXUSR), f(p))

@@ -326,17 +326,17 @@ def roll(stack: Stack, rate: float = 70, **env: str) -> loadgen.Run:
     """`make up` of a changed pod template (an env value: a new ReplicaSet) while requests flow."""
     stack.wait_ready("web", 3)
     stack.app("web")["env"].update(env, ROLL=uuid.uuid4().hex[:8])
-    with Background(stack.traffic.ingress(WEB), stack.traffic.allowed, rate, 400, concurrency=8) as load:
+    with Background(stack.traffic.ingress(WEB), stack.traffic.allowed, rate, 400, concurrency=12) as load:
         stack.up()
     return load.run
 
 
 def test_a_rolling_update_drops_no_request(stack: Stack) -> None:
-    """An app that exits at once on SIGTERM (no graceful shutdown, 200 ms a request): hastack's preStop
+    """An app that exits at once on SIGTERM (no graceful shutdown, 300 ms a request): hastack's preStop
     pause (10 s) keeps each terminating pod serving until Traefik has dropped it, so a rollout of three
     replicas under load loses nothing. Counterfactual, run here: `preStopSeconds: 0` loses the requests in
     flight and those routed to the pod before Traefik notices."""
-    roll(stack, EXIT_ON_SIGTERM="1", LATENCY_MS="200")  # the pods that will leave next exit abruptly
+    roll(stack, EXIT_ON_SIGTERM="1", LATENCY_MS="300")  # the pods that will leave next exit abruptly
     paused = roll(stack)
     record("rolling_update", paused, prestop_s=10)
     assert paused.total > 300 and paused.failed == 0, paused.figures()
