@@ -239,6 +239,7 @@ def stack_env(
     env = dict(base_env)
     if target.stack.cluster:
         env["HASTACK_CLUSTER"] = target.stack.cluster
+        env["HASTACK_NODES"] = target.stack.nodes
     else:
         env["KUBECONFIG"] = str(target.kubeconfig)
     env["PULUMI_BACKEND_URL"] = backend_url(env, cache)

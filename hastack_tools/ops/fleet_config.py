@@ -51,6 +51,10 @@ class FleetStack(Model):
     """The Pulumi stack; its stack file is `Pulumi.<name>.yaml` in the program."""
     cluster: Annotated[str, CLUSTER] | None = None
     """A named local control plane (`HASTACK_CLUSTER=<cluster> bash cluster/up.sh`), started if needed."""
+    nodes: Literal["kwok", "real", "auto"] = "kwok"
+    """With `cluster`: the local control plane's nodes when it is first started (HASTACK_NODES). kwok by
+    default: objects only, so stacks whose images no registry here serves still pass the Available gate;
+    `real` or `auto` run the pods (cluster/README.md)."""
     kubeconfig: str | None = None
     """The cluster of this kubeconfig's current context (a path, relative to the fleet file)."""
     program: str | None = None

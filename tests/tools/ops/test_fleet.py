@@ -151,3 +151,22 @@ def test_a_preview_step_becomes_the_object_and_its_fields() -> None:
         step("update", "web", {"spec.replicas": {"diffKind": "update", "inputDiff": True}}),
     ]
     assert fleet.changed(events) == ["update kubernetes:apps/v1:Deployment web: spec.replicas"]
+
+
+def test_a_fleet_cluster_starts_with_kwok_nodes_unless_its_stack_asks_for_real_ones(tmp_path: Path) -> None:
+    """The example fleet's staging and prod images are placeholders no registry here serves: on real nodes
+    they never become Available, so a fleet's local control planes are kwok unless a stack says `nodes`."""
+    raw = {
+        "name": "f",
+        "program": str(REPO_ROOT),
+        "stacks": [
+            {"name": "dev", "cluster": "fleet-a", "nodes": "real"},
+            {"name": "staging", "cluster": "fleet-b"},
+        ],
+        "waves": [{"name": "one", "stacks": ["dev", "staging"]}],
+    }
+    loaded = parse(raw, REPO_ROOT / "F.yaml")
+    dev, _ = fleet.stack_env(loaded.targets["dev"], {"HASTACK_CACHE": str(tmp_path)}, tmp_path)
+    staging, _ = fleet.stack_env(loaded.targets["staging"], {"HASTACK_CACHE": str(tmp_path)}, tmp_path)
+    assert (dev["HASTACK_CLUSTER"], dev["HASTACK_NODES"]) == ("fleet-a", "real")
+    assert (staging["HASTACK_CLUSTER"], staging["HASTACK_NODES"]) == ("fleet-b", "kwok")
