@@ -221,6 +221,19 @@ class StackRun:
         config = stack_policy_config(self.target.program, self.target.name, None, REPO_ROOT / "policy")
         return [str(REPO_ROOT / "policy")], [str(config)]
 
+    def engine_options(self) -> dict[str, Any]:
+        """What every preview and up of the stack passes the engine, as `make up` does."""
+        packs, configs = self.policy()
+        return {
+            "config_file": self.config_file,
+            "parallel": engine.PARALLEL,
+            "on_output": self.output,
+            "color": "never",
+            "refresh": self.refresh_first or self.correct_drift or None,
+            "policy_packs": packs,
+            "policy_pack_configs": configs,
+        }
+
     def deployments(self) -> list[tuple[str, str]]:
         """(namespace, name) of every Deployment the stack's state holds."""
         resources = (self.stack.export_stack().deployment or {}).get("resources") or []
@@ -341,16 +354,7 @@ def gate_policy(run: StackRun) -> str:
     run.scaled("preview")
     events: list[auto.EngineEvent] = []
     try:
-        result = run.stack.preview(
-            config_file=run.config_file,
-            parallel=engine.PARALLEL,
-            on_output=run.output,
-            on_event=events.append,
-            color="never",
-            refresh=run.refresh_first or run.correct_drift or None,
-            policy_packs=run.policy()[0],
-            policy_pack_configs=run.policy()[1],
-        )
+        result = run.stack.preview(on_event=events.append, **run.engine_options())
     except auto.CommandError as error:
         violations = policy_violations(events)
         if violations:
@@ -363,15 +367,7 @@ def gate_policy(run: StackRun) -> str:
 def deploy(run: StackRun) -> None:
     run.scaled("up")
     try:
-        run.stack.up(
-            config_file=run.config_file,
-            parallel=engine.PARALLEL,
-            on_output=run.output,
-            color="never",
-            refresh=run.refresh_first or run.correct_drift or None,
-            policy_packs=run.policy()[0],
-            policy_pack_configs=run.policy()[1],
-        )
+        run.stack.up(**run.engine_options())
     except auto.CommandError as error:
         engine.settle_failed_up(run.workspace, run.env, run.api, run.say)  # what its state lacks
         raise GateFailedError("up", engine_failure(error)) from None
