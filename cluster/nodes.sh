@@ -447,8 +447,8 @@ can_run() { # why this machine cannot run real nodes, on stderr (exit 3), or not
 	for h in cpu memory pids cpuset; do
 		[[ -d /sys/fs/cgroup/$h ]] || { log "no cgroup v1 '$h' hierarchy under /sys/fs/cgroup"; exit 3; }
 	done
-	if ! ip netns add "hsk-check-$$" 2>/dev/null; then log "cannot create a network namespace"; exit 3; fi
-	ip netns delete "hsk-check-$$"
+	# a throw-away namespace of this process alone: nothing is left on the machine, whatever happens
+	unshare --net true 2>/dev/null || { log "cannot create a network namespace"; exit 3; }
 	if ! command -v containerd >/dev/null && ! command -v apt-get >/dev/null; then
 		log "no containerd and no apt-get to install it (cluster/packages.sh)"
 		exit 3

@@ -221,18 +221,20 @@ class StackRun:
         config = stack_policy_config(self.target.program, self.target.name, None, REPO_ROOT / "policy")
         return [str(REPO_ROOT / "policy")], [str(config)]
 
-    def engine_options(self) -> dict[str, Any]:
-        """What every preview and up of the stack passes the engine, as `make up` does."""
-        packs, configs = self.policy()
-        return {
+    def engine_options(self, *, policy: bool = True, refresh: bool | None = None) -> dict[str, Any]:
+        """What a preview or up of the stack passes the engine, as `make up` does: its config file, the
+        environment's pack (unless `policy` is off), and a refresh first when the stack needs one or
+        drift is corrected (`refresh` decides instead when given)."""
+        options: dict[str, Any] = {
             "config_file": self.config_file,
             "parallel": engine.PARALLEL,
             "on_output": self.output,
             "color": "never",
-            "refresh": self.refresh_first or self.correct_drift or None,
-            "policy_packs": packs,
-            "policy_pack_configs": configs,
+            "refresh": (self.refresh_first or self.correct_drift if refresh is None else refresh) or None,
         }
+        if policy:
+            options["policy_packs"], options["policy_pack_configs"] = self.policy()
+        return options
 
     def deployments(self) -> list[tuple[str, str]]:
         """(namespace, name) of every Deployment the stack's state holds."""
@@ -435,12 +437,7 @@ def gate_no_change(run: StackRun) -> None:
     events: list[auto.EngineEvent] = []
     try:
         run.stack.preview(
-            config_file=run.config_file,
-            parallel=engine.PARALLEL,
-            on_output=run.output,
-            on_event=events.append,
-            color="never",
-            expect_no_changes=True,
+            on_event=events.append, expect_no_changes=True, **run.engine_options(policy=False, refresh=False)
         )
     except auto.CommandError as error:
         lines = changed(events)
@@ -696,15 +693,11 @@ class Orchestrator:
                         events: list[auto.EngineEvent] = []
                         try:
                             run.stack.preview(
-                                config_file=run.config_file,
-                                parallel=engine.PARALLEL,
-                                on_output=run.output,
                                 on_event=events.append,
-                                color="never",
-                                refresh=refresh or run.refresh_first or None,
                                 diff=True,
-                                policy_packs=None if refresh else run.policy()[0],
-                                policy_pack_configs=None if refresh else run.policy()[1],
+                                **run.engine_options(
+                                    policy=not refresh, refresh=bool(refresh or run.refresh_first)
+                                ),
                             )
                             found[target.name] = changed(events)
                         except auto.CommandError as error:

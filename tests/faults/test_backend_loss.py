@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,9 +128,11 @@ def test_restore_into_a_recreated_empty_backend(deployed: Deployed, s3: Persiste
     }
 
 
-def test_the_state_store_killed_mid_update_comes_back_with_its_data(
+def up_that_loses_its_store(
     deployed: Deployed, s3: PersistentS3
-) -> None:
+) -> tuple[Counter[tuple[str, str]], subprocess.Popen[str]]:
+    """The stack deployed once (its objects: the reference) and removed; then a `make up` on an S3 state
+    store that is killed once the first Deployment exists. Returns the reference and the running up."""
     s3.client().create_bucket(Bucket="state")  # type: ignore[attr-defined]
     deployed.extra_env.update({**AWS_TEST_ENV, "PULUMI_BACKEND_URL": s3_backend(s3, "state")})
     assert deployed.run("make up STACK=dev").code == 0
@@ -139,6 +142,13 @@ def test_the_state_store_killed_mid_update_comes_back_with_its_data(
     deployed.cli_pid()
     wait_until("the first Deployment", lambda: deployments(deployed) >= 1, timeout=300, interval=0.2)
     s3.kill()
+    return reference, running
+
+
+def test_the_state_store_killed_mid_update_comes_back_with_its_data(
+    deployed: Deployed, s3: PersistentS3
+) -> None:
+    reference, running = up_that_loses_its_store(deployed, s3)
     time.sleep(5)  # the CLI retries its checkpoint writes meanwhile
     s3.start()  # back, with every object it held (replayed)
     running.communicate(timeout=600)
@@ -160,15 +170,7 @@ def test_a_state_store_back_with_older_data_than_the_cluster_leaves_no_orphan(
     since (what a replay racing the CLI's retried writes does to the test above now and then, and a
     bucket restored to an older version always does): objects created after that moment, with no
     pending operation naming them, are swept by the next `make up`; a kubectl-made object stays."""
-    s3.client().create_bucket(Bucket="state")  # type: ignore[attr-defined]
-    deployed.extra_env.update({**AWS_TEST_ENV, "PULUMI_BACKEND_URL": s3_backend(s3, "state")})
-    assert deployed.run("make up STACK=dev").code == 0
-    reference = deployed.cluster_objects()
-    assert deployed.run("make down STACK=dev").code == 0
-    running = deployed.start("make up STACK=dev")
-    deployed.cli_pid()
-    wait_until("the first Deployment", lambda: deployments(deployed) >= 1, timeout=300, interval=0.2)
-    s3.kill()
+    reference, running = up_that_loses_its_store(deployed, s3)
     when_it_died = s3.recording.read_bytes()
     s3.start()
     running.communicate(timeout=600)
