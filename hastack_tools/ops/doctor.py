@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hastack_tools.common.checkout import REPO_ROOT
+from hastack_tools.ops.local_urls import real_nodes_absent
 from hastack_tools.ops.toolchain_choice import choose_toolchain
 
 MIN_PYTHON = (3, 11)
@@ -219,19 +220,9 @@ def real_nodes(env: Mapping[str, str], cache: Path, repo: Path = REPO_ROOT) -> R
     script = f"export HASTACK_CACHE={cache}; source cluster/versions.sh; echo $NODES_BIN"
     bin_dir = Path(bash_value(script, repo))
     built = all((bin_dir / b).is_file() for b in NODE_BINARIES)
-    try:
-        done = subprocess.run(
-            ["bash", str(repo / "cluster" / "nodes.sh"), "check"],
-            env={**env, "HASTACK_CACHE": str(cache)},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        code, said = done.returncode, done.stderr
-    except OSError as error:  # no bash on the PATH given
-        code, said = 3, f"cannot run cluster/nodes.sh check: {error}"
-    if code != 0:
-        found = f"not on this machine: {said.strip().removeprefix('nodes: ')}; kwok nodes"
+    why = real_nodes_absent({**env, "HASTACK_CACHE": str(cache)})
+    if why is not None:
+        found = f"not on this machine: {why}; kwok nodes"
         return RealNodes(False, built, Check("real nodes", found, ok=True))
     found = f"this machine can run them (HASTACK_NODES=auto); {bin_dir}: {'built' if built else 'not built'}"
     return RealNodes(True, built, Check("real nodes", found, ok=True))

@@ -37,15 +37,19 @@ def read_ports(run: Path) -> dict[str, int]:
     return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", text)}
 
 
-def why_no_real_nodes(env: Mapping[str, str]) -> str:
-    done = subprocess.run(
-        ["bash", str(REPO_ROOT / "cluster" / "nodes.sh"), "check"],
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stderr.strip().removeprefix("nodes: ") or "HASTACK_NODES=kwok chose them"
+def real_nodes_absent(env: Mapping[str, str]) -> str | None:
+    """Why this machine cannot run real nodes (`cluster/nodes.sh check`), or None when it can."""
+    try:
+        done = subprocess.run(
+            ["bash", str(REPO_ROOT / "cluster" / "nodes.sh"), "check"],
+            env=dict(env),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError as error:  # no bash on the PATH given
+        return f"cannot run cluster/nodes.sh check: {error}"
+    return None if done.returncode == 0 else done.stderr.strip().removeprefix("nodes: ")
 
 
 def ask(host: str, port: int, deadline: float) -> loadgen.Sample:
@@ -66,7 +70,7 @@ def announce(
     mode = (run / "nodes-mode").read_text().strip() if (run / "nodes-mode").exists() else "kwok"
     if mode != "real":
         if hosts:
-            why = why_no_real_nodes(env)
+            why = real_nodes_absent(env) or "HASTACK_NODES=kwok chose them"
             say(f"hastack: kwok nodes: objects only, no container runs, nothing answers ({why})")
         return []
     port = read_ports(run).get("INGRESS_HTTPS_PORT")

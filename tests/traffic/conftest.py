@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from hastack_tools.ops import loadgen
+from hastack_tools.ops.local_urls import real_nodes_absent
 from tests.e2e.kube import CLUSTER_DIR, Cluster, cluster_vars
 from tests.prerequisites import PREREQUISITE_ABSENT, build_failed, built_toolchain, in_ci, require_go
 from tests.tiers import mark_tier, report_figures
@@ -126,18 +127,10 @@ class TrafficCluster:
         return dict(json.loads(sample.body)) if sample.body else {"error": sample.error}
 
 
-def real_nodes_absent() -> str | None:
-    """Why this machine cannot run real nodes (cluster/nodes.sh check), or None."""
-    done = subprocess.run(
-        ["bash", str(CLUSTER_DIR / "nodes.sh"), "check"], capture_output=True, text=True, check=False
-    )
-    return None if done.returncode == 0 else done.stderr.strip()
-
-
 @pytest.fixture(scope="session")
 def traffic_cluster() -> Iterator[TrafficCluster]:
     """A control plane with three real nodes (started if it is not running), removed at the end."""
-    why = real_nodes_absent()
+    why = real_nodes_absent(os.environ)
     if why is not None:
         if in_ci():
             pytest.fail(f"CI must run the traffic tier: {why}", pytrace=False)
