@@ -47,6 +47,11 @@ start_bg() { # name ns cmd...: a daemon of a node, its pid recorded; 8>&- keeps 
 
 # ---------------------------------------------------------------- up
 network_up() {
+	if [[ -e /var/run/netns/$UNDERLAY ]]; then # another control plane's (another cache) or a leftover
+		die "network namespace $UNDERLAY exists: another control plane with real nodes uses 10.77.$N.0/24" \
+			"($(cat "$MACHINE_STATE/holders/$N" 2>/dev/null || echo 'no holder recorded: a leftover')); stop it" \
+			"with its cluster/down.sh, or start this one under another HASTACK_CLUSTER"
+	fi
 	ip netns add "$UNDERLAY"
 	in_ns "$UNDERLAY" ip link set lo up
 	in_ns "$UNDERLAY" ip link add br0 type bridge

@@ -159,6 +159,7 @@ chmod 700 "$RUN/etcd"
 chmod 700 "$RUN"
 echo "$CLUSTER_KEY" > "$RUN/key"
 echo "$HASTACK_NODES" > "$RUN/nodes-mode"
+echo "$CLUSTER_NET" > "$RUN/net"
 
 # ---------------------------------------------------------------- ports (free, loopback)
 # A restart keeps its ports when they are free (clients keep their kubeconfig), else takes new ones.

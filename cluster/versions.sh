@@ -36,9 +36,11 @@ if [[ ! $HASTACK_NODES =~ ^(auto|kwok|real)$ ]]; then
 	echo "cluster: HASTACK_NODES=$HASTACK_NODES: one of auto, kwok, real" >&2
 	return 2 2>/dev/null || exit 2
 fi
-# The addresses of a control plane with real nodes, from its name (two at once never collide):
-# underlay 10.77.<n>.0/24 (bridge .1, host .254, nodes .11-.13), pods 10.<n>.0.0/16 (a /24 per node).
-CLUSTER_NET=$(( $(printf '%s' "$HASTACK_CLUSTER" | cksum | cut -d' ' -f1) % 150 + 100 ))
+# The addresses of a control plane with real nodes, from its cache and name, kept in run/net once started:
+# underlay 10.77.<n>.0/24 (bridge .1, host .254, nodes .11-.13), pods 10.<n>.0.0/16 (a /24 per node). Two
+# that land on the same <n> cannot both start: nodes.sh refuses the second, naming the first.
+CLUSTER_NET=$(cat "$CLUSTER_RUN/net" 2>/dev/null ||
+	echo $(( $(printf '%s' "$HASTACK_CACHE/$HASTACK_CLUSTER" | cksum | cut -d' ' -f1) % 150 + 100 )))
 # What real nodes run beside the kubelet (cluster/build-nodes.sh builds them; go.mod pins Traefik):
 COREDNS_VERSION=v1.15.0          # github.com/coredns/coredns (go install)
 METRICS_SERVER_VERSION=v0.8.0    # sigs.k8s.io/metrics-server (go install; v0.9.x is not an approved release)

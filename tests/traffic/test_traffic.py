@@ -161,6 +161,7 @@ def test_a_pod_that_turns_unready_leaves_the_rotation_and_comes_back(stack: Stac
     plus Traefik's update the pod gets no more requests, and none fails; switched on, it serves again.
     Counterfactual: the same pod before the switch takes a third."""
     victim = stack.ready_pods("web")[0]["metadata"]["name"]
+    assert victim in ingress_load(stack, WEB, 30, 10, concurrency=3).by_pod()  # it serves before the switch
     assert stack.traffic.admin(stack.namespace, victim, 8080, "/admin/ready?on=0").status == 200
     switched = time.monotonic()
     left_after = None
