@@ -48,8 +48,9 @@ def test_no_go_blocks_make_up(tmp_path: Path) -> None:
     assert "cannot succeed" in doctor.render(report)
 
 
-def test_an_empty_cache_plans_both_builds(tmp_path: Path) -> None:
+def test_an_empty_cache_plans_both_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     require_go("the doctor's build plan")
+    monkeypatch.setattr(doctor, "free_bytes", lambda _path: 100 * 2**30)  # not this machine's disk
     env = _env(tmp_path)
     env.pop("KUBECONFIG", None)
     report = doctor.diagnose(env, stack="prod")
@@ -60,6 +61,26 @@ def test_an_empty_cache_plans_both_builds(tmp_path: Path) -> None:
     assert "start the local control plane" in plan
     assert report.plan[-1].startswith("`pulumi up` of the prod stack")
     assert "min" in report.plan[0]
+
+
+def test_too_little_disk_for_the_build_still_to_do_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_go("the doctor's disk check")
+    monkeypatch.setattr(doctor, "free_bytes", lambda _path: 2**30)
+    report = doctor.diagnose(_env(tmp_path), stack="prod")
+    disk = next(c for c in report.checks if c.name == "disk")
+    assert not disk.ok and disk.blocking
+    assert "1.0 GiB free" in disk.found and "the build still to do needs about" in disk.found
+    assert report.blocked
+
+
+def test_warm_go_caches_need_only_the_hastack_cache() -> None:
+    cold = doctor.build_space_gib(warm_gocache=False, module_cache_present=False)
+    warm = doctor.build_space_gib(warm_gocache=True, module_cache_present=True)
+    assert cold == sum(doctor.BUILD_SPACE_GIB.values())
+    assert warm == doctor.BUILD_SPACE_GIB["hastack-cache"] + doctor.BUILD_SPACE_GIB["margin"]
+    assert doctor.build_space_gib(warm_gocache=True, module_cache_present=False) == warm + 3.0
 
 
 def test_a_kubeconfig_replaces_the_local_control_plane(tmp_path: Path) -> None:
