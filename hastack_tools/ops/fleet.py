@@ -1,7 +1,8 @@
 """`hastack fleet plan|up|status|drift|destroy`: many stacks on many clusters, rolled out in waves.
 
 Waves run in order, a wave's stacks in parallel (bounded); each stack passes its wave's gates (the
-policy pack on a preview, every Deployment Available, a no-change preview, a soak) or the rollout
+policy pack on a preview, every Deployment Available, a no-change preview, a soak, requests through
+the ingress during it) or the rollout
 halts, naming the stack, the gate and what it saw, and no later stack is touched. Progress is written
 to `<workdir>/fleet/<name>/state.json` after every step, so `status` tells the truth after a halt or a
 killed orchestrator and `up` resumes where the rollout stopped. The stacks run on the Pulumi
@@ -32,8 +33,8 @@ from pulumi import automation as auto
 from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.common.policy_config import stack_policy_config
 from hastack_tools.common.project import read_project
-from hastack_tools.ops import engine, kubeapi
-from hastack_tools.ops.fleet_config import DEFAULT_FLEET, FleetError, LoadedFleet, Target, load
+from hastack_tools.ops import engine, fleet_traffic, kubeapi
+from hastack_tools.ops.fleet_config import DEFAULT_FLEET, ErrorRate, FleetError, LoadedFleet, Target, load
 from hastack_tools.ops.stacks import (
     EngineError,
     StackWorkspace,
@@ -446,14 +447,47 @@ def gate_no_change(run: StackRun) -> None:
         ) from None
 
 
-def gate_soak(run: StackRun, seconds: float) -> None:
+def gate_soak(run: StackRun, seconds: float, error_rate: ErrorRate | None = None) -> str | None:
+    """The stack's Deployments stay Available for `seconds`; with `error_rate`, requests flow through its
+    Ingress hosts meanwhile and their failed share is judged. Returns the traffic verdict's line."""
     deployments = run.deployments()
+    load = None
+    if error_rate is not None:
+        resources = (run.stack.export_stack().deployment or {}).get("resources") or []
+        try:
+            targets = fleet_traffic.soak_targets(engine.local_cluster_run(run.env), resources, run.env)
+        except fleet_traffic.NoTrafficError as error:
+            raise GateFailedError("error rate", str(error)) from None
+        silent = fleet_traffic.first_answers(targets)
+        if silent:
+            raise GateFailedError("error rate", "; ".join(silent))
+        load = fleet_traffic.SoakLoad(targets, seconds, error_rate.requests_per_second).start()
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        problems = unavailable(run.api, deployments)
-        if problems:
-            raise GateFailedError("soak", f"{seconds:.0f} s soak: " + "; ".join(problems))
-        time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
+    try:
+        while time.monotonic() < deadline:
+            problems = unavailable(run.api, deployments)
+            if problems:
+                raise GateFailedError("soak", f"{seconds:.0f} s soak: " + "; ".join(problems))
+            time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
+    except BaseException:
+        if load is not None:
+            load.finish(early=True)
+        raise
+    if error_rate is None or load is None:
+        return None
+    ok, line = fleet_traffic.judge(load.finish(), error_rate.max_percent)
+    if not ok:
+        raise GateFailedError("error rate", f"{seconds:.0f} s soak: {line}")
+    return line
+
+
+def error_rate_text(error_rate: ErrorRate | None) -> str:
+    if error_rate is None:
+        return ""
+    return (
+        f", error rate <= {error_rate.max_percent:g}% at {error_rate.requests_per_second:g} req/s "
+        "per Ingress host during the soak"
+    )
 
 
 # --- the fleet --------------------------------------------------------------------------------------
@@ -591,7 +625,7 @@ class Orchestrator:
         started = time.monotonic()
         with open(self.log_of(target.name), "ab") as log:
             try:
-                phase(target.name, phase="preparing", gate=None, saw=None, log=str(log.name))
+                phase(target.name, phase="preparing", gate=None, saw=None, traffic=None, log=str(log.name))
                 with opened(target, "up", self.env, self.cache, log, self.fleet.spec.correct_drift) as run:
                     if gates.policy:
                         phase(target.name, phase="policy")
@@ -607,7 +641,10 @@ class Orchestrator:
                         gate_no_change(run)
                     if gates.soak_seconds:
                         phase(target.name, phase="soak")
-                        gate_soak(run, gates.soak_seconds)
+                        traffic = gate_soak(run, gates.soak_seconds, gates.error_rate)
+                        if traffic is not None:
+                            phase(target.name, traffic=traffic)
+                            self.out(f"  {target.name}: error-rate gate passed: {traffic}")
             except GateFailedError as failure:
                 halt.set()
                 phase(target.name, phase=FAILED, gate=failure.gate, saw=failure.saw)
@@ -722,7 +759,8 @@ class Orchestrator:
                 f"wave {index + 1} {wave.name} (parallelism {wave.parallelism}; gates: "
                 f"{'policy, ' if gates.policy else ''}available within {gates.available_timeout_seconds} s"
                 f"{', no-change preview' if gates.no_change_preview else ''}"
-                f"{f', soak {gates.soak_seconds} s' if gates.soak_seconds else ''})"
+                f"{f', soak {gates.soak_seconds} s' if gates.soak_seconds else ''}"
+                f"{error_rate_text(gates.error_rate)})"
             )
             for target in self.fleet.wave_targets(index):
                 result = found.get(target.name, "not previewed")
@@ -822,6 +860,8 @@ class Orchestrator:
                     line += f" at gate {stack['gate']}: {stack.get('saw')}"
                 if stack.get("seconds") is not None and stack.get("phase") == PASSED:
                     line += f" ({stack['seconds']} s)"
+                if stack.get("traffic") and stack.get("phase") == PASSED:
+                    line += f"; error rate {stack['traffic']}"
                 line += f" (since {stack.get('updated')})"
                 self.out(line)
         return 0 if result in (PASSED, "running") else 1

@@ -30,6 +30,16 @@ class FleetError(ValueError):
     """An unusable fleet file; the message lists every problem, one a line, with its key path."""
 
 
+class ErrorRate(Model):
+    """Requests through the stack's Ingress hosts during its soak, counted: the traffic-proven gate."""
+
+    max_percent: Annotated[float, Field(ge=0, le=100)] = 1.0
+    """More failed requests than this share of all sent (no answer, or a status outside 2xx-3xx) fails
+    the gate; the statuses seen are named."""
+    requests_per_second: Annotated[float, Field(gt=0, le=50)] = 5.0
+    """Per Ingress host, for the whole soak, then the load stops by itself."""
+
+
 class Gates(Model):
     """What a wave must pass before the next one starts; every stack of the wave is judged."""
 
@@ -42,6 +52,10 @@ class Gates(Model):
     """After `up`, a `preview --expect-no-changes` of the stack: a program that does not converge fails."""
     soak_seconds: Annotated[int, Field(ge=0, le=86400)] = 0
     """After the other gates, the stack's Deployments stay Available this long (checked every 2 s)."""
+    error_rate: ErrorRate | None = None
+    """During the soak, requests through every Ingress host of the stack, on loopback (a local control
+    plane with real nodes: `cluster` with `nodes: real` or `auto`; traffic never goes to a kubeconfig's
+    cluster); needs `soakSeconds` of at least 5."""
 
 
 class FleetStack(Model):
@@ -160,6 +174,7 @@ def _cross_problems(fleet: Fleet, base: Path) -> list[str]:
     placed: dict[str, str] = {}
     waves = [w.name for w in fleet.waves]
     for w, wave in enumerate(fleet.waves):
+        found.extend(_error_rate_problems(fleet, w, wave))
         if waves.index(wave.name) != w:
             found.append(f"waves[{w}].name: {wave.name!r} is used by an earlier wave; wave names are unique")
         for s, name in enumerate(wave.stacks):
@@ -173,6 +188,39 @@ def _cross_problems(fleet: Fleet, base: Path) -> list[str]:
     missing = [n for n in names if n not in placed]
     if missing:
         found.append(f"waves: stack(s) {', '.join(map(repr, missing))} are in no wave; put each in one")
+    return found
+
+
+MIN_ERROR_RATE_SOAK_S = 5
+"""Below this, too few requests are sent for a share to mean anything."""
+
+
+def _error_rate_problems(fleet: Fleet, w: int, wave: Wave) -> list[str]:
+    """The error-rate gate sends requests only to loopback: local control planes with real nodes."""
+    if wave.gates.error_rate is None:
+        return []
+    where = f"waves[{w}].gates.errorRate"
+    found = []
+    if wave.gates.soak_seconds < MIN_ERROR_RATE_SOAK_S:
+        found.append(
+            f"{where}: needs soakSeconds of at least {MIN_ERROR_RATE_SOAK_S} (the window its requests "
+            f"are sent in), got {wave.gates.soak_seconds}"
+        )
+    stacks = {s.name: s for s in fleet.stacks}
+    for name in wave.stacks:
+        stack = stacks.get(name)
+        if stack is None:
+            continue
+        if stack.cluster is None:
+            found.append(
+                f"{where}: stack {name!r} runs on kubeconfig {stack.kubeconfig!r}; requests go only to "
+                "loopback, so the gate is allowed on a local control plane (cluster:) with real nodes"
+            )
+        elif stack.nodes == "kwok":
+            found.append(
+                f"{where}: stack {name!r} runs on kwok nodes (nodes: kwok), where no request is answered; "
+                "allowed: nodes: real or auto"
+            )
     return found
 
 

@@ -52,12 +52,16 @@ def real_nodes_absent(env: Mapping[str, str]) -> str | None:
     return None if done.returncode == 0 else done.stderr.strip().removeprefix("nodes: ")
 
 
-def ask(host: str, port: int, deadline: float) -> loadgen.Sample:
-    """One HTTPS request for `host` on loopback (SNI and Host), repeated until it answers or the deadline."""
-    target = loadgen.Target("127.0.0.1", port, None, "https", host_header=host, server_name=host)
+def https_on_loopback(host: str, port: int) -> loadgen.Target:
+    """`host` through the ingress's loopback port: SNI and Host header name it."""
+    return loadgen.Target("127.0.0.1", port, None, "https", host_header=host, server_name=host)
+
+
+def ask(target: loadgen.Target, deadline: float) -> loadgen.Sample:
+    """One request, repeated every second until it answers 2xx-3xx or the deadline passes."""
     while True:
         sample = loadgen.send(target, {})
-        if sample.status == 200 or time.monotonic() >= deadline:
+        if sample.ok or time.monotonic() >= deadline:
             return sample
         time.sleep(1)
 
@@ -80,7 +84,7 @@ def announce(
     deadline = time.monotonic() + ANSWER_WAIT_S
     answers = []
     for app, host in hosts:
-        sample = ask(host, port, deadline)
+        sample = ask(https_on_loopback(host, port), deadline)
         answers.append(sample)
         answer = f"{sample.status} from pod {sample.pod}" if sample.status else f"no answer: {sample.error}"
         say(

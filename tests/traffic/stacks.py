@@ -56,6 +56,8 @@ class Stack:
     namespace: str
     apps: list[dict[str, Any]]
     ups: list[float] = field(default_factory=list)
+    stack: str = "traffic"
+    """The Pulumi stack: its stack file is Pulumi.<stack>.yaml in the program copy."""
 
     @property
     def program(self) -> Path:
@@ -79,7 +81,9 @@ class Stack:
             "hastack:gateway": {"name": "public", "namespace": "gateway-system", "implementation": "traefik"},
             "hastack:apps": copy.deepcopy(self.apps),
         }
-        (self.program / "Pulumi.traffic.yaml").write_text(yaml.safe_dump({"config": config}, sort_keys=False))
+        (self.program / f"Pulumi.{self.stack}.yaml").write_text(
+            yaml.safe_dump({"config": config}, sort_keys=False)
+        )
 
     def up(self) -> str:
         """`make up` of the stack; returns its output (fails the test with it on a non-zero exit)."""
@@ -92,7 +96,7 @@ class Stack:
                 "-C",
                 str(REPO_ROOT),
                 "up",
-                "STACK=traffic",
+                f"STACK={self.stack}",
                 f"PROGRAM={self.program}",
                 "TARGET=local",
             ],

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.ops import loadgen
+from hastack_tools.ops.local_urls import https_on_loopback
 from tests.traffic.conftest import TrafficCluster, record
 
 
@@ -29,7 +30,7 @@ def test_make_up_of_dev_answers_on_the_url_it_prints(traffic_cluster: TrafficClu
         )
         assert printed is not None, output[-3000:]
         host, port = printed.group(1), int(printed.group(2))
-        target = loadgen.Target("127.0.0.1", port, None, "https", host_header=host, server_name=host)
+        target = https_on_loopback(host, port)
         run = loadgen.load(target, count=20, seconds=30, allowed={})
         record("make_up_dev_url", run, pods=len(run.by_pod()))
         assert run.failed == 0 and all(pod.startswith("web-") for pod in run.by_pod()), run.figures()

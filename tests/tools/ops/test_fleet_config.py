@@ -124,3 +124,54 @@ def test_a_broken_or_missing_file_is_named(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(["a"]))
     with pytest.raises(FleetError, match="a fleet file is a mapping"):
         load(path)
+
+
+def test_an_error_rate_gate_needs_a_soak_and_real_local_nodes() -> None:
+    found = problems(
+        fleet(
+            stacks=[
+                {"name": "dev", "cluster": "fleet-a"},
+                {"name": "staging", "kubeconfig": "~/.kube/staging.yaml"},
+            ],
+            waves=[
+                {"name": "one", "stacks": ["dev"], "gates": {"errorRate": {"maxPercent": 2}}},
+                {"name": "two", "stacks": ["staging"], "gates": {"soakSeconds": 30, "errorRate": {}}},
+            ],
+        )
+    )
+    assert found == [
+        "waves[0].gates.errorRate: needs soakSeconds of at least 5 (the window its requests are sent "
+        "in), got 0",
+        "waves[0].gates.errorRate: stack 'dev' runs on kwok nodes (nodes: kwok), where no request is "
+        "answered; allowed: nodes: real or auto",
+        "waves[1].gates.errorRate: stack 'staging' runs on kubeconfig '~/.kube/staging.yaml'; requests go "
+        "only to loopback, so the gate is allowed on a local control plane (cluster:) with real nodes",
+    ]
+
+
+def test_an_error_rate_gate_on_real_local_nodes_loads_with_its_defaults() -> None:
+    loaded = parse(
+        fleet(
+            stacks=[
+                {"name": "dev", "cluster": "fleet-a", "nodes": "real"},
+                {"name": "staging", "cluster": "b"},
+            ],
+            waves=[
+                {
+                    "name": "one",
+                    "stacks": ["dev"],
+                    "gates": {"soakSeconds": 10, "errorRate": {"maxPercent": 0.5}},
+                },
+                {"name": "two", "stacks": ["staging"]},
+            ],
+        ),
+        REPO_ROOT / "Fleet-test.yaml",
+    )
+    rate = loaded.spec.waves[0].gates.error_rate
+    assert rate is not None and (rate.max_percent, rate.requests_per_second) == (0.5, 5.0)
+    assert loaded.spec.waves[1].gates.error_rate is None
+    assert problems(
+        fleet(
+            waves=[{"name": "one", "stacks": ["dev", "staging"], "gates": {"errorRate": {"maxPercent": 101}}}]
+        )
+    )[0].startswith("waves[0].gates.errorRate.maxPercent: ")
