@@ -24,10 +24,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
+import yaml
 from pulumi import automation as auto
 
 from hastack_tools.common.checkout import REPO_ROOT
@@ -35,6 +36,7 @@ from hastack_tools.common.policy_config import stack_policy_config
 from hastack_tools.common.project import read_project
 from hastack_tools.ops import engine, fleet_traffic, kubeapi
 from hastack_tools.ops.fleet_config import DEFAULT_FLEET, ErrorRate, FleetError, LoadedFleet, Target, load
+from hastack_tools.ops.fleet_rollback import GoodRevisions, NoRevisionError, checked_out, revision_of
 from hastack_tools.ops.stacks import (
     EngineError,
     StackWorkspace,
@@ -54,6 +56,7 @@ PASSED = "passed"
 FAILED = "failed"
 PENDING = "pending"
 DESTROYED = "destroyed"
+ROLLED_BACK = "rolled back"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 
 
@@ -304,13 +307,32 @@ def opened(
         env[RUN_MARK] = mark
         cli = Path(env.get("HASTACK_TOOLCHAIN_BIN") or Path(env["HASTACK_CLI"].split()[0]).parent)
         command_root = auto.PulumiCommand(root=str(cli.parent), skip_version_check=True)
-        ws = auto.LocalWorkspace(work_dir=str(target.program), pulumi_command=command_root, env_vars=env)
+        folder = automation_project(target.program, workspace)
+        ws = auto.LocalWorkspace(work_dir=str(folder), pulumi_command=command_root, env_vars=env)
         with SELECTING:
             stack = auto.Stack.select(target.name, ws)
         try:
             yield StackRun(target, workspace, env, api, stack, log, refresh, (wanted, uid), correct_drift)
         finally:
             workspace.record.clear()
+
+
+def automation_project(program: Path, workspace: StackWorkspace) -> Path:
+    """The folder the Automation API runs a stack from: the stack's generated workspace, its Pulumi.yaml
+    the program's with `main` pointing at the program. The API reads outputs with secrets after `up`,
+    and the CLI then writes the passphrase salt into the stack file of the folder it runs in: the
+    generated copy, never the repo's (a rollback needs the repo clean to record its commit)."""
+    project = dict(read_project(program))
+    project["main"] = os.path.relpath(program / str(project.get("main") or "."), workspace.folder)
+    runtime = project.get("runtime")
+    options = dict(runtime.get("options") or {}) if isinstance(runtime, dict) else {}
+    venv = options.get("virtualenv")
+    if isinstance(runtime, dict) and isinstance(venv, str) and not os.path.isabs(venv):
+        options["virtualenv"] = str(program / venv)  # the runtime reads it from the project's folder
+        project["runtime"] = {**runtime, "options": options}
+    workspace.folder.mkdir(parents=True, exist_ok=True)
+    (workspace.folder / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+    return workspace.folder
 
 
 def engine_failure(error: auto.CommandError) -> str:
@@ -367,10 +389,10 @@ def gate_policy(run: StackRun) -> str:
     return ", ".join(f"{v} {k}" for k, v in sorted(summary.items()))
 
 
-def deploy(run: StackRun) -> None:
+def deploy(run: StackRun, *, policy: bool = True) -> None:
     run.scaled("up")
     try:
-        run.stack.up(**run.engine_options())
+        run.stack.up(**run.engine_options(policy=policy))
     except auto.CommandError as error:
         engine.settle_failed_up(run.workspace, run.env, run.api, run.say)  # what its state lacks
         raise GateFailedError("up", engine_failure(error)) from None
@@ -585,6 +607,8 @@ class Orchestrator:
                 self.state.update(lambda r: r.update(result=PASSED, finished=now()))
                 self.out(f"hastack fleet: rollout passed: {len(self.fleet.targets)} stack(s) in every gate")
                 return 0
+            if self.fleet.spec.on_failure == "rollback":
+                self.rollback_wave(failed_at)
             final = self.state.update(lambda r: r.update(result="halted", finished=now()))
             self.out(f"hastack fleet: HALTED: {self.describe_stop(final)}")
             later = [w.name for w in self.fleet.spec.waves[failed_at + 1 :]]
@@ -625,13 +649,22 @@ class Orchestrator:
         started = time.monotonic()
         with open(self.log_of(target.name), "ab") as log:
             try:
-                phase(target.name, phase="preparing", gate=None, saw=None, traffic=None, log=str(log.name))
+                phase(
+                    target.name,
+                    phase="preparing",
+                    gate=None,
+                    saw=None,
+                    traffic=None,
+                    rollback=None,
+                    deployed=False,
+                    log=str(log.name),
+                )
                 with opened(target, "up", self.env, self.cache, log, self.fleet.spec.correct_drift) as run:
                     if gates.policy:
                         phase(target.name, phase="policy")
                         changes = gate_policy(run)
                         self.out(f"  {target.name}: policy gate passed (preview: {changes or 'no change'})")
-                    phase(target.name, phase="up")
+                    phase(target.name, phase="up", deployed=True)
                     deploy(run)
                     phase(target.name, phase="available")
                     count = gate_available(run, gates.available_timeout_seconds)
@@ -656,9 +689,86 @@ class Orchestrator:
                 self.out(f"  {target.name}: FAILED before deploying: {error}")
                 return False
         seconds = time.monotonic() - started
-        phase(target.name, phase=PASSED, gate=None, saw=None, seconds=round(seconds, 1))
+        phase(
+            target.name,
+            phase=PASSED,
+            gate=None,
+            saw=None,
+            seconds=round(seconds, 1),
+            revision=self.remember(target),
+        )
         self.out(f"  {target.name}: passed every gate ({seconds:.0f} s; log {self.log_of(target.name)})")
         return True
+
+    # rollback -------------------------------------------------------------------------------------------
+
+    @property
+    def good(self) -> GoodRevisions:
+        return GoodRevisions(self.folder)
+
+    def remember(self, target: Target) -> str:
+        """Records the commit the stack just passed at (what a later rollback returns to); says which."""
+        try:
+            revision = revision_of(target.program)
+        except NoRevisionError as error:
+            return f"none recorded: {error}"
+        self.good.remember(target.name, revision, str(self.state.read().get("rollout")))
+        return revision.short
+
+    def rollback_wave(self, index: int) -> None:
+        """Every stack of the failed wave that this rollout deployed goes back to its last good commit."""
+        stacks = self.state.read().get("stacks") or {}
+        wave = self.fleet.spec.waves[index]
+        touched = [t for t in self.fleet.wave_targets(index) if (stacks.get(t.name) or {}).get("deployed")]
+        if not touched:
+            self.out(f"wave {wave.name}: nothing to roll back (no stack of it was deployed)")
+            return
+        self.out(f"wave {wave.name}: rolling back {', '.join(t.name for t in touched)}")
+        for target in touched:
+            self.state.set_stack(target.name, rollback=self.rollback_stack(target))
+
+    def rollback_stack(self, target: Target) -> str:
+        """An `up` of the stack's last good commit (no policy preview: it passed every gate there), then
+        the Available gate; returns what happened, for the progress record."""
+        good = self.good.get(target.name)
+        if good is None:
+            said = (
+                "not rolled back: no commit recorded where it passed (its first rollout, or an unclean tree)"
+            )
+            self.out(f"  {target.name}: {said}")
+            return said
+        try:
+            if revision_of(target.program).commit == good.commit:
+                said = f"not rolled back: it failed at {good.short}, the commit it last passed at"
+                self.out(f"  {target.name}: {said}")
+                return said
+        except NoRevisionError:
+            pass  # uncommitted edits failed: the good commit is still the way back
+        gates = self.fleet.spec.waves[target.wave].gates
+        started = time.monotonic()
+        with open(self.log_of(target.name), "ab") as log:
+            try:
+                into = self.folder / "rollback" / target.name
+                with checked_out(good, into, target.program) as program:
+                    back = replace(target, program=program)
+                    with opened(
+                        back, "rollback", self.env, self.cache, log, self.fleet.spec.correct_drift
+                    ) as run:
+                        deploy(run, policy=False)
+                        count = gate_available(run, gates.available_timeout_seconds)
+            except GateFailedError as failure:
+                said = f"rollback to {good.short} failed at gate {failure.gate}: {failure.saw}"
+            except (NoRevisionError, EngineError, FleetError, kubeapi.UnreachableError) as error:
+                said = f"rollback to {good.short} failed: {error}"
+            except auto.CommandError as error:
+                said = f"rollback to {good.short} failed at up: {engine_failure(error)}"
+            else:
+                seconds = time.monotonic() - started
+                said = f"rolled back to {good.short} ({count} Deployment(s) Available, {seconds:.0f} s)"
+                if self.state.read().get("stacks", {}).get(target.name, {}).get("phase") == PASSED:
+                    self.state.set_stack(target.name, phase=ROLLED_BACK)  # deployed again on resume
+        self.out(f"  {target.name}: {said}")
+        return said
 
     # destroy --------------------------------------------------------------------------------------------
 
@@ -800,11 +910,13 @@ class Orchestrator:
         if failed:
             return "; ".join(
                 f"stack {n} (wave {self.wave_name(s)}, {s.get('where')}) failed gate {s.get('gate')}: "
-                f"{s.get('saw')}"
+                f"{s.get('saw')}" + (f"; {s['rollback']}" if s.get("rollback") else "")
                 for n, s in failed
             )
         busy = [
-            (n, s) for n, s in stacks.items() if s.get("phase") not in (PASSED, PENDING, FAILED, DESTROYED)
+            (n, s)
+            for n, s in stacks.items()
+            if s.get("phase") not in (PASSED, PENDING, FAILED, DESTROYED, ROLLED_BACK)
         ]
         if busy:
             return "; ".join(
@@ -862,6 +974,8 @@ class Orchestrator:
                     line += f" ({stack['seconds']} s)"
                 if stack.get("traffic") and stack.get("phase") == PASSED:
                     line += f"; error rate {stack['traffic']}"
+                if stack.get("rollback"):
+                    line += f"; {stack['rollback']}"
                 line += f" (since {stack.get('updated')})"
                 self.out(line)
         return 0 if result in (PASSED, "running") else 1

@@ -99,9 +99,10 @@ class Fleet(Model):
     """`up` refreshes first and takes back the fields someone edited out of band (server-side apply
     with force, PULUMI_K8S_ENABLE_PATCH_FORCE): the fleet's programs are the truth. false: `up` leaves
     drift alone (an update of such a field fails at the conflict, naming it); `drift` reports it."""
-    on_failure: Literal["halt"] = "halt"
-    """A failed gate halts the rollout: later stacks and waves are not touched. (Rolling a wave back
-    is not offered: Pulumi state holds no earlier program to return to; see docs/fleet.md.)"""
+    on_failure: Literal["halt", "rollback"] = "halt"
+    """A failed gate halts the rollout: later stacks and waves are not touched. `rollback` also returns
+    every stack the failed wave deployed to the git commit at which it last passed every gate (an `up`
+    of that commit's program, then the Available gate); a stack with no such commit stays as it is."""
 
 
 @dataclass(frozen=True)

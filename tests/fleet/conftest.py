@@ -30,6 +30,25 @@ NODES = "kwok"
 control planes stay light on a shared machine; a control plane keeps the mode it started with."""
 PROGRAM = Path(__file__).parent / "program"
 HOUR = 3600
+THREE_WAVES = """\
+name: {name}
+program: program
+stacks:
+  - {{name: {prefix}-a, cluster: fleet-a}}
+  - {{name: {prefix}-b, cluster: fleet-b}}
+  - {{name: {prefix}-c, cluster: fleet-c}}
+waves:
+  - name: one
+    stacks: [{prefix}-a]
+    gates: {{availableTimeoutSeconds: {timeout}, noChangePreview: false}}
+  - name: two
+    stacks: [{prefix}-b]
+    gates: {{availableTimeoutSeconds: {timeout}, noChangePreview: false}}
+  - name: three
+    stacks: [{prefix}-c]
+    gates: {{availableTimeoutSeconds: {timeout}, noChangePreview: false}}
+"""
+"""A fleet of one stack per cluster and wave (`name`, `prefix`, the Available gate's `timeout`)."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

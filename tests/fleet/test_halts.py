@@ -3,26 +3,7 @@ are not touched (their stacks not even created)."""
 
 from __future__ import annotations
 
-from tests.fleet.conftest import FleetDir
-
-THREE_WAVES = """\
-name: {name}
-program: program
-stacks:
-  - {{name: {prefix}-a, cluster: fleet-a}}
-  - {{name: {prefix}-b, cluster: fleet-b}}
-  - {{name: {prefix}-c, cluster: fleet-c}}
-waves:
-  - name: one
-    stacks: [{prefix}-a]
-    gates: {{availableTimeoutSeconds: {timeout}, noChangePreview: false}}
-  - name: two
-    stacks: [{prefix}-b]
-    gates: {{availableTimeoutSeconds: {timeout}, noChangePreview: false}}
-  - name: three
-    stacks: [{prefix}-c]
-    gates: {{availableTimeoutSeconds: {timeout}, noChangePreview: false}}
-"""
+from tests.fleet.conftest import THREE_WAVES, FleetDir
 
 
 def test_a_policy_violation_in_wave_two_halts_naming_stack_and_rule_and_a_fix_resumes(

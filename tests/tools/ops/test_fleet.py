@@ -13,11 +13,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pulumi import automation as auto
 
 from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.ops import fleet
 from hastack_tools.ops.fleet_config import parse
+from hastack_tools.ops.stacks import StackWorkspace
 
 URN = "urn:pulumi:roll-b::fleetapp::"
 
@@ -170,3 +172,19 @@ def test_a_fleet_cluster_starts_with_kwok_nodes_unless_its_stack_asks_for_real_o
     staging, _ = fleet.stack_env(loaded.targets["staging"], {"HASTACK_CACHE": str(tmp_path)}, tmp_path)
     assert (dev["HASTACK_CLUSTER"], dev["HASTACK_NODES"]) == ("fleet-a", "real")
     assert (staging["HASTACK_CLUSTER"], staging["HASTACK_NODES"]) == ("fleet-b", "kwok")
+
+
+def test_the_automation_api_runs_from_the_generated_folder_with_the_program_as_main(tmp_path: Path) -> None:
+    """So what the CLI writes into a stack file (the salt) never lands in the repo's."""
+    program = tmp_path / "repo" / "program"
+    program.mkdir(parents=True)
+    (program / "Pulumi.yaml").write_text(
+        "name: p\nruntime:\n  name: python\n  options:\n    virtualenv: .venv\n"
+    )
+    workspace = StackWorkspace("p", "dev", tmp_path / "cache", "file:///state")
+    folder = fleet.automation_project(program, workspace)
+    assert folder == workspace.folder
+    project = yaml.safe_load((folder / "Pulumi.yaml").read_text())
+    assert (folder / project["main"]).resolve() == program.resolve()
+    assert project["runtime"]["options"]["virtualenv"] == str(program / ".venv")
+    assert project["name"] == "p"

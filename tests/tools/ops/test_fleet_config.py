@@ -68,14 +68,14 @@ def test_every_problem_is_reported_at_once_with_the_value_and_what_is_allowed() 
     raw = fleet(
         stacks=[{"name": "dev", "cluster": "Fleet A"}, {"name": "staging", "cluster": "b"}],
         waves=[{"name": "one", "stacks": ["dev", "staging"], "parallelism": 0}],
-        onFailure="rollback",
+        onFailure="undo",
     )
     lines = problems(raw)
     assert lines == [
         "stacks[0].cluster: must be a local control plane's name (HASTACK_CLUSTER): 1-31 characters a-z, "
         "0-9 and '-', got 'Fleet A'",
         "waves[0].parallelism: must be a whole number from 1 to 32, got 0",
-        "onFailure: must be one of halt, got 'rollback'",
+        "onFailure: must be one of halt, rollback, got 'undo'",
     ]
 
 
