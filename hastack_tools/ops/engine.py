@@ -516,6 +516,8 @@ def settle(
             f"hastack: the previous `pulumi {dead.get('command')}` of stack {workspace.stack} "
             f"(pid {dead.get('pid')}, started {dead.get('started')}) did not finish: settling what it left"
         )
+    for path in recovery.repair_sidecars(workspace.backend, workspace.project, workspace.stack):
+        say(f"hastack: {recovery.sidecar_line(path)}")  # before the state can be read at all
     state = export_state(workspace, env)
     done = recovery.recover(
         workspace, env, dead_sid=dead.get("sid") if dead else None, say=say, state=state, api=api

@@ -279,9 +279,11 @@ class Recovery:
     cleared: list[str] = field(default_factory=list)
     other_pending: list[str] = field(default_factory=list)
     swept: list[str] = field(default_factory=list)
+    sidecars: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         said = [f"stopped a process the interrupted run left: {p}" for p in self.stopped]
+        said += [sidecar_line(path) for path in self.sidecars]
         said += [f"removed the lock its dead owner left: {lock}" for lock in self.locks_removed]
         said += [
             f"removed {what} from the cluster: the interrupted run created it, the state never knew it "
@@ -313,6 +315,38 @@ def remove_orphan(api: KubeAPI, resource: Mapping[str, Any]) -> str | None:
     return f"{inputs['kind']} {object_id}" if gone else None
 
 
+def sidecar_line(path: str) -> str:
+    return (
+        f"removed the metadata file {path} a killed CLI left cut short (the blob it describes is intact; "
+        "every backend read of it failed with EOF)"
+    )
+
+
+def repair_sidecars(backend: str, project: str, stack: str) -> list[str]:
+    """The file backend writes each blob to a temporary file renamed into place, but its metadata
+    sidecar (`<blob>.attrs`) in place: a CLI killed in between leaves the sidecar empty, and every read
+    of the blob then fails (`failed to load checkpoint: EOF`, seen after a SIGKILL mid-`up`). Such a
+    sidecar of this stack is removed (a blob without one reads with empty metadata); returns their paths."""
+    parsed = urlparse(backend)
+    if parsed.scheme != "file":
+        return []
+    root = Path(parsed.path) / ".pulumi"
+    places = [
+        (root / "stacks" / project, f"{stack}.*.attrs"),
+        (root / "locks" / "organization" / project / stack, "*.attrs"),
+        (root / "history" / project / stack, "*.attrs"),
+    ]
+    removed = []
+    for folder, pattern in places:
+        for path in sorted(folder.glob(pattern)):
+            try:
+                json.loads(path.read_text())
+            except ValueError:
+                path.unlink(missing_ok=True)
+                removed.append(str(path))
+    return removed
+
+
 def pending_operations(state: Mapping[str, Any]) -> list[dict[str, Any]]:
     return list((state.get("deployment") or {}).get("pending_operations") or [])
 
@@ -331,6 +365,7 @@ def recover(
     done = Recovery()
     if dead_sid is not None:
         done.stopped = stop_session(dead_sid)
+    done.sidecars = repair_sidecars(workspace.backend, workspace.project, workspace.stack)
     for lock in backend_locks(workspace.backend, workspace.project, workspace.stack, env):
         if lock.owner_dead():
             result = cli(["cancel", "--yes", "--stack", workspace.stack], env, workspace.folder)

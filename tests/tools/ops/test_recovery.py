@@ -226,3 +226,30 @@ def test_an_api_server_that_stops_answering_mid_sweep_is_named() -> None:
     api = Gone("https://127.0.0.1:1", "fake", Path("fake"), None, None, None, None)
     with pytest.raises(EngineError, match=r"could not sweep .* does not answer"):
         recovery.sweep_orphans(api, STATE, print)
+
+
+def test_only_this_stacks_sidecars_cut_short_are_removed(tmp_path: Path) -> None:
+    root = tmp_path / ".pulumi"
+    files = {
+        "stacks/hastack/dev.json.attrs": "",  # cut short: removed
+        "stacks/hastack/dev.json.bak.attrs": '{"user.content_type": "application/json"}',
+        "stacks/hastack/dev.pulumi-tags.attrs": '{"user.content_type": "app',  # cut short: removed
+        "stacks/hastack/prod.json.attrs": "",  # another stack's: left
+        "locks/organization/hastack/dev/1.json.attrs": "",  # removed
+        "history/hastack/dev/dev-1.history.json.attrs": "{}",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    removed = recovery.repair_sidecars(f"file://{tmp_path}", "hastack", "dev")
+    assert sorted(Path(p).relative_to(root).as_posix() for p in removed) == [
+        "locks/organization/hastack/dev/1.json.attrs",
+        "stacks/hastack/dev.json.attrs",
+        "stacks/hastack/dev.pulumi-tags.attrs",
+    ]
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*.attrs")) == [
+        "history/hastack/dev/dev-1.history.json.attrs",
+        "stacks/hastack/dev.json.bak.attrs",
+        "stacks/hastack/prod.json.attrs",
+    ]
+    assert recovery.repair_sidecars("s3://bucket", "hastack", "dev") == []
