@@ -197,8 +197,7 @@ def start_local_cluster(env: Mapping[str, str], log: IO[bytes] | None = None) ->
 
 def local_nodes_mode(env: Mapping[str, str]) -> str:
     """`real` when the local control plane runs real nodes (cluster/nodes.sh, with Traefik), else `kwok`."""
-    mode = local_cluster_run(env) / "nodes-mode"
-    return mode.read_text().strip() if mode.exists() else "kwok"
+    return local_urls.nodes_mode(local_cluster_run(env))
 
 
 def local_cluster_config(program: Path, stack: str, nodes: str = "kwok") -> dict[str, Any]:

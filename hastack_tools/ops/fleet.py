@@ -2,12 +2,13 @@
 
 Waves run in order, a wave's stacks in parallel (bounded); each stack passes its wave's gates (the
 policy pack on a preview, every Deployment Available, a no-change preview, a soak, requests through
-the ingress during it) or the rollout
-halts, naming the stack, the gate and what it saw, and no later stack is touched. Progress is written
-to `<workdir>/fleet/<name>/state.json` after every step, so `status` tells the truth after a halt or a
-killed orchestrator and `up` resumes where the rollout stopped. The stacks run on the Pulumi
-Automation API driving the same CLI, backend and passphrase as `make up` (engine.py), with the same
-preparation: the named cluster started, the generated stack config, what a dead run left settled.
+the ingress during it) or the rollout halts, naming the stack, the gate and what it saw, and no later
+stack is touched (`onFailure: rollback` first returns the failed wave to its last good commit).
+Progress is written to `<workdir>/fleet/<name>/state.json` after every step, so `status` tells the
+truth after a halt or a killed orchestrator and `up` resumes where the rollout stopped. The stacks run
+on the Pulumi Automation API driving the same CLI, backend and passphrase as `make up` (engine.py),
+with the same preparation: the named cluster started, the generated stack config, what a dead run
+left settled.
 """
 
 from __future__ import annotations

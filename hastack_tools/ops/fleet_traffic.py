@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from hastack_tools.ops import loadgen
-from hastack_tools.ops.local_urls import ANSWER_WAIT_S, ask, https_on_loopback, read_ports, real_nodes_absent
+from hastack_tools.ops.local_urls import (
+    ANSWER_WAIT_S,
+    ask,
+    https_on_loopback,
+    nodes_mode,
+    read_ports,
+    real_nodes_absent,
+)
 
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 CONCURRENCY = 2
@@ -52,9 +59,9 @@ def soak_targets(
     cluster_run: Path, resources: Iterable[Mapping[str, Any]], env: Mapping[str, str]
 ) -> list[HostTarget]:
     """Where the gate sends: each Ingress host on the loopback port of its scheme."""
-    mode = (cluster_run / "nodes-mode").read_text().strip() if (cluster_run / "nodes-mode").exists() else ""
+    mode = nodes_mode(cluster_run)
     if mode != "real":
-        why = real_nodes_absent(env) or f"the control plane was started with {mode or 'kwok'} nodes"
+        why = real_nodes_absent(env) or f"the control plane was started with {mode} nodes"
         raise NoTrafficError(f"the cluster runs kwok nodes, where no request is answered ({why})")
     hosts = ingress_hosts(resources)
     if not hosts:

@@ -32,6 +32,12 @@ def ingress_hosts(stack_config: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def nodes_mode(run: Path) -> str:
+    """`real` when the control plane of this run folder runs real nodes (cluster/nodes.sh), else `kwok`."""
+    mode = run / "nodes-mode"
+    return mode.read_text().strip() if mode.exists() else "kwok"
+
+
 def read_ports(run: Path) -> dict[str, int]:
     text = (run / "ports").read_text() if (run / "ports").exists() else ""
     return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", text)}
@@ -71,8 +77,7 @@ def announce(
 ) -> list[loadgen.Sample]:
     """One line per Ingress host: its URL, what answered it, and the curl that asks it."""
     hosts = ingress_hosts(stack_config)
-    mode = (run / "nodes-mode").read_text().strip() if (run / "nodes-mode").exists() else "kwok"
-    if mode != "real":
+    if nodes_mode(run) != "real":
         if hosts:
             why = real_nodes_absent(env) or "HASTACK_NODES=kwok chose them"
             say(f"hastack: kwok nodes: objects only, no container runs, nothing answers ({why})")
