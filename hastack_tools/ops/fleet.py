@@ -241,11 +241,14 @@ class StackRun:
             options["policy_packs"], options["policy_pack_configs"] = self.policy()
         return options
 
-    def deployments(self) -> list[tuple[str, str]]:
-        """(namespace, name) of every Deployment the stack's state holds."""
-        resources = (self.stack.export_stack().deployment or {}).get("resources") or []
+    def resources(self) -> list[dict[str, Any]]:
+        """The resources of the stack's state (one `pulumi stack export`)."""
+        return list((self.stack.export_stack().deployment or {}).get("resources") or [])
+
+    def deployments(self, resources: list[dict[str, Any]] | None = None) -> list[tuple[str, str]]:
+        """(namespace, name) of every Deployment the stack's state holds (`resources`: read already)."""
         found = []
-        for resource in resources:
+        for resource in self.resources() if resources is None else resources:
             if resource.get("type") == DEPLOYMENT:
                 meta = (resource.get("outputs") or {}).get("metadata") or {}
                 found.append((str(meta.get("namespace") or "default"), str(meta.get("name"))))
@@ -473,10 +476,10 @@ def gate_no_change(run: StackRun) -> None:
 def gate_soak(run: StackRun, seconds: float, error_rate: ErrorRate | None = None) -> str | None:
     """The stack's Deployments stay Available for `seconds`; with `error_rate`, requests flow through its
     Ingress hosts meanwhile and their failed share is judged. Returns the traffic verdict's line."""
-    deployments = run.deployments()
+    resources = run.resources()
+    deployments = run.deployments(resources)
     load = None
     if error_rate is not None:
-        resources = (run.stack.export_stack().deployment or {}).get("resources") or []
         try:
             targets = fleet_traffic.soak_targets(engine.local_cluster_run(run.env), resources, run.env)
         except fleet_traffic.NoTrafficError as error:
