@@ -26,7 +26,7 @@ have_all() {
 	local b
 	for b in "${BINS[@]}"; do [[ -x $NODES_BIN/$b ]] || return 1; done
 	for b in "${IMAGES[@]}"; do [[ -s $NODES_IMAGES/$b.tar && -s $NODES_IMAGES/$b.ref ]] || return 1; done
-	[[ -f $NODES_GATEWAY_CRDS/.complete ]] || return 1
+	[[ -f $NODES_GATEWAY_CRDS/.complete && -s $NODES_TRAEFIK_CRDS ]] || return 1
 	[[ $(cat "$NODES_BIN/.ours-stamp" 2>/dev/null) == "$(ours_stamp)" ]]
 }
 if ((!force)) && have_all; then
@@ -128,6 +128,17 @@ gateway_api_crds() { # Traefik's Gateway API release: its standard CRDs, copied 
 }
 if [[ ! -f $NODES_GATEWAY_CRDS/.complete ]] || ((force)); then
 	progress_step "Gateway API $TRAEFIK_GATEWAY_API_VERSION CRDs" gateway_api_crds
+fi
+traefik_crds() { # the CRDs Traefik's kubernetescrd provider watches, as its release publishes them
+	local dir
+	# shellcheck source=gomod.sh
+	. "$here/gomod.sh"
+	dir=$(go_module_dir "github.com/traefik/traefik/v3@$TRAEFIK_VERSION") || return 1
+	install -m 644 "$dir/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml" \
+		"$NODES_TRAEFIK_CRDS.tmp" && mv "$NODES_TRAEFIK_CRDS.tmp" "$NODES_TRAEFIK_CRDS"
+}
+if [[ ! -s $NODES_TRAEFIK_CRDS ]] || ((force)); then
+	progress_step "Traefik $TRAEFIK_VERSION CRDs" traefik_crds
 fi
 rm -rf "$tmp"
 progress_say "real-node binaries in $NODES_BIN, images in $NODES_IMAGES"

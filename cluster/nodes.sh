@@ -373,6 +373,10 @@ addons_up() { # after the nodes are Ready: DNS, metrics, the ingress controller,
 		die "could not install the Gateway API $TRAEFIK_GATEWAY_API_VERSION CRDs from $NODES_GATEWAY_CRDS"
 	kc wait --for=condition=Established --timeout=60s -f "$NODES_GATEWAY_CRDS" >/dev/null ||
 		die "the Gateway API $TRAEFIK_GATEWAY_API_VERSION CRDs are not Established"
+	kc apply --server-side --force-conflicts --field-manager=hastack-nodes -f "$NODES_TRAEFIK_CRDS" >/dev/null ||
+		die "could not install Traefik's CRDs from $NODES_TRAEFIK_CRDS"
+	kc wait --for=condition=Established --timeout=60s -f "$NODES_TRAEFIK_CRDS" >/dev/null ||
+		die "Traefik's CRDs are not Established"
 	gateway_tls
 	for file in coredns metrics-server traefik; do
 		sed "s/\${NODE_A_IP}/$(node_ip 0)/g" "$here/addons/$file.yaml" | kc apply -f - >/dev/null ||

@@ -53,3 +53,5 @@ NODES_KEY="k8s-${K8S_VERSION}_coredns-${COREDNS_VERSION}_ms-${METRICS_SERVER_VER
 NODES_BIN="$HASTACK_CACHE/cluster/nodes-$NODES_KEY/bin"
 NODES_IMAGES="$HASTACK_CACHE/cluster/nodes-$NODES_KEY/images"
 NODES_GATEWAY_CRDS="$HASTACK_CACHE/cluster/nodes-$NODES_KEY/gateway-api-$TRAEFIK_GATEWAY_API_VERSION"
+# Traefik's own CRDs (IngressRoute, Middleware, ...), copied out of its module for `kind: IngressRoute`
+NODES_TRAEFIK_CRDS="$HASTACK_CACHE/cluster/nodes-$NODES_KEY/traefik-crds-$TRAEFIK_VERSION.yaml"

@@ -5,8 +5,19 @@ from typing import Self
 import pulumi
 
 from hastack.args import HighlyAvailableAppArgs, ResolvedArgs, resolve, secret_inputs
-from hastack.config import AppConfig, StackConfig, check
-from hastack.resources import canary, gateway, ingress, network, scaling, secrets, service, tls, workload
+from hastack.config import AppConfig, StackConfig, TlsConfig, check
+from hastack.resources import (
+    canary,
+    gateway,
+    ingress,
+    ingress_route,
+    network,
+    scaling,
+    secrets,
+    service,
+    tls,
+    workload,
+)
 from hastack.resources.labels import Track
 
 
@@ -48,6 +59,31 @@ class HighlyAvailableApp(pulumi.ComponentResource):
         check(stack, f"HighlyAvailableApp({app.name})", focus=app)
         resolved = ResolvedArgs(secret_inputs(app), stack, stack.neighbours_of(app), namespace)
         return cls(app.name, resolved, opts)
+
+    def _traefik_routes(
+        self,
+        app: AppConfig,
+        source: TlsConfig,
+        binding: tls.TlsBinding,
+        service_name: pulumi.Input[str],
+        namespace: pulumi.Input[str],
+    ) -> dict[str, pulumi.Input[str]]:
+        """`kind: IngressRoute`: Traefik's routes and Middlewares, and the Certificate cert-manager's
+        ingress-shim would have made from an Ingress annotation (it reads no IngressRoute)."""
+        assert app.ingress is not None
+        names: dict[str, pulumi.Input[str]] = {}
+        if source.mode == "cert-manager":
+            assert source.issuer is not None  # guaranteed by config validation
+            certificate = tls.cert_manager_certificate(
+                app, list(app.ingress.hosts), source.issuer, namespace, self
+            )
+            names["certificate"] = certificate.metadata["name"]
+        routes = ingress_route.ingress_routes(app, binding, service_name, namespace, self)
+        names["ingressRoute"] = routes.route.metadata["name"]
+        names["redirectIngressRoute"] = routes.redirect.metadata["name"]
+        for role, middleware in routes.middlewares.items():
+            names[f"{role}Middleware"] = middleware.metadata["name"]
+        return names
 
     def __init__(
         self,
@@ -95,11 +131,15 @@ class HighlyAvailableApp(pulumi.ComponentResource):
         exposed_by = stack.exposure_of(app)
         if exposed_by == "ingress" and app.ingress is not None and stack.ingress is not None:
             binding = tls.tls_binding(app, list(app.ingress.hosts), stack.ingress.tls, namespace, self)
-            for track, service_name in service_names.items():
-                app_ingress = ingress.ingress(
-                    app, stack.ingress, binding, service_name, namespace, self, track
-                )
-                names[_track_key("ingress", track)] = app_ingress.metadata.name
+            if app.ingress.kind == "IngressRoute":
+                stable = service_names["stable"]
+                names.update(self._traefik_routes(app, stack.ingress.tls, binding, stable, namespace))
+            else:
+                for track, service_name in service_names.items():
+                    app_ingress = ingress.ingress(
+                        app, stack.ingress, binding, service_name, namespace, self, track
+                    )
+                    names[_track_key("ingress", track)] = app_ingress.metadata.name
         elif exposed_by == "gateway" and stack.gateway is not None:
             routes = gateway.gateway_routes(app, stack.gateway, service_names, namespace, self)
             names["httpRoute"] = routes.route.metadata["name"]

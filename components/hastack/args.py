@@ -114,6 +114,7 @@ class AppIngressArgs(TypedDict):
 
     hosts: list[pulumi.Input[str]]
     paths: NotRequired[list[str]]
+    kind: NotRequired[str]
     loadBalancing: NotRequired[str]
     rateLimit: NotRequired[RateLimitArgs]
     backendHealth: NotRequired[BackendHealthArgs]

@@ -456,6 +456,77 @@ GATEWAY_IMPLEMENTATIONS = tuple(GATEWAY_CONTROLLERS_BY_NAME)
 """Every implementation name the config accepts."""
 
 
+# ---- Traefik's own routing resources (kind: IngressRoute) ---------------------------------------
+
+TRAEFIK_API_VERSION = "traefik.io/v1alpha1"
+
+ROUTE_KINDS = ("Ingress", "IngressRoute")
+"""How an app's ingress block is rendered: a Kubernetes Ingress read through the controller's
+annotations, or Traefik's IngressRoute (its CRD provider), which has what annotations cannot say."""
+
+_TRAEFIK_RETRY_STATUS = {"gateway-error": "502-504", "5xx": "500-599"}
+_NETWORK_ERRORS = frozenset({"connect-failure", "reset"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class RouteController(Controller):
+    """Traefik through its CRD provider: per-route strategy (least requests, least time), passive
+    health check, and Middlewares for rate limits and retries."""
+
+    controller_name: str
+    """The IngressController (class) profile this route kind belongs to."""
+
+    def service_spec(self, algorithm: str, resilience: Resilience | None) -> dict[str, Any]:
+        """The balancing fields of an IngressRoute's service entry (call `problems` first)."""
+        spec = dict(self.load_balancing[algorithm])
+        if resilience is not None and resilience.consecutive_errors is not None:
+            spec["passiveHealthCheck"] = {
+                "maxFailedAttempts": resilience.consecutive_errors,
+                "failureWindow": f"{resilience.ejection_seconds}s",
+            }
+        return spec
+
+    @staticmethod
+    def middleware_specs(rate_limit: RateLimit | None, resilience: Resilience | None) -> dict[str, Any]:
+        """Middleware specs by name suffix (`ratelimit`, `inflight`, `retry`), applied in that order."""
+        specs: dict[str, Any] = {}
+        if rate_limit is not None:
+            # average/period is the steady rate per client address, burst the bucket (Traefik's default 1)
+            specs["ratelimit"] = {
+                "rateLimit": {"average": rate_limit.rps, "period": "1s", "burst": rate_limit.burst or 1}
+            }
+            if rate_limit.connections is not None:
+                specs["inflight"] = {"inFlightReq": {"amount": rate_limit.connections}}
+        if resilience is not None and resilience.retry_attempts is not None:
+            retry: dict[str, Any] = {"attempts": resilience.retry_attempts}
+            status = [_TRAEFIK_RETRY_STATUS[c] for c in resilience.retry_on if c in _TRAEFIK_RETRY_STATUS]
+            if status:
+                retry["status"] = list(dict.fromkeys(status))
+            if not _NETWORK_ERRORS & set(resilience.retry_on):
+                retry["disableRetryOnNetworkError"] = True
+            specs["retry"] = {"retry": retry}
+        return specs
+
+
+TRAEFIK_ROUTE = RouteController(
+    name="traefik (kind: IngressRoute)",
+    controller_name="traefik",
+    # wrr: weighted round robin; p2c: of two random backends the one with fewer requests in flight;
+    # leasttime: the lowest response time weighted by requests in flight (fastest response); hrw:
+    # highest random weight over the client address (a client stays on its backend while it lives)
+    load_balancing={
+        "round-robin": {"strategy": "wrr"},
+        "least-connections": {"strategy": "p2c"},
+        "ewma": {"strategy": "leasttime"},
+        "consistent-hash": {"strategy": "hrw"},
+    },
+    resilience_keys=frozenset({"backendHealth", "retries"}),
+)
+"""The `traefik` class rendered as IngressRoutes (`apps[].ingress.kind: IngressRoute`)."""
+
+ROUTE_CONTROLLERS_BY_NAME: dict[str, RouteController] = {TRAEFIK_ROUTE.controller_name: TRAEFIK_ROUTE}
+
+
 def resilience_capable(key: str) -> str:
     """`ingress-nginx (class nginx), envoy-gateway (exposure: gateway)`: who can honour `key`."""
     names = [
@@ -463,5 +534,6 @@ def resilience_capable(key: str) -> str:
         for p in INGRESS_CONTROLLERS
         if key in p.resilience_keys
     ]
+    names += [f"{p.name}" for p in ROUTE_CONTROLLERS_BY_NAME.values() if key in p.resilience_keys]
     names += [f"{p.name} (exposure: gateway)" for p in GATEWAY_CONTROLLERS if key in p.resilience_keys]
     return ", ".join(names) or "no profile"

@@ -405,6 +405,39 @@ def deploy(run: StackRun, *, policy: bool = True) -> None:
         set_tag(run.workspace, run.env, "hastack:cluster-uid", run.identity[1])
 
 
+NAMESPACE = "kubernetes:core/v1:Namespace"
+NAMESPACE_GONE_S = 600
+"""How long a destroy waits for the namespaces it deleted first to be gone before the engine runs."""
+
+
+def owned_namespaces(resources: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The Namespaces the stack's state created, which `destroy` deletes with all they hold anyway; none
+    when a resource of the state must outlive the destroy (retainOnDelete) or refuses it (protect)."""
+    if any(r.get("retainOnDelete") or r.get("protect") for r in resources):
+        return []
+    return [
+        str(((r.get("outputs") or {}).get("metadata") or {}).get("name"))
+        for r in resources
+        if r.get("type") == NAMESPACE and r.get("custom") and not r.get("external")
+    ]
+
+
+def clear_namespaces(
+    api: kubeapi.KubeAPI, names: Sequence[str], timeout_s: float = NAMESPACE_GONE_S
+) -> list[str]:
+    """Deletes the namespaces at once and waits until they are gone: the cluster empties them in parallel
+    (as a namespace delete does) where the engine would delete and await each object in turn; its deletes
+    then find nothing (not found is success), and a failure here leaves the engine to do it all."""
+    deleted = [name for name in names if api.delete("v1", "Namespace", None, name)]
+    deadline = time.monotonic() + timeout_s
+    waiting = list(deleted)
+    while waiting and time.monotonic() < deadline:
+        waiting = [name for name in waiting if api.get(f"/api/v1/namespaces/{name}")[0] != 404]
+        if waiting:
+            time.sleep(0.5)
+    return deleted
+
+
 def unavailable(api: kubeapi.KubeAPI, deployments: Sequence[tuple[str, str]]) -> list[str]:
     """What keeps each Deployment that is not fully Available from being so (empty: all are)."""
     problems = []
@@ -807,6 +840,12 @@ class Orchestrator:
                     target, "destroy", self.env, self.cache, log, self.fleet.spec.correct_drift
                 ) as run:
                     run.scaled("destroy")
+                    cleared = clear_namespaces(run.api, owned_namespaces(run.resources()))
+                    if cleared:
+                        run.say(
+                            f"deleted namespace(s) {', '.join(cleared)} first: the engine's deletes now "
+                            "find nothing"
+                        )
                     run.stack.destroy(
                         config_file=run.config_file,
                         parallel=engine.PARALLEL,

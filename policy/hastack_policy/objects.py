@@ -35,6 +35,8 @@ API_GROUPS: dict[str, str] = {
     "Gateway": "gateway.networking.k8s.io",
     "HTTPRoute": "gateway.networking.k8s.io",
     "BackendTrafficPolicy": "gateway.envoyproxy.io",
+    "IngressRoute": "traefik.io",
+    "Middleware": "traefik.io",
 }
 """The API group of every kind a rule reads (core is ""): a rule declares its kinds by name, and is
 never shown a same-named kind of another group (a Knative Service, say)."""

@@ -93,7 +93,8 @@ def test_haproxy_sets_the_server_timeout() -> None:
         (
             ingress_config(backendHealth={"consecutiveErrors": 3}),
             "hastack:apps[0].ingress.backendHealth: ingress-nginx cannot take a failing backend out of "
-            "rotation by its errors (passive health check); envoy-gateway (exposure: gateway) can, got "
+            "rotation by its errors (passive health check); traefik (kind: IngressRoute), envoy-gateway "
+            "(exposure: gateway) can, got "
             '{"consecutiveErrors": 3, "ejectionSeconds": 30, "maxEjectedPercent": 50}',
         ),
         (
@@ -104,8 +105,8 @@ def test_haproxy_sets_the_server_timeout() -> None:
         (
             ingress_config("haproxy", retries={"attempts": 1}),
             "hastack:apps[0].ingress.retries: haproxy cannot retry a failed request on another backend; "
-            "ingress-nginx (class nginx), traefik (class traefik), envoy-gateway (exposure: gateway) can, "
-            "got "
+            "ingress-nginx (class nginx), traefik (class traefik), traefik (kind: IngressRoute), "
+            "envoy-gateway (exposure: gateway) can, got "
             '{"attempts": 1, "conditions": ["connect-failure", "gateway-error"], '
             '"perTryTimeoutSeconds": null}',
         ),

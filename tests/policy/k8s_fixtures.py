@@ -37,6 +37,8 @@ TOKENS = {
     "Gateway": "kubernetes:gateway.networking.k8s.io/v1:Gateway",
     "HTTPRoute": "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
     "BackendTrafficPolicy": "kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy",
+    "IngressRoute": "kubernetes:traefik.io/v1alpha1:IngressRoute",
+    "Middleware": "kubernetes:traefik.io/v1alpha1:Middleware",
     "ServiceAccount": "kubernetes:core/v1:ServiceAccount",
     "RoleBinding": "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
 }

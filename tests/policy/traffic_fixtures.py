@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from hastack_policy.objects import K8sObject
-from tests.policy.k8s_fixtures import edit, good_app, good_stack, make
+from tests.policy.k8s_fixtures import dropped, edit, good_app, good_stack, make
 
 NGINX = "nginx.ingress.kubernetes.io/"
 GATEWAY_REF = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "public"}
@@ -125,4 +125,83 @@ def traffic_stack(namespace: str = "shop") -> list[K8sObject]:
         gateway(namespace),
         *routes(namespace),
         traffic_policy(namespace),
+    ]
+
+
+WEB_MATCH = "Host(`web.example.com`) && PathPrefix(`/`)"
+ROUTE_SERVICE = ("spec", "routes", 0, "services", 0)
+ROUTE_MIDDLEWARES = ("spec", "routes", 0, "middlewares")
+"""Of web's HTTPS IngressRoute (`traefik_stack`, Pulumi name web)."""
+
+
+def traefik_stack(namespace: str = "shop") -> list[K8sObject]:
+    """The good stack with web exposed through Traefik's own routes (`kind: IngressRoute`, as hastack
+    renders it): a Certificate for its Secret, an HTTPS route through a rate-limit Middleware with p2c and a
+    passive health check, and a plain-HTTP route that only redirects."""
+    meta = {"namespace": namespace}
+    return [
+        *dropped(good_stack(namespace), "Ingress", "web"),
+        make(
+            "Certificate",
+            "web-tls",
+            {
+                "metadata": dict(meta),
+                "spec": {
+                    "secretName": "web-tls",
+                    "dnsNames": ["web.example.com"],
+                    "issuerRef": {"kind": "ClusterIssuer", "name": "letsencrypt"},
+                },
+            },
+        ),
+        make(
+            "Middleware",
+            "web-redirect",
+            {"metadata": dict(meta), "spec": {"redirectScheme": {"scheme": "https"}}},
+        ),
+        make("Middleware", "web-ratelimit", {"metadata": dict(meta), "spec": {"rateLimit": {"average": 5}}}),
+        make(
+            "IngressRoute",
+            "web-route",
+            {
+                "metadata": dict(meta),
+                "spec": {
+                    "entryPoints": ["websecure"],
+                    "tls": {"secretName": "web-tls"},
+                    "routes": [
+                        {
+                            "kind": "Rule",
+                            "match": WEB_MATCH,
+                            "middlewares": [{"name": "web-ratelimit"}],
+                            "services": [
+                                {
+                                    "name": "web",
+                                    "port": 80,
+                                    "strategy": "p2c",
+                                    "passiveHealthCheck": {"maxFailedAttempts": 3},
+                                }
+                            ],
+                        }
+                    ],
+                },
+            },
+            pulumi_name="web",
+        ),
+        make(
+            "IngressRoute",
+            "web-redirect",
+            {
+                "metadata": dict(meta),
+                "spec": {
+                    "entryPoints": ["web"],
+                    "routes": [
+                        {
+                            "kind": "Rule",
+                            "match": WEB_MATCH,
+                            "middlewares": [{"name": "web-redirect"}],
+                            "services": [{"name": "web", "port": 80}],
+                        }
+                    ],
+                },
+            },
+        ),
     ]

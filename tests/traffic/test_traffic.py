@@ -1,4 +1,4 @@
-"""hastack's HA claims under real requests: one stack of eight apps (`make up` onto three real nodes,
+"""hastack's HA claims under real requests: one stack of eleven apps (`make up` onto three real nodes,
 Traefik in front), then each claim put to the test in turn. Each test names its counterfactual, the same
 run with the protection off, which must fail; where it can be run here it is, in the same test, so the
 test shows it can fail. The tests run in file order: the last ones change the stack."""
@@ -20,9 +20,11 @@ from tests.traffic.conftest import TrafficCluster, record
 from tests.traffic.stacks import Background, Stack, echo_app
 
 SPLIT = "split.gateway.local"  # the Gateway's certificate covers *.gateway.local
-WEB, HASH, LIMITED, STURDY, SHOP, BUSY = (
-    f"{name}.traffic.local" for name in ("web", "hash", "limited", "sturdy", "shop", "busy")
+WEB, HASH, LIMITED, STURDY, SHOP, BUSY, QUICK, FASTEST = (
+    f"{name}.traffic.local"
+    for name in ("web", "hash", "limited", "sturdy", "shop", "busy", "quick", "fastest")
 )
+EJECTION_SECONDS = 10
 CANARY_WEIGHT = 10
 
 
@@ -47,7 +49,16 @@ def stack(traffic_cluster: TrafficCluster, tmp_path_factory: pytest.TempPathFact
             exposure="gateway",
             canary={"image": t.image("echo"), "weight": CANARY_WEIGHT},
         ),
+        # Traefik's own route (kind: IngressRoute): p2c with a passive health check, and least time
+        echo_app(t, "quick", host=QUICK),
+        echo_app(t, "fastest", host=FASTEST),
     ]
+    apps[9]["ingress"].update(
+        kind="IngressRoute",
+        loadBalancing="least-connections",
+        backendHealth={"consecutiveErrors": 3, "ejectionSeconds": EJECTION_SECONDS},
+    )
+    apps[10]["ingress"].update(kind="IngressRoute", loadBalancing="ewma")
     apps[3]["ingress"]["loadBalancing"] = "consistent-hash"
     apps[4]["ingress"]["rateLimit"] = {"rps": 5, "burst": 10}
     apps[5]["ingress"]["retries"] = {"attempts": 2, "conditions": ["connect-failure", "5xx"]}
@@ -64,7 +75,16 @@ def stack(traffic_cluster: TrafficCluster, tmp_path_factory: pytest.TempPathFact
         record("stack_up", apps=len(apps), seconds=deployed.ups[0])
         for app in apps:
             deployed.wait_ready(app["name"], 2)
-        for host, pods in ((WEB, 3), (HASH, 1), (STURDY, 3), (SHOP, 3), (BUSY, 2), (SPLIT, 3)):
+        for host, pods in (
+            (WEB, 3),
+            (HASH, 1),
+            (STURDY, 3),
+            (SHOP, 3),
+            (BUSY, 2),
+            (SPLIT, 3),
+            (QUICK, 3),
+            (FASTEST, 3),
+        ):
             deployed.wait_serving(host, pods)
         deployed.wait_serving(LIMITED, 1, rate_per_s=2)  # under its limit
         yield deployed
@@ -156,6 +176,58 @@ def test_the_rate_limit_answers_429_over_it_and_nothing_under_it(stack: Stack) -
     assert over.statuses()[429] > 100 and set(over.statuses()) <= {200, 429}, over.statuses()
 
 
+def slow_pod(stack: Stack, app: str, host: str) -> tuple[float, loadgen.Run]:
+    """One of the app's three pods answers 200 ms late while 400 requests flow, 8 at a time: the share of
+    them it answered."""
+    pod = stack.ready_pods(app)[0]["metadata"]["name"]
+    assert stack.traffic.admin(stack.namespace, pod, 8080, "/admin/latency?ms=200").status == 200
+    try:
+        run = ingress_load(stack, host, 400, 90, concurrency=8)
+    finally:
+        stack.traffic.admin(stack.namespace, pod, 8080, "/admin/latency?ms=0")
+    return run.by_pod().get(pod, 0) / max(run.total, 1), run
+
+
+def test_least_requests_and_least_time_avoid_a_slow_backend(stack: Stack) -> None:
+    """`kind: IngressRoute` with `loadBalancing: least-connections` (Traefik's p2c: of two random backends
+    the one with fewer requests in flight) and `ewma` (its least time): a pod answering 200 ms late gets
+    far less than its third. Counterfactual, run here: round robin (web) gives the slow pod its third.
+    Plain HTTP to the route is only redirected."""
+    p2c, p2c_run = slow_pod(stack, "quick", QUICK)
+    least_time, least_time_run = slow_pod(stack, "fastest", FASTEST)
+    round_robin, round_robin_run = slow_pod(stack, "web", WEB)
+    plain = loadgen.send(stack.traffic.ingress(QUICK, https=False), stack.traffic.allowed)
+    record("least_requests_slow_pod", p2c_run, slow_pod_share=round(p2c, 4))
+    record("least_time_slow_pod", least_time_run, slow_pod_share=round(least_time, 4))
+    record("round_robin_slow_pod", round_robin_run, slow_pod_share=round(round_robin, 4))
+    assert p2c_run.failed == least_time_run.failed == round_robin_run.failed == 0
+    assert p2c < 0.15 and least_time < 0.15, (p2c, least_time)
+    assert 0.25 <= round_robin <= 0.42, round_robin
+    assert plain.status in {301, 308}, plain
+
+
+def test_a_passive_health_check_ejects_a_failing_pod_and_readmits_it(stack: Stack) -> None:
+    """`backendHealth: {consecutiveErrors: 3, ejectionSeconds: 10}` on the IngressRoute (Traefik's passive
+    health check): a ready pod answering 500 to everything is taken out after its first failures, so
+    clients see a handful of errors, not a third; once healthy it is let back after the ejection time.
+    Counterfactual, run here: the same failing pod on an app without it (web) fails about a third."""
+    pod = stack.ready_pods("quick")[0]["metadata"]["name"]
+    ejected = failing_pod(stack, "quick", QUICK, pod)
+    healed = time.monotonic()
+    back_after = None
+    while time.monotonic() - healed < 3 * EJECTION_SECONDS:
+        if pod in ingress_load(stack, QUICK, 30, 5, concurrency=3).by_pod():
+            back_after = time.monotonic() - healed
+            break
+        time.sleep(0.5)
+    bare = failing_pod(stack, "web", WEB)
+    record("passive_health_check", ejected, readmitted_after_s=back_after and round(back_after, 1))
+    record("passive_health_check_without", bare)
+    assert ejected.total == 300 and ejected.failed <= 10, ejected.figures()
+    assert 0.2 <= bare.failed / bare.total <= 0.45, bare.figures()
+    assert back_after is not None and back_after <= EJECTION_SECONDS + 5, back_after
+
+
 def test_a_pod_that_turns_unready_leaves_the_rotation_and_comes_back(stack: Stack) -> None:
     """Readiness switched off in one pod (it still answers): within the probe budget (2 s x 2 failures)
     plus Traefik's update the pod gets no more requests, and none fails; switched on, it serves again.
@@ -217,9 +289,9 @@ def test_a_crashing_container_costs_no_request_with_retries(stack: Stack) -> Non
     stack.wait_ready("sturdy", 3)
 
 
-def failing_pod(stack: Stack, app: str, host: str) -> loadgen.Run:
+def failing_pod(stack: Stack, app: str, host: str, pod: str | None = None) -> loadgen.Run:
     """One of the app's pods answers every request with 500 (it stays ready) while 300 requests flow."""
-    pod = stack.ready_pods(app)[0]["metadata"]["name"]
+    pod = pod or stack.ready_pods(app)[0]["metadata"]["name"]
     assert stack.traffic.admin(stack.namespace, pod, 8080, "/admin/errors?rate=1").status == 200
     try:
         return ingress_load(stack, host, 300, 60, concurrency=3)

@@ -16,6 +16,7 @@ from hastack.config.types import DIGEST, DNS1123_SUBDOMAIN, TAG, parse_quantity
 from hastack.controllers import (
     GATEWAY_CONTROLLERS_BY_NAME,
     INGRESS_CONTROLLERS,
+    ROUTE_CONTROLLERS_BY_NAME,
     Controller,
     canary_controllers,
     ingress_controller_for,
@@ -259,7 +260,12 @@ def _canary_problems(app: AppConfig, index: int, stack: StackConfig) -> list[str
         f"{key_path((*loc, 'image'))}: {p}, got {quote(canary.image)}"
         for p in _image_problems(canary.image, stack.profile, stack.environment)
     ]
-    if stack.exposure_of(app) == "ingress" and stack.ingress is not None:
+    if stack.exposure_of(app) == "ingress" and app.ingress.kind == "IngressRoute":
+        found.append(
+            f"{key_path(loc)}: hastack renders no weighted canary for kind IngressRoute; use kind Ingress "
+            f"(className traefik has canary annotations) or exposure: gateway, got {shown}"
+        )
+    elif stack.exposure_of(app) == "ingress" and stack.ingress is not None:
         controller = ingress_controller_for(stack.ingress.class_name, stack.ingress.controller)
         if controller is not None and controller.canary_annotations is None:
             found.append(
@@ -293,6 +299,22 @@ def _ingress_problems(ingress: AppIngressConfig, index: int, stack: StackConfig)
         controller = ingress_controller_for(stack.ingress.class_name, stack.ingress.controller)
     if controller is None:
         return []  # reported once, on hastack:ingress
+    if ingress.kind == "IngressRoute":
+        route = ROUTE_CONTROLLERS_BY_NAME.get(controller.name) if exposed == "ingress" else None
+        if route is None:
+            where = "exposure: gateway" if exposed == "gateway" else f"the {controller.name} controller"
+            return [
+                f"{key_path((*loc, 'kind'))}: IngressRoute is Traefik's own route; the app is exposed "
+                f"through {where}: use kind Ingress, or className traefik, got 'IngressRoute'"
+            ]
+        controller = route
+        health = ingress.backend_health
+        if health is not None and "max_ejected_percent" in health.model_fields_set:
+            return [
+                f"{key_path((*loc, 'backendHealth', 'maxEjectedPercent'))}: {route.name} has no cap on the "
+                f"share of backends out at once; remove it (envoy-gateway has one), got "
+                f"{health.max_ejected_percent}"
+            ]
     limit = None
     if ingress.rate_limit is not None:
         limit = ingress.rate_limit.as_rate_limit()

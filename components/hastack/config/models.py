@@ -35,6 +35,7 @@ from hastack.config.types import (
     Percentage,
     Port,
     RetryCondition,
+    RouteKind,
     SecretsAs,
     StorageQuantity,
     TlsMode,
@@ -203,11 +204,13 @@ class BackendHealthConfig(Model):
 
     consecutive_errors: Annotated[int, Field(ge=1, le=100)] = 5
     """Errors in a row (5xx or failed connections) after which the proxy takes a backend out of rotation
-    (passive health check); envoy-gateway only."""
+    (passive health check); envoy-gateway, and traefik with `kind: IngressRoute` (errors within
+    `ejectionSeconds`)."""
     ejection_seconds: Seconds = 30
     """How long an ejected backend stays out before it is let back (recovery)."""
     max_ejected_percent: Annotated[int, Field(ge=1, le=100)] = 50
-    """The largest share of backends out at once."""
+    """The largest share of backends out at once; envoy-gateway (traefik has no such cap: setting it
+    there is refused)."""
 
 
 class RetriesConfig(Model):
@@ -242,10 +245,14 @@ class AppIngressConfig(Model):
     """Public hosts; each host and path is routed to one app only."""
     paths: Annotated[list[HttpPath], Field(min_length=1)] = ["/"]
     """Path prefixes (`pathType: Prefix`)."""
+    kind: RouteKind = "Ingress"
+    """`IngressRoute` renders Traefik's own route (class traefik only) with its Middlewares: it adds
+    least-connections (p2c), ewma (least response time) and backendHealth, which Traefik's Ingress path
+    lacks; no canary and no timeouts there."""
     load_balancing: LoadBalancing = "round-robin"
     """The balancing algorithm; it must be one the controller supports (ingress-nginx: round-robin, ewma,
-    consistent-hash; traefik: round-robin, consistent-hash; haproxy: round-robin, least-connections,
-    consistent-hash; envoy-gateway: round-robin,
+    consistent-hash; traefik: round-robin, consistent-hash, and with `kind: IngressRoute` all four;
+    haproxy: round-robin, least-connections, consistent-hash; envoy-gateway: round-robin,
     least-connections, consistent-hash)."""
     rate_limit: RateLimitConfig | None = None
     """Per-client abuse protection."""

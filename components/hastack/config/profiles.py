@@ -121,6 +121,7 @@ OUTSIDE_PROFILE = EnvironmentProfile(
             "hpa-replica-bounds",
             "egress-not-open",
             "ingress-tls-coverage",
+            "ingressroute-tls",
             "httproute-tls-listener",
         }
     ),

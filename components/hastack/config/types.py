@@ -17,6 +17,7 @@ from hastack.controllers import (
     INGRESS_CONTROLLERS,
     LOAD_BALANCING_ALGORITHMS,
     RETRY_CONDITIONS,
+    ROUTE_KINDS,
 )
 
 PROJECT = "hastack"
@@ -26,6 +27,8 @@ Environment = Literal["dev", "staging", "prod"]
 TlsMode = Literal["cert-manager", "secret", "self-signed"]
 LoadBalancing = Literal["round-robin", "least-connections", "ewma", "consistent-hash"]
 assert get_args(LoadBalancing) == LOAD_BALANCING_ALGORITHMS
+RouteKind = Literal["Ingress", "IngressRoute"]
+assert get_args(RouteKind) == ROUTE_KINDS
 Exposure = Literal["ingress", "gateway"]
 GatewayImplementation = Literal["envoy-gateway", "traefik"]
 assert get_args(GatewayImplementation) == GATEWAY_IMPLEMENTATIONS

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pulumi_kubernetes.apiextensions import CustomResource
 
 from hastack.config import AppConfig, TlsConfig
 from hastack.resources.labels import common_labels
@@ -76,4 +77,23 @@ def self_signed_secret(
         type="kubernetes.io/tls",
         string_data=pulumi.Output.secret({"tls.crt": certificate.cert_pem, "tls.key": key.private_key_pem}),
         opts=child,
+    )
+
+
+def cert_manager_certificate(
+    app: AppConfig, hosts: list[str], issuer: str, namespace: pulumi.Input[str], parent: pulumi.Resource
+) -> CustomResource:
+    """The Certificate cert-manager's ingress-shim would make from an Ingress annotation, for routes it
+    does not read (Traefik's IngressRoute): same Secret name, the app's hosts, the stack's ClusterIssuer."""
+    return CustomResource(
+        f"{app.name}-tls",
+        api_version="cert-manager.io/v1",
+        kind="Certificate",
+        metadata={"namespace": namespace, "labels": common_labels(app)},
+        spec={
+            "secretName": cert_manager_secret_name(app),
+            "dnsNames": hosts,
+            "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": issuer},
+        },
+        opts=pulumi.ResourceOptions(parent=parent),
     )

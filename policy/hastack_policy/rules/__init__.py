@@ -18,6 +18,8 @@ from hastack_policy.rules import (
     ingress_backend_exists,
     ingress_canary_pairs,
     ingress_tls_coverage,
+    ingressroute_refs_exist,
+    ingressroute_tls,
     liveness_not_readiness,
     min_replicas,
     namespace_pod_security,
@@ -81,6 +83,8 @@ RULES: tuple[Rule, ...] = (
     httproute_tls_listener.RULE,
     httproute_weights.RULE,
     ingress_canary_pairs.RULE,
+    ingressroute_refs_exist.RULE,
+    ingressroute_tls.RULE,
     retries_within_timeout.RULE,
     rwo_volume_rollout.RULE,
 )

@@ -8,7 +8,7 @@ from typing import Any
 from hastack.resources.tls import EXTERNAL_TLS_SECRETS_ANNOTATION
 from hastack_policy.objects import K8sObject, host_covered, kinds
 from hastack_policy.rule import Rule
-from hastack_policy.stack_index import Finding, build_index, each_subject
+from hastack_policy.stack_index import Finding, StackIndex, build_index, each_subject
 from hastack_policy.values import UnknownValueError, as_dict, as_list, known
 
 CERT_MANAGER_ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
@@ -26,14 +26,9 @@ EXTERNAL_SECRET_ANNOTATION = EXTERNAL_TLS_SECRETS_ANNOTATION
 """Ingress annotation listing (comma-separated) TLS secret names managed outside the stack."""
 
 
-def ingress_tls_coverage(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[Finding]:
-    """Every host is served over TLS with a certificate secret the stack provides (or is told about).
-
-    A secret another Ingress of the namespace asks cert-manager for counts as provided. An entry
-    without secretName is valid for ingress classes that bring their own certificate (configured),
-    and an Ingress that names its certificate in a controller annotation needs no spec.tls at all.
-    """
-    index = build_index(objs)
+def provided_secrets(index: StackIndex) -> tuple[set[tuple[str, str]], bool]:
+    """(namespace, name) of every TLS Secret the stack makes: Secrets, cert-manager Certificates, and those
+    an annotated Ingress asks cert-manager for; and whether one of them has a name not known yet."""
     secrets: set[tuple[str, str]] = set()
     unknown_secret = False
     for secret in index.of_kind("Secret", ""):
@@ -54,6 +49,26 @@ def ingress_tls_coverage(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> I
                     secrets.add((requester.namespace, str(known(as_dict(entry).get("secretName")))))
         except UnknownValueError:
             unknown_secret = True
+    return secrets, unknown_secret
+
+
+EXTERNAL_SECRETS_CONFIG = {
+    "type": "array",
+    "items": {"type": "string"},
+    "default": [],
+    "description": "TLS secret names ('name' or 'namespace/name') managed outside the stack",
+}
+
+
+def ingress_tls_coverage(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[Finding]:
+    """Every host is served over TLS with a certificate secret the stack provides (or is told about).
+
+    A secret another Ingress of the namespace asks cert-manager for counts as provided. An entry
+    without secretName is valid for ingress classes that bring their own certificate (configured),
+    and an Ingress that names its certificate in a controller annotation needs no spec.tls at all.
+    """
+    index = build_index(objs)
+    secrets, unknown_secret = provided_secrets(index)
     external = [str(s) for s in cfg["externalSecrets"]]
     terminating = {str(c) for c in cfg["tlsWithoutSecretClasses"]}
     certificate_annotations = [str(a) for a in cfg["certificateAnnotations"]]
@@ -134,12 +149,7 @@ RULE = Rule(
     category="security",
     default_enforcement="mandatory",
     config={
-        "externalSecrets": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": [],
-            "description": "TLS secret names ('name' or 'namespace/name') managed outside the stack",
-        },
+        "externalSecrets": EXTERNAL_SECRETS_CONFIG,
         "tlsWithoutSecretClasses": {
             "type": "array",
             "items": {"type": "string"},

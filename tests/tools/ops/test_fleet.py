@@ -188,3 +188,39 @@ def test_the_automation_api_runs_from_the_generated_folder_with_the_program_as_m
     assert (folder / project["main"]).resolve() == program.resolve()
     assert project["runtime"]["options"]["virtualenv"] == str(program / ".venv")
     assert project["name"] == "p"
+
+
+def _namespace(name: str, **extra: Any) -> dict[str, Any]:
+    return {"type": fleet.NAMESPACE, "custom": True, "outputs": {"metadata": {"name": name}}, **extra}
+
+
+def test_destroy_clears_only_the_namespaces_the_state_created() -> None:
+    """The namespaces a destroy may delete first: those the stack made; none when anything must survive
+    the destroy (retainOnDelete) or refuses it (protect), which a namespace delete would not honour."""
+    deployment = {"type": fleet.DEPLOYMENT, "custom": True, "outputs": {"metadata": {"name": "web"}}}
+    assert fleet.owned_namespaces([_namespace("shop"), deployment]) == ["shop"]
+    assert fleet.owned_namespaces([_namespace("shop", external=True), deployment]) == []  # read, not made
+    assert fleet.owned_namespaces([_namespace("shop"), {**deployment, "retainOnDelete": True}]) == []
+    assert fleet.owned_namespaces([_namespace("shop"), {**deployment, "protect": True}]) == []
+
+
+class GoingAPI:
+    """A cluster whose namespaces answer 200 twice after their delete, then 404."""
+
+    def __init__(self, present: set[str]) -> None:
+        self.present, self.reads = present, dict.fromkeys(present, 0)
+
+    def delete(self, api_version: str, kind: str, namespace: str | None, name: str) -> bool:
+        assert (api_version, kind, namespace) == ("v1", "Namespace", None)
+        return name in self.present
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        name = path.rsplit("/", 1)[1]
+        self.reads[name] += 1
+        return (200 if self.reads[name] <= 2 else 404), b"{}"
+
+
+def test_clearing_waits_until_each_deleted_namespace_is_gone() -> None:
+    api = GoingAPI({"shop", "shop-2"})
+    assert fleet.clear_namespaces(api, ["shop", "gone", "shop-2"], timeout_s=30) == ["shop", "shop-2"]  # type: ignore[arg-type]
+    assert api.reads == {"shop": 3, "shop-2": 3}  # read until 404, no further

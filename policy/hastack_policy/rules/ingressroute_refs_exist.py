@@ -1,0 +1,86 @@
+"""`ingressroute-refs-exist`: Every Traefik IngressRoute names Services, ports and Middlewares of the
+stack."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from hastack_policy.objects import K8sObject, by_name, kinds, of_kind, port_list
+from hastack_policy.rule import Rule
+from hastack_policy.stack_index import Finding, each_subject
+from hastack_policy.values import as_dict, as_int, as_list, known
+
+
+def _refs(route: K8sObject, key: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(where, entry) for every `spec.routes[i].<key>[j]`."""
+    for i, entry in enumerate(as_dict(r) for r in as_list(route.spec.get("routes"))):
+        for j, ref in enumerate(as_dict(s) for s in as_list(entry.get(key))):
+            yield f"spec.routes[{i}].{key}[{j}]", ref
+
+
+def _port_matches(port: Any, ports: list[dict[str, Any]]) -> bool:
+    """A port by number (the Service's `port`) or by the Service port's name."""
+    if isinstance(port, str) and not port.isdigit():
+        return any(known(p.get("name")) == port for p in ports)
+    return any(as_int(p.get("port")) == as_int(port) for p in ports)
+
+
+def ingressroute_refs_exist(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Iterator[Finding]:
+    """Traefik drops a route whose Middleware is missing (every request of its hosts then gets 404) and
+    answers 503 for a Service or port that does not exist."""
+    services, unknown_service = by_name(objs, "Service")
+    middlewares, unknown_middleware = by_name(objs, "Middleware")
+
+    def check(route: K8sObject) -> Iterator[Finding]:
+        for where, ref in _refs(route, "services"):
+            if (known(ref.get("kind")) or "Service") != "Service":
+                continue  # a TraefikService: weighted or mirrored services, checked by Traefik itself
+            name = known(ref.get("name"))
+            namespace = known(ref.get("namespace")) or route.namespace
+            service = services.get((namespace, name))
+            if service is None:
+                if not unknown_service:
+                    yield (
+                        route.urn,
+                        f"{route.display()} {where} names Service {namespace}/{name}, which is not in this "
+                        "stack: use the Service's metadata.name",
+                    )
+                continue
+            ports = [as_dict(p) for p in as_list(service.spec.get("ports"))]
+            port = known(ref.get("port"))
+            if port is None or not _port_matches(port, ports):
+                offered = port_list(ports, "port") or "none"
+                yield (
+                    route.urn,
+                    f"{route.display()} {where} port {port if isinstance(port, str) else as_int(port)} is not "
+                    f"a port of {service.display()} "
+                    f"(ports: {offered}): use one of those, by number or name",
+                )
+        for where, ref in _refs(route, "middlewares"):
+            name = known(ref.get("name"))
+            namespace = known(ref.get("namespace")) or route.namespace
+            if (namespace, name) not in middlewares and not unknown_middleware:
+                yield (
+                    route.urn,
+                    f"{route.display()} {where} names Middleware {namespace}/{name}, which is not in this "
+                    "stack: Traefik drops the whole route (404 for its hosts); create it or remove the "
+                    "reference",
+                )
+
+    yield from each_subject(of_kind(objs, "IngressRoute"), check)
+
+
+RULE = Rule(
+    id="ingressroute-refs-exist",
+    description="Every Traefik IngressRoute names Services, ports and Middlewares of the stack.",
+    severity="high",
+    remediation=(
+        "Name the Service by its metadata.name with one of its ports, and each Middleware by the name the "
+        "stack gives it (in the route's namespace, or with namespace set)."
+    ),
+    category="ha",
+    default_enforcement="mandatory",
+    stack_check=ingressroute_refs_exist,
+    kinds=kinds("Service", "Middleware", "IngressRoute"),
+)
