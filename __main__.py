@@ -21,6 +21,7 @@ pulumi.export(
         app.name: {
             "serviceDnsName": component.service_dns_name,
             "servicePort": component.service_port,
+            "port": app.port,  # the pod port another stack's caller opens its egress to (hastack.references)
             "urls": component.urls,
             "resourceNames": component.resource_names,
         }

@@ -5,7 +5,8 @@ from typing import Self
 import pulumi
 
 from hastack.args import HighlyAvailableAppArgs, ResolvedArgs, resolve, secret_inputs
-from hastack.config import AppConfig, StackConfig, TlsConfig, check
+from hastack.config import AppConfig, StackConfig, TlsConfig, check, key_path
+from hastack.references import read_exports, remote_callees
 from hastack.resources import (
     canary,
     gateway,
@@ -57,7 +58,14 @@ class HighlyAvailableApp(pulumi.ComponentResource):
         go to the builders as they are (no argument dict). The stack's rules are checked for this app
         again, on the models, since a config built in code may have skipped `validate`."""
         check(stack, f"HighlyAvailableApp({app.name})", focus=app)
-        resolved = ResolvedArgs(secret_inputs(app), stack, stack.neighbours_of(app), namespace)
+        resolved = ResolvedArgs(
+            secret_inputs(app),
+            stack,
+            stack.neighbours_of(app),
+            namespace,
+            f"Pulumi.{pulumi.get_stack()}.yaml",
+            key_path(("apps", stack.apps.index(app))),
+        )
         return cls(app.name, resolved, opts)
 
     def _traefik_routes(
@@ -92,8 +100,13 @@ class HighlyAvailableApp(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         resolved = args if isinstance(args, ResolvedArgs) else resolve(name, args)
+        source = resolved.source or f"HighlyAvailableApp({name})"
+        exports = read_exports(resolved.app, source, resolved.where)  # before anything is registered
         super().__init__("hastack:index:HighlyAvailableApp", name, None, opts)
         app, stack, namespace = resolved.app, resolved.environment, resolved.namespace
+        remote = remote_callees(app, exports, source, resolved.where, self)
+        if remote:  # each callee's URL as a variable; the checks refuse one that env (or a secret) sets
+            app = app.model_copy(update={"env": {**{c.variable: c.url for c in remote}, **app.env}})
 
         account = workload.service_account(app, namespace, self)
         environment = secrets.app_environment(app, namespace, self)
@@ -125,7 +138,7 @@ class HighlyAvailableApp(pulumi.ComponentResource):
             names[_track_key("podDisruptionBudget", track)] = pdb.metadata.name
             if hpa is not None:
                 names[_track_key("horizontalPodAutoscaler", track)] = hpa.metadata.name
-        policy = network.network_policy(app, stack, resolved.neighbours, namespace, self)
+        policy = network.network_policy(app, stack, resolved.neighbours, namespace, self, remote)
         names["networkPolicy"] = policy.metadata.name
 
         exposed_by = stack.exposure_of(app)

@@ -177,11 +177,20 @@ EgressArgs = TypedDict(
         "namespaceLabels": NotRequired[dict[str, str]],
         "podLabels": NotRequired[dict[str, str]],
         "app": NotRequired[str],
+        "stack": NotRequired[str],
         "ports": NotRequired[list[EgressPortArgs]],
         "reason": NotRequired[str],
     },
 )
-"""One egress allowance: a CIDR block, pods/namespaces by labels, or an app in `calls`; with ports."""
+"""One egress allowance: a CIDR block, pods/namespaces by labels, an app in `calls`, or an app of another
+stack (`stack` and `app`); with ports."""
+
+
+class StackAppArgs(TypedDict):
+    """An app of another stack of the project (a caller `allowFromStacks` admits)."""
+
+    stack: str
+    app: str
 
 
 class CallArgs(TypedDict):
@@ -208,6 +217,7 @@ class AppArgs(TypedDict):
     env: NotRequired[dict[str, pulumi.Input[str]]]
     generatedSecrets: NotRequired[list[str]]
     allowFrom: NotRequired[list[str]]
+    allowFromStacks: NotRequired[list[StackAppArgs]]
     runAsUser: NotRequired[int]
     shutdown: NotRequired[ShutdownArgs]
     egress: NotRequired[list[EgressArgs]]
@@ -345,6 +355,10 @@ class ResolvedArgs:
     environment: EnvironmentConfig
     neighbours: Neighbours
     namespace: pulumi.Input[str]
+    source: str = ""
+    """What errors about the app name: its stack file, or its component (`HighlyAvailableApp(<name>)`)."""
+    where: str = "args"
+    """The app's key path there (`hastack:apps[1]`, `args`), for errors known only at run time."""
 
 
 def _environment_tree(environment: Mapping[str, Any], namespace: Any) -> dict[str, Any]:
@@ -511,5 +525,5 @@ def resolve(name: str, args: HighlyAvailableAppArgs | Mapping[str, Any]) -> Reso
     if app.ingress is not None:
         updates["ingress"] = app.ingress.model_copy(update={"hosts": hosts})
     return ResolvedArgs(
-        secret_inputs(app, env=env, secret_env=secret_env, **updates), stack, neighbours, namespace
+        secret_inputs(app, env=env, secret_env=secret_env, **updates), stack, neighbours, namespace, source
     )

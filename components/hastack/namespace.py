@@ -7,6 +7,7 @@ import pulumi_kubernetes as k8s
 
 from hastack.args import IsolatedNamespaceArgs, check_namespace
 from hastack.config import EnvironmentConfig
+from hastack.references import stack_labels
 from hastack.resources.labels import ENVIRONMENT_LABEL, PART_OF
 
 PSA_LEVEL = "restricted"
@@ -51,7 +52,14 @@ class IsolatedNamespace(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         namespace = k8s.core.v1.Namespace(
             resource_name,
-            metadata={"name": environment.namespace, "labels": namespace_labels(environment.environment)},
+            metadata={
+                "name": environment.namespace,
+                # the project and stack, which other stacks' apps admit callers by (allowFromStacks)
+                "labels": {
+                    **namespace_labels(environment.environment),
+                    **stack_labels(pulumi.get_project(), pulumi.get_stack()),
+                },
+            },
             opts=child,
         )
         self.name = namespace.metadata.name

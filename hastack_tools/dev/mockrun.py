@@ -12,7 +12,7 @@ import os
 import runpy
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +34,8 @@ SECRET_PLACEHOLDER = SECRET_STAND_IN
 every `secure:` config value (not decrypted offline)."""
 
 _K8S_PROVIDER_TYPE = "pulumi:providers:kubernetes"
+_STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+_READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 
 INVOKE_COMPONENTS = {
     "kubernetes:yaml:decode": ("kubernetes:yaml:ConfigFile", "kubernetes:yaml:ConfigGroup"),
@@ -144,9 +146,11 @@ def strip_secrets(value: Any, placeholder: str | None = SECRET_PLACEHOLDER) -> A
 class RecordingMocks(private.Mocks):
     """Answers like the providers would for the resources hastack uses, deterministically."""
 
-    def __init__(self) -> None:
+    def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self._in_flight = threading.local()
         """Per thread: the SDK registers from several executor threads at once."""
+        self.stack_outputs = dict(stack_outputs or {})
+        """Other stacks' outputs by fully qualified name, for the program's stack references."""
 
     @property
     def secret_outputs(self) -> list[str]:
@@ -182,6 +186,10 @@ class RecordingMocks(private.Mocks):
                 metadata["name"] = f"{args.name}-{_suffix(urn_key)}"
             state["metadata"] = metadata
             return metadata["name"], state
+        if args.typ == _STACK_REFERENCE_TYPE:
+            name = str(state.get("name"))
+            state.update(self._stack(name))
+            return name, state
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = (
                 "mock-"
@@ -198,7 +206,19 @@ class RecordingMocks(private.Mocks):
         return f"{args.name}-{_suffix(urn_key)}", state
 
     def call(self, args: private.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        if args.token == _READ_STACK_OUTPUTS:
+            name = str(args.args.get("name"))
+            try:
+                return {**self._stack(name), "name": name}, []
+            except LookupError as error:  # as the engine answers a stack it does not hold: a failure
+                return {}, [("name", str(error))]
         return {}, []
+
+    def _stack(self, name: str) -> dict[str, Any]:
+        """A stack reference's answer: the outputs given for `name`; any other stack is not there."""
+        if name not in self.stack_outputs:
+            raise LookupError(f"an offline run reads no other stack, and was given no outputs of {name}")
+        return {"outputs": dict(self.stack_outputs[name]), "secretOutputNames": []}
 
 
 RESPONSES_SWITCH = "HASTACK_MOCK_RESPONSES"
@@ -379,14 +399,17 @@ def run_function(
     secret_keys: list[str] | None = None,
     preview: bool = False,
     kube_version: KubeVersion | None = None,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> MockRun:
     """Runs `program` as a Pulumi program under mocks, in a fresh runtime context, and records it;
-    charts are rendered for `kube_version` (default: the local control plane's)."""
+    charts are rendered for `kube_version` (default: the local control plane's); a stack reference
+    reads `stack_outputs` (by fully qualified name, `organization/<project>/<stack>`), and fails
+    for any other stack."""
     version = kube_version or control_plane_version()
     sdk_patches.install()  # as the program does for real runs (HASTACK_SDK_PATCHES=0: off)
 
     def _run() -> MockRun:
-        monitor = RecordingMonitor(RecordingMocks())
+        monitor = RecordingMonitor(RecordingMocks(stack_outputs))
         monitor.kubernetes = KubernetesProvider(
             monitor,
             project=project,

@@ -42,6 +42,7 @@ from hastack_tools.ops.stacks import (
     EngineError,
     StackWorkspace,
     backend_url,
+    listed_stacks,
     prepare_stack,
     set_tag,
     stack_exists,
@@ -552,6 +553,17 @@ def error_rate_text(error_rate: ErrorRate | None) -> str:
 # --- the fleet --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """A stack not previewed: its program reads stacks not deployed yet (stack references), and a
+    preview of it would fail on them until their wave has run."""
+
+    stacks: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"not previewed: it reads {', '.join(self.stacks)}, not deployed yet (earlier waves of `up`)"
+
+
 @dataclass
 class Orchestrator:
     fleet: LoadedFleet
@@ -812,9 +824,7 @@ class Orchestrator:
     def destroy(self) -> int:
         with self.state.orchestrating():
             self.new_record("destroy")
-            failed_at = self._each_wave(
-                list(reversed(range(len(self.fleet.spec.waves)))), self.destroy_stack, lambda _t: True
-            )
+            failed_at = self._each_wave(self.fleet.destroy_waves(), self.destroy_stack, lambda _t: True)
             result = PASSED if failed_at is None else "halted"
             final = self.state.update(lambda r: r.update(result=result, finished=now()))
             if failed_at is None:
@@ -864,13 +874,18 @@ class Orchestrator:
 
     # plan and drift -----------------------------------------------------------------------------------
 
-    def previews(self, refresh: bool) -> dict[str, list[str] | str]:
-        """Per stack, what a preview would change (a string: why the preview failed)."""
-        found: dict[str, list[str] | str] = {}
+    def previews(self, refresh: bool) -> dict[str, list[str] | str | Waiting]:
+        """Per stack, what a preview would change (a string: why the preview failed; Waiting: the
+        stacks it references are not deployed)."""
+        found: dict[str, list[str] | str | Waiting] = {}
 
         def one(target: Target, _halt: threading.Event) -> bool:
             with open(self.log_of(target.name), "ab") as log:
                 try:
+                    waiting = self.not_deployed(target)
+                    if waiting:  # its program would fail to read them
+                        found[target.name] = Waiting(tuple(waiting))
+                        return True
                     with opened(
                         target,
                         "drift" if refresh else "plan",
@@ -902,6 +917,17 @@ class Orchestrator:
         self._each_wave(range(len(self.fleet.spec.waves)), one, lambda _t: True)
         return found
 
+    def not_deployed(self, target: Target) -> list[str]:
+        """The stacks `target` references that the backend holds no deployment of (yet)."""
+        if not target.uses:
+            return []
+        env, workspace = stack_env(target, self.env, self.cache)
+        workspace.folder.mkdir(parents=True, exist_ok=True)
+        (workspace.folder / "Pulumi.yaml").write_text((target.program / "Pulumi.yaml").read_text())
+        listed = listed_stacks(workspace, env)
+        used = dict.fromkeys(r.stack for r in target.uses)
+        return [u for u in used if not int((listed.get(u) or {}).get("resourceCount") or 0)]
+
     def plan(self) -> int:
         found = self.previews(refresh=False)
         failed = False
@@ -917,6 +943,12 @@ class Orchestrator:
             )
             for target in self.fleet.wave_targets(index):
                 result = found.get(target.name, "not previewed")
+                uses = self.fleet.references(target.name)
+                if uses:
+                    self.out(f"  {target.name} references {uses}")
+                if isinstance(result, Waiting):
+                    self.out(f"  {target.name} on {target.where}: {result}")
+                    continue
                 if isinstance(result, str):
                     failed = True
                     self.out(f"  {target.name} on {target.where}: cannot preview: {result}")
@@ -931,7 +963,9 @@ class Orchestrator:
         drifted = errors = 0
         for name in self.fleet.targets:
             result = found.get(name, "not checked")
-            if isinstance(result, str):
+            if isinstance(result, Waiting):
+                self.out(f"{name}: drift not checked: {result}")
+            elif isinstance(result, str):
                 errors += 1
                 self.out(f"{name}: drift not checked: {result}")
             elif result:
@@ -1019,6 +1053,8 @@ class Orchestrator:
                     line += f"; error rate {stack['traffic']}"
                 if stack.get("rollback"):
                     line += f"; {stack['rollback']}"
+                if self.fleet.references(name):
+                    line += f"; references {self.fleet.references(name)}"
                 line += f" (since {stack.get('updated')})"
                 self.out(line)
         return 0 if result in (PASSED, "running") else 1

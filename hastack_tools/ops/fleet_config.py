@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError
 from hastack.config.messages import problems
 from hastack.config.models import Model
 from hastack_tools.common.checkout import REPO_ROOT
+from hastack_tools.common.project import read_project
 
 DEFAULT_FLEET = REPO_ROOT / "Fleet.yaml"
 NAME = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", description="a name of 1-40 characters a-z, 0-9 and '-'")
@@ -106,6 +107,35 @@ class Fleet(Model):
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A stack another one reads (`apps[i].egress[j].stack` of its stack file), and where it says so."""
+
+    stack: str
+    key: str
+    """The key path in the stack file, `hastack:apps[0].egress[1].stack`."""
+
+
+def stack_references(program: Path, name: str) -> tuple[Reference, ...]:
+    """The stacks `Pulumi.<name>.yaml` references (`<project>:apps[].egress[].stack`), derived from the
+    file so the fleet never disagrees with what the program reads; none for an unreadable file or a
+    program of another shape (the program's own load reports those)."""
+    try:
+        project = str(read_project(program)["name"])
+        document = yaml.safe_load((program / f"Pulumi.{name}.yaml").read_text())
+    except (OSError, ValueError, yaml.YAMLError):
+        return ()
+    config = document.get("config") if isinstance(document, dict) else None
+    apps = config.get(f"{project}:apps") if isinstance(config, dict) else None
+    found: list[Reference] = []
+    for i, app in enumerate(apps if isinstance(apps, list) else []):
+        egress = app.get("egress") if isinstance(app, dict) else None
+        for j, entry in enumerate(egress if isinstance(egress, list) else []):
+            if isinstance(entry, dict) and isinstance(entry.get("stack"), str):
+                found.append(Reference(entry["stack"], f"{project}:apps[{i}].egress[{j}].stack"))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
 class Target:
     """Where one stack deploys, resolved: its program folder and cluster."""
 
@@ -120,6 +150,9 @@ class Target:
         if self.stack.kubeconfig is None:
             return None
         return self.base / Path(self.stack.kubeconfig).expanduser()
+
+    uses: tuple[Reference, ...] = ()
+    """The stacks this one's program reads through stack references (from its stack file)."""
 
     @property
     def name(self) -> str:
@@ -142,6 +175,18 @@ class LoadedFleet:
 
     def wave_targets(self, index: int) -> list[Target]:
         return [self.targets[name] for name in self.spec.waves[index].stacks]
+
+    def destroy_waves(self) -> list[int]:
+        """Last wave first: a stack is destroyed before the stacks it references (earlier waves, as
+        the fleet file's check demands), so none reads a stack already gone."""
+        return list(reversed(range(len(self.spec.waves))))
+
+    def references(self, name: str) -> str:
+        """The stacks `name` references, with their waves, for plan and status ('' for none)."""
+        used = dict.fromkeys(r.stack for r in self.targets[name].uses)
+        return ", ".join(
+            f"{u} (wave {self.spec.waves[self.targets[u].wave].name})" for u in used if u in self.targets
+        )
 
 
 def _cross_problems(fleet: Fleet, base: Path) -> list[str]:
@@ -189,7 +234,63 @@ def _cross_problems(fleet: Fleet, base: Path) -> list[str]:
     missing = [n for n in names if n not in placed]
     if missing:
         found.append(f"waves: stack(s) {', '.join(map(repr, missing))} are in no wave; put each in one")
+    found.extend(_reference_problems(fleet, base))
     return found
+
+
+def _reference_problems(fleet: Fleet, base: Path) -> list[str]:
+    """A stack reads the stacks it references when it deploys: each must be of the fleet, deploy in
+    an earlier wave (its outputs exist then, and destroy, last wave first, removes it after its
+    readers), on the same cluster (the caller reaches it by a cluster-internal name) and project."""
+    found: list[str] = []
+    stacks = {s.name: s for s in fleet.stacks}
+    wave_of = {name: (w, wave.name) for w, wave in enumerate(fleet.waves) for name in wave.stacks}
+    for i, stack in enumerate(fleet.stacks):
+        program = (base / (stack.program or fleet.program)).resolve()
+        for reference in stack_references(program, stack.name):
+            used, said = reference.stack, f"{reference.key} in Pulumi.{stack.name}.yaml"
+            other = stacks.get(used)
+            if other is None or used == stack.name:
+                what = "itself" if used == stack.name else "no stack of the fleet"
+                others = ", ".join(s for s in stacks if s != stack.name) or "none"
+                found.append(
+                    f"stacks[{i}]: {stack.name!r} references stack {used!r} ({said}), {what}; a stack "
+                    f"references another stack of the fleet: {others}"
+                )
+                continue
+            if stack.name in wave_of and used in wave_of and wave_of[used][0] >= wave_of[stack.name][0]:
+                (w, wave), (_, used_wave) = wave_of[stack.name], wave_of[used]
+                s = fleet.waves[w].stacks.index(stack.name)
+                found.append(
+                    f"waves[{w}].stacks[{s}]: {stack.name!r} (wave {wave!r}) references stack {used!r} "
+                    f"({said}), which deploys in wave {used_wave!r}; a referenced stack deploys in an "
+                    f"earlier wave, so its outputs exist when {stack.name!r} reads them"
+                )
+            if (other.cluster, other.kubeconfig) != (stack.cluster, stack.kubeconfig):
+                found.append(
+                    f"stacks[{i}]: {stack.name!r} references stack {used!r} ({said}), which runs on "
+                    f"{_where(other)}, not {_where(stack)}; a referenced stack runs on the same cluster "
+                    "(its apps are reached by cluster-internal names)"
+                )
+            other_program = (base / (other.program or fleet.program)).resolve()
+            if other_program != program and _project(other_program) != _project(program):
+                found.append(
+                    f"stacks[{i}]: {stack.name!r} references stack {used!r} ({said}) of project "
+                    f"{_project(other_program)!r}; a stack references stacks of its own project "
+                    f"({_project(program)!r})"
+                )
+    return found
+
+
+def _where(stack: FleetStack) -> str:
+    return f"cluster {stack.cluster!r}" if stack.cluster else f"kubeconfig {stack.kubeconfig!r}"
+
+
+def _project(program: Path) -> str | None:
+    try:
+        return str(read_project(program)["name"])
+    except (OSError, ValueError):
+        return None
 
 
 MIN_ERROR_RATE_SOAK_S = 5
@@ -237,8 +338,11 @@ def parse(raw: Any, path: Path) -> LoadedFleet:
     if lines:
         raise FleetError(_message(path, lines))
     position = {name: w for w, wave in enumerate(fleet.waves) for name in wave.stacks}
+    programs = {s.name: (base / (s.program or fleet.program)).resolve() for s in fleet.stacks}
     targets = {
-        s.name: Target(s, (base / (s.program or fleet.program)).resolve(), position[s.name], base)
+        s.name: Target(
+            s, programs[s.name], position[s.name], base, stack_references(programs[s.name], s.name)
+        )
         for s in fleet.stacks
     }
     return LoadedFleet(path, fleet, targets)

@@ -112,6 +112,12 @@ makes it fail now and then ("error: EOF"), so a failure is asked again before it
 def stack_exists(workspace: StackWorkspace, env: Mapping[str, str]) -> bool:
     """Whether the backend holds the stack; a backend that cannot answer is an error, never a 'no'
     (that 'no' used to delete the generated config and with it the stack's salt)."""
+    return workspace.stack in listed_stacks(workspace, env)
+
+
+def listed_stacks(workspace: StackWorkspace, env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """The backend's stacks of the workspace's project by name, as `pulumi stack ls --json` lists
+    them (`resourceCount`: 0 or absent for a stack never deployed)."""
     done = cli(["stack", "ls", "--json"], env, workspace.folder)
     for _ in range(LIST_RETRIES):
         if done.returncode == 0:
@@ -123,8 +129,7 @@ def stack_exists(workspace: StackWorkspace, env: Mapping[str, str]) -> bool:
             f"the backend {workspace.backend} cannot list its stacks: {cli_error(done)}; "
             "if a checkpoint is corrupt, restore it (docs/runbooks.md, 'Corrupted checkpoint')"
         )
-    names = {str(entry.get("name", "")).rsplit("/", 1)[-1] for entry in json.loads(done.stdout or "[]")}
-    return workspace.stack in names
+    return {str(entry.get("name", "")).rsplit("/", 1)[-1]: entry for entry in json.loads(done.stdout or "[]")}
 
 
 def export_state(workspace: StackWorkspace, env: Mapping[str, str]) -> dict[str, Any]:

@@ -191,7 +191,7 @@ def slow_pod(stack: Stack, app: str, host: str) -> tuple[float, loadgen.Run]:
 def test_least_requests_and_least_time_avoid_a_slow_backend(stack: Stack) -> None:
     """`kind: IngressRoute` with `loadBalancing: least-connections` (Traefik's p2c: of two random backends
     the one with fewer requests in flight) and `ewma` (its least time): a pod answering 200 ms late gets
-    far less than its third. Counterfactual, run here: round robin (web) gives the slow pod its third.
+    a fifth at most, where its fair share is a third. Counterfactual, run here: round robin (web) gives the slow pod its third.
     Plain HTTP to the route is only redirected."""
     p2c, p2c_run = slow_pod(stack, "quick", QUICK)
     least_time, least_time_run = slow_pod(stack, "fastest", FASTEST)
@@ -201,7 +201,7 @@ def test_least_requests_and_least_time_avoid_a_slow_backend(stack: Stack) -> Non
     record("least_time_slow_pod", least_time_run, slow_pod_share=round(least_time, 4))
     record("round_robin_slow_pod", round_robin_run, slow_pod_share=round(round_robin, 4))
     assert p2c_run.failed == least_time_run.failed == round_robin_run.failed == 0
-    assert p2c < 0.15 and least_time < 0.15, (p2c, least_time)
+    assert p2c < 0.2 and least_time < 0.2, (p2c, least_time)  # measured 0.10 and 0.02; a third without
     assert 0.25 <= round_robin <= 0.42, round_robin
     assert plain.status in {301, 308}, plain
 

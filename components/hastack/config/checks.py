@@ -145,7 +145,7 @@ def _egress_problems(app: AppConfig, index: int, stack: StackConfig, names: list
                     "namespaceLabels/podLabels",
                     egress.namespace_labels is not None or egress.pod_labels is not None,
                 ),
-                ("app", egress.app is not None),
+                ("app", egress.app is not None or egress.stack is not None),
             )
             if present
         ]
@@ -166,8 +166,13 @@ def _egress_problems(app: AppConfig, index: int, stack: StackConfig, names: list
                         f"{key_path((*loc, 'except', number))}: must be a smaller block inside "
                         f"{egress.cidr}, got {quote(text)}"
                     )
+        if egress.stack is not None and egress.app is None:
+            found.append(
+                f"{key_path((*loc, 'app'))}: name the app of stack {egress.stack!r} this one calls "
+                f"(an app it exports), got nothing"
+            )
         if egress.app is not None:
-            if egress.app not in names:
+            if egress.stack is None and egress.app not in names:
                 found.append(
                     f"{key_path((*loc, 'app'))}: must name another app of this stack "
                     f"({', '.join(names) or 'none'}), got {quote(egress.app)}"
@@ -198,6 +203,36 @@ def _egress_problems(app: AppConfig, index: int, stack: StackConfig, names: list
                 f"{key_path((*loc, 'reason'))}: only for an open destination (a /0 block or every "
                 f"namespace); remove it, got {quote(egress.reason)}"
             )
+    found.extend(_url_variable_problems(app, index))
+    return found
+
+
+def _url_variable_problems(app: AppConfig, index: int) -> list[str]:
+    """The variable an egress to another stack's app sets is that entry's alone: one source per
+    variable, as for env and secrets."""
+    found: list[str] = []
+    given: dict[str, int] = {}
+    for position, egress in enumerate(app.egress):
+        variable = egress.url_variable()
+        if variable is None:
+            continue
+        loc: tuple[str | int, ...] = ("apps", index, "egress", position)
+        if variable in given:
+            found.append(
+                f"{key_path(loc)}: sets {variable} as egress[{given[variable]}] does; call one app of this "
+                f"name (or set the other URL in env), got {quote(egress.model_dump(exclude_defaults=True))}"
+            )
+        given.setdefault(variable, position)
+        for key, names in (
+            ("env", app.env),
+            ("generatedSecrets", app.generated_secrets),
+            ("secretEnv", app.secret_env),
+        ):
+            if variable in names:
+                found.append(
+                    f"{key_path((*loc, 'app'))}: sets {variable} (the URL of {egress.stack}'s {egress.app}), "
+                    f"which {key} sets too; one source per variable, got {quote(egress.app)}"
+                )
     return found
 
 

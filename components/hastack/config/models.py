@@ -37,6 +37,7 @@ from hastack.config.types import (
     RetryCondition,
     RouteKind,
     SecretsAs,
+    StackName,
     StorageQuantity,
     TlsMode,
 )
@@ -330,8 +331,8 @@ class EgressPortConfig(Model):
 
 
 class EgressConfig(Model):
-    """One egress allowance: exactly one destination (a CIDR block, pods/namespaces by labels, or
-    another app of the stack), and the ports it may be reached on."""
+    """One egress allowance: exactly one destination (a CIDR block, pods/namespaces by labels, another
+    app of the stack, or an app of another stack), and the ports it may be reached on."""
 
     cidr: Cidr | None = None
     """A destination block, IPv4 or IPv6, host bits zero."""
@@ -344,7 +345,12 @@ class EgressConfig(Model):
     """Destination pods, matched exactly; alone: pods of the app's own namespace."""
     app: DnsName | None = None
     """Another app of the stack, on its own port (no `ports`): the same as that app listing this one in
-    `allowFrom`."""
+    `allowFrom`. With `stack`: that stack's app."""
+    stack: StackName | None = None
+    """Another stack of this project and backend (`Pulumi.<stack>.yaml` beside this one), read through a
+    stack reference: with `app`, egress to that app's pods in that stack's namespace on its own port, and
+    the variable `<APP>_URL` (`http://<serviceDnsName>:<servicePort>`) in this app's environment. The
+    callee admits this app with `allowFromStacks`; a fleet deploys that stack in an earlier wave."""
     ports: list[EgressPortConfig] = []
     """The ports the destination is reached on; required for `cidr` and labels (an empty list would allow
     every port)."""
@@ -353,11 +359,27 @@ class EgressConfig(Model):
     It lands in the NetworkPolicy's `hastack.dev/open-egress-reason` annotation (the pack's
     `egress-not-open`)."""
 
+    def url_variable(self) -> str | None:
+        """The variable that carries the URL of another stack's app (`api-v2` -> `API_V2_URL`), the
+        name the README's same-namespace example gives by hand; None for any other destination."""
+        if self.stack is None or self.app is None:
+            return None
+        return f"{self.app.upper().replace('-', '_')}_URL"
+
     def is_open(self) -> bool:
         """Every address (a /0 block) or every namespace: what the prod profile wants acknowledged."""
         if self.cidr is not None:
             return self.cidr.endswith("/0")
         return self.namespace_labels == {}
+
+
+class StackAppConfig(Model):
+    """An app of another stack of this project (the caller an `allowFromStacks` entry admits)."""
+
+    stack: StackName
+    """The other stack's name; its namespace carries the label `hastack.dev/stack: <stack>`."""
+    app: DnsName
+    """The app of that stack (its pods' `app.kubernetes.io/name`)."""
 
 
 class AppConfig(Model):
@@ -397,6 +419,10 @@ class AppConfig(Model):
     allow_from: list[DnsName] = []
     """Other apps of the stack allowed to call this one; each gets the egress to it too (one declaration; the
     pack's `caller-egress-reaches-callee` checks both ends)."""
+    allow_from_stacks: list[StackAppConfig] = []
+    """Apps of other stacks of this project allowed to call this one (their `egress[]` names this app with
+    `stack`): selected by their namespace's labels `hastack.dev/project` and `hastack.dev/stack` and
+    their pods' name, so this stack needs no reference to theirs."""
     run_as_user: Annotated[int, Field(ge=1, le=2_147_483_647)] = 10001
     """The UID, group and fsGroup of the pods; at least the environment's floor (10000), clear of the UIDs
     images and hosts give real users."""

@@ -270,10 +270,24 @@ def _label_key(value: str) -> str:
 
 
 def _label_value(value: str) -> str:
-    if value and (len(value) > 63 or not _LABEL_NAME.match(value)):
+    if not is_label_value(value):
         raise ValueError(
             "must be a Kubernetes label value: empty, or at most 63 letters, digits, '-', '_' or '.' "
             "that starts and ends with a letter or digit"
+        )
+    return value
+
+
+def is_label_value(value: str) -> bool:
+    """Whether `value` may stand as a Kubernetes label value (empty included)."""
+    return not value or (len(value) <= 63 and bool(_LABEL_NAME.match(value)))
+
+
+def _stack_name(value: str) -> str:
+    if not value or not is_label_value(value):
+        raise ValueError(
+            "must be a stack name that is also a Kubernetes label value (the namespace carries it): "
+            "1-63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
         )
     return value
 
@@ -290,6 +304,11 @@ def _cidr(value: str) -> str:
 
 LabelKey = Annotated[str, AfterValidator(_label_key), form("a Kubernetes label key such as team")]
 LabelValue = Annotated[str, AfterValidator(_label_value), form("a Kubernetes label value (text, quoted)")]
+StackName = Annotated[
+    str,
+    AfterValidator(_stack_name),
+    form("a stack name: 1-63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"),
+]
 Cidr = Annotated[str, AfterValidator(_cidr), form("a CIDR block such as 10.20.0.0/16")]
 NetworkPort = Annotated[int, Field(ge=1, le=65535, description="a port number from 1 to 65535")]
 NetworkProtocol = Literal["TCP", "UDP", "SCTP"]

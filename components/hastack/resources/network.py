@@ -1,6 +1,7 @@
 """The app's NetworkPolicy: in from the entry point (ingress controller or Gateway proxies) and the
 apps that call it, out to DNS, the apps it calls and its egress allowances, each on its ports only."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -8,6 +9,7 @@ import pulumi_kubernetes as k8s
 
 from hastack.config import AppConfig, EgressConfig, EnvironmentConfig, Neighbours
 from hastack.controllers import GATEWAY_CONTROLLERS_BY_NAME, ingress_controller_for
+from hastack.references import RemoteCallee, stack_labels
 from hastack.resources.labels import ENVIRONMENT_LABEL, OPEN_EGRESS_ANNOTATION, common_labels, name_labels
 
 DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
@@ -72,9 +74,17 @@ def egress_rule(egress: EgressConfig) -> dict[str, Any] | None:
     return {"to": [peer], "ports": ports}
 
 
-def network_policy_spec(app: AppConfig, stack: EnvironmentConfig, neighbours: Neighbours) -> dict[str, Any]:
-    """Ingress from the controller (if exposed) and from the apps that call this one; egress to
-    DNS, to the apps this one calls, and to the configured allowances, each on its ports only.
+def network_policy_spec(
+    app: AppConfig,
+    stack: EnvironmentConfig,
+    neighbours: Neighbours,
+    remote: Sequence[RemoteCallee] = (),
+    project: str = "",
+) -> dict[str, Any]:
+    """Ingress from the controller (if exposed) and from the apps that call this one (of this
+    namespace, and of other stacks of `project` by their namespace's labels); egress to DNS, to the
+    apps this one calls (`remote`: of other stacks, in the namespace their stack exports), and to the
+    configured allowances, each on its ports only.
 
     Selectors name the app only (not the instance), so a canary gets exactly the stable pods' rules.
     """
@@ -84,6 +94,13 @@ def network_policy_spec(app: AppConfig, stack: EnvironmentConfig, neighbours: Ne
     if source_ns is not None:
         peers.append({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": source_ns}}})
     peers.extend({"podSelector": {"matchLabels": name_labels(caller)}} for caller in neighbours.callers)
+    peers.extend(
+        {
+            "namespaceSelector": {"matchLabels": stack_labels(project, caller.stack)},
+            "podSelector": {"matchLabels": name_labels(caller.app)},
+        }
+        for caller in app.allow_from_stacks
+    )
     ingress_rules = [{"from": peers, "ports": port}] if peers else []
     egress_rules: list[dict[str, Any]] = [
         {
@@ -102,6 +119,18 @@ def network_policy_spec(app: AppConfig, stack: EnvironmentConfig, neighbours: Ne
             "ports": [{"protocol": "TCP", "port": callee.port}],
         }
         for callee in neighbours.callees
+    )
+    egress_rules.extend(
+        {
+            "to": [
+                {
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": callee.namespace}},
+                    "podSelector": {"matchLabels": name_labels(callee.app)},
+                }
+            ],
+            "ports": [{"protocol": "TCP", "port": callee.port}],
+        }
+        for callee in remote
     )
     egress_rules.extend(rule for rule in map(egress_rule, app.egress) if rule is not None)
     return {
@@ -124,6 +153,7 @@ def network_policy(
     neighbours: Neighbours,
     namespace: pulumi.Input[str],
     parent: pulumi.Resource,
+    remote: Sequence[RemoteCallee] = (),
 ) -> k8s.networking.v1.NetworkPolicy:
     labels = {**common_labels(app), ENVIRONMENT_LABEL: stack.environment}
     metadata: dict[str, Any] = {"namespace": namespace, "labels": labels}
@@ -133,6 +163,6 @@ def network_policy(
     return k8s.networking.v1.NetworkPolicy(
         app.name,
         metadata=metadata,
-        spec=network_policy_spec(app, stack, neighbours),
+        spec=network_policy_spec(app, stack, neighbours, remote, pulumi.get_project()),
         opts=pulumi.ResourceOptions(parent=parent),
     )

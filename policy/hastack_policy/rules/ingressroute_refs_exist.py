@@ -51,10 +51,10 @@ def ingressroute_refs_exist(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -
             port = known(ref.get("port"))
             if port is None or not _port_matches(port, ports):
                 offered = port_list(ports, "port") or "none"
+                shown = port if isinstance(port, str) else as_int(port)
                 yield (
                     route.urn,
-                    f"{route.display()} {where} port {port if isinstance(port, str) else as_int(port)} is not "
-                    f"a port of {service.display()} "
+                    f"{route.display()} {where} port {shown} is not a port of {service.display()} "
                     f"(ports: {offered}): use one of those, by number or name",
                 )
         for where, ref in _refs(route, "middlewares"):

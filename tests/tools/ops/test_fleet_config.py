@@ -175,3 +175,78 @@ def test_an_error_rate_gate_on_real_local_nodes_loads_with_its_defaults() -> Non
             waves=[{"name": "one", "stacks": ["dev", "staging"], "gates": {"errorRate": {"maxPercent": 101}}}]
         )
     )[0].startswith("waves[0].gates.errorRate.maxPercent: ")
+
+
+AT = "(hastack:apps[0].egress[0].stack in Pulumi.caller.yaml)"
+"""Where the caller's stack file references the first stack it calls."""
+
+
+def referencing(tmp_path: Path, uses: dict[str, list[str]], **changes: Any) -> dict[str, Any]:
+    """A fleet of a program whose stack files reference other stacks (`uses`: stack -> the stacks its
+    app calls, as `egress[]` entries with `stack`)."""
+    (tmp_path / "Pulumi.yaml").write_text("name: hastack\nruntime: python\n")
+    for name, used in uses.items():
+        egress = [{"stack": u, "app": "api"} for u in used]
+        config = {"config": {"hastack:apps": [{"name": "web", "egress": egress}]}}
+        (tmp_path / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(config))
+    raw = fleet(
+        program=str(tmp_path),
+        stacks=[{"name": n, "cluster": "fleet-a"} for n in uses],
+        waves=[{"name": "one", "stacks": ["callee"]}, {"name": "two", "stacks": ["caller"]}],
+    )
+    raw.update(changes)
+    return raw
+
+
+def test_references_are_derived_from_the_stack_files_and_shown_with_their_waves(tmp_path: Path) -> None:
+    loaded = parse(referencing(tmp_path, {"callee": [], "caller": ["callee"]}), tmp_path / "F.yaml")
+    (reference,) = loaded.targets["caller"].uses
+    assert (reference.stack, reference.key) == ("callee", "hastack:apps[0].egress[0].stack")
+    assert loaded.references("caller") == "callee (wave one)"
+    assert loaded.references("callee") == ""
+
+
+def test_a_stack_is_destroyed_before_the_stacks_it_references(tmp_path: Path) -> None:
+    # the fleet refuses a reference to the same or a later wave (below), and destroy runs the waves
+    # last first: so a stack's readers are gone before it is (reversed order would fail this)
+    uses = {"callee": [], "middle": ["callee"], "caller": ["middle", "callee"]}
+    waves = [{"name": n, "stacks": [n]} for n in ("callee", "middle", "caller")]
+    loaded = parse(referencing(tmp_path, uses, waves=waves), tmp_path / "F.yaml")
+    order = [name for w in loaded.destroy_waves() for name in loaded.spec.waves[w].stacks]
+    assert order == ["caller", "middle", "callee"]
+    for name, target in loaded.targets.items():
+        for reference in target.uses:
+            assert order.index(name) < order.index(reference.stack)
+
+
+def test_a_reference_to_the_same_or_a_later_wave_names_both_stacks_and_waves(tmp_path: Path) -> None:
+    same = referencing(
+        tmp_path,
+        {"callee": [], "caller": ["callee"]},
+        waves=[{"name": "one", "stacks": ["callee", "caller"]}],
+    )
+    assert problems(same) == [
+        f"waves[0].stacks[1]: 'caller' (wave 'one') references stack 'callee' {AT}, which deploys in wave "
+        "'one'; a referenced stack deploys in an earlier wave, so its outputs exist when 'caller' reads them"
+    ]
+    later = referencing(
+        tmp_path,
+        {"callee": [], "caller": ["callee"]},
+        waves=[{"name": "one", "stacks": ["caller"]}, {"name": "two", "stacks": ["callee"]}],
+    )
+    assert problems(later)[0].startswith(
+        f"waves[0].stacks[0]: 'caller' (wave 'one') references stack 'callee' {AT}, which deploys in "
+        "wave 'two'"
+    )
+
+
+def test_a_reference_to_a_stack_outside_the_fleet_or_another_cluster_is_refused(tmp_path: Path) -> None:
+    raw = referencing(tmp_path, {"callee": [], "caller": ["callee", "billing"]})
+    raw["stacks"][0]["cluster"] = "fleet-b"
+    assert problems(raw) == [
+        f"stacks[1]: 'caller' references stack 'callee' {AT}, which runs on cluster 'fleet-b', not cluster "
+        "'fleet-a'; a referenced stack runs on the same cluster (its apps are reached by cluster-internal "
+        "names)",
+        "stacks[1]: 'caller' references stack 'billing' (hastack:apps[0].egress[1].stack in "
+        "Pulumi.caller.yaml), no stack of the fleet; a stack references another stack of the fleet: callee",
+    ]
