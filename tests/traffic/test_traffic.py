@@ -191,8 +191,8 @@ def slow_pod(stack: Stack, app: str, host: str) -> tuple[float, loadgen.Run]:
 def test_least_requests_and_least_time_avoid_a_slow_backend(stack: Stack) -> None:
     """`kind: IngressRoute` with `loadBalancing: least-connections` (Traefik's p2c: of two random backends
     the one with fewer requests in flight) and `ewma` (its least time): a pod answering 200 ms late gets
-    a fifth at most, where its fair share is a third. Counterfactual, run here: round robin (web) gives the slow pod its third.
-    Plain HTTP to the route is only redirected."""
+    a fifth at most, where its fair share is a third. Counterfactual, run here: round robin (web) gives
+    the slow pod its third. Plain HTTP to the route is only redirected."""
     p2c, p2c_run = slow_pod(stack, "quick", QUICK)
     least_time, least_time_run = slow_pod(stack, "fastest", FASTEST)
     round_robin, round_robin_run = slow_pod(stack, "web", WEB)
