@@ -41,8 +41,8 @@ lint: venv ## ruff lint and format check
 typecheck: venv ## mypy over the program, components, tools and policy rules
 	$(VENV)/bin/mypy
 
-pytest: venv ## pytest (every tier: unit, stack, policy, tools, integration, e2e, faults, traffic, fleet)
-	$(PY) -m pytest
+pytest: venv ## pytest (every tier: unit, stack, policy, tools, integration, e2e, faults, traffic, fleet); the 30 slowest named
+	$(PY) -m pytest --durations=30
 
 FAST_TIERS := tests/hastack tests/stacks tests/policy
 

@@ -432,3 +432,14 @@ def single_writer_shape(obj: K8sObject) -> bool:
         return False
     count = as_int(obj.spec.get("replicas")) if "replicas" in obj.spec else None
     return recreates_with_claim(obj) or count is None or count <= 1
+
+
+def ingressroute_refs(
+    route: K8sObject, key: str
+) -> Iterator[tuple[int, str, tuple[str, str], dict[str, Any]]]:
+    """(route index, where, (namespace, name), entry) for every `spec.routes[i].<key>[j]` of a Traefik
+    IngressRoute (`services`, `middlewares`); a reference without namespace is in the route's own."""
+    for i, entry in enumerate(as_dict(r) for r in as_list(route.spec.get("routes"))):
+        for j, ref in enumerate(as_dict(s) for s in as_list(entry.get(key))):
+            name = (known(ref.get("namespace")) or route.namespace, str(known(ref.get("name"))))
+            yield i, f"spec.routes[{i}].{key}[{j}]", name, ref

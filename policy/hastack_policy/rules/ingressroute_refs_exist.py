@@ -6,17 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from hastack_policy.objects import K8sObject, by_name, kinds, of_kind, port_list
+from hastack_policy.objects import K8sObject, by_name, ingressroute_refs, kinds, of_kind, port_list
 from hastack_policy.rule import Rule
 from hastack_policy.stack_index import Finding, each_subject
 from hastack_policy.values import as_dict, as_int, as_list, known
-
-
-def _refs(route: K8sObject, key: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(where, entry) for every `spec.routes[i].<key>[j]`."""
-    for i, entry in enumerate(as_dict(r) for r in as_list(route.spec.get("routes"))):
-        for j, ref in enumerate(as_dict(s) for s in as_list(entry.get(key))):
-            yield f"spec.routes[{i}].{key}[{j}]", ref
 
 
 def _port_matches(port: Any, ports: list[dict[str, Any]]) -> bool:
@@ -33,11 +26,9 @@ def ingressroute_refs_exist(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -
     middlewares, unknown_middleware = by_name(objs, "Middleware")
 
     def check(route: K8sObject) -> Iterator[Finding]:
-        for where, ref in _refs(route, "services"):
+        for _, where, (namespace, name), ref in ingressroute_refs(route, "services"):
             if (known(ref.get("kind")) or "Service") != "Service":
                 continue  # a TraefikService: weighted or mirrored services, checked by Traefik itself
-            name = known(ref.get("name"))
-            namespace = known(ref.get("namespace")) or route.namespace
             service = services.get((namespace, name))
             if service is None:
                 if not unknown_service:
@@ -57,9 +48,7 @@ def ingressroute_refs_exist(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -
                     f"{route.display()} {where} port {shown} is not a port of {service.display()} "
                     f"(ports: {offered}): use one of those, by number or name",
                 )
-        for where, ref in _refs(route, "middlewares"):
-            name = known(ref.get("name"))
-            namespace = known(ref.get("namespace")) or route.namespace
+        for _, where, (namespace, name), _ref in ingressroute_refs(route, "middlewares"):
             if (namespace, name) not in middlewares and not unknown_middleware:
                 yield (
                     route.urn,

@@ -6,14 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from hastack_policy.objects import K8sObject, by_name, kinds, of_kind
+from hastack_policy.objects import K8sObject, by_name, ingressroute_refs, kinds, of_kind
 from hastack_policy.rule import Rule
 from hastack_policy.rules.ingress_tls_coverage import EXTERNAL_SECRETS_CONFIG, provided_secrets
 from hastack_policy.stack_index import Finding, build_index, each_subject
 from hastack_policy.values import as_dict, as_list, known
 
 
-def _redirects_to_https(middleware: K8sObject | None) -> bool:
+def _redirects(middleware: K8sObject | None) -> bool:
+    """A redirectScheme Middleware sending requests to https."""
     scheme = known(as_dict(middleware.spec.get("redirectScheme")).get("scheme")) if middleware else None
     return scheme == "https"
 
@@ -56,14 +57,11 @@ def ingressroute_tls(objs: Sequence[K8sObject], cfg: Mapping[str, Any]) -> Itera
             return
         if unknown_middleware:
             return
+        redirected = {
+            i for i, _, ref, _ in ingressroute_refs(route, "middlewares") if _redirects(middlewares.get(ref))
+        }
         for i, entry in enumerate(as_dict(r) for r in as_list(route.spec.get("routes"))):
-            chain = [
-                middlewares.get(
-                    (known(as_dict(m).get("namespace")) or route.namespace, known(as_dict(m).get("name")))
-                )
-                for m in as_list(entry.get("middlewares"))
-            ]
-            if not any(_redirects_to_https(m) for m in chain):
+            if i not in redirected:
                 yield (
                     route.urn,
                     f"{route.display()} spec.routes[{i}] ({known(entry.get('match'))}) is served over plain "
