@@ -29,7 +29,8 @@ def _track_key(key: str, track: Track) -> str:
 
 class HighlyAvailableApp(pulumi.ComponentResource):
     """ServiceAccount, env ConfigMap and generated Secret, Deployment, Service, HPA, PDB (again for a
-    canary), NetworkPolicy, and an Ingress with TLS or a Gateway API HTTPRoute, for one app.
+    canary), NetworkPolicy, and an Ingress with TLS, Traefik's IngressRoute, or a Gateway API
+    HTTPRoute, for one app.
 
     `args` (hastack.args.HighlyAvailableAppArgs) carries the app, its namespace and its environment
     profile; plain leaves are checked before anything is registered, computed ones when they resolve.
