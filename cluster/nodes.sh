@@ -421,7 +421,8 @@ nodes_down() { # best effort to the end: a step that fails must not leave the re
 	for i in "${!ZONES[@]}"; do
 		kill_recorded "containerd-node-${ZONES[$i]}"
 	done
-	pkill -KILL -f "containerd-shim-runc-v2 -namespace k8s.io -address $RUN/nodes/" 2>/dev/null || true
+	# a shim re-parents itself out of the node cgroups; its command line is `-namespace k8s.io -id <id> -address ...`
+	pkill -KILL -f "containerd-shim-runc-v2 -namespace k8s.io .*-address $RUN/nodes/" 2>/dev/null || true
 	kill_recorded api-forward ingress-http-forward ingress-https-forward
 	sleep 0.5
 	for i in "${!ZONES[@]}"; do

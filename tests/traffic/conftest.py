@@ -157,3 +157,20 @@ def traffic_cluster() -> Iterator[TrafficCluster]:
     finally:
         if not KEEP:
             run(str(CLUSTER_DIR / "down.sh"), "--reset")
+            left = processes_naming(paths["run"])
+            # seen before the fix: containerd shims of the nodes' pods outlived their cluster
+            assert not left, f"cluster/down.sh --reset left processes of {paths['run']}: {left}"
+
+
+def processes_naming(folder: str) -> list[str]:
+    """Command lines of the processes that name `folder` (a control plane's run folder) in theirs."""
+    assert folder.startswith("/") and len(folder) > 1, folder
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            line = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue  # gone meanwhile
+        if folder + "/" in line or line.endswith(folder):
+            found.append(line[:200])
+    return found
