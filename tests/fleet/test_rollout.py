@@ -89,3 +89,6 @@ def test_two_waves_roll_out_drift_is_found_and_cleared_and_destroy_runs_in_rever
             timeout=120,
         )
     assert {s["phase"] for s in fleet_dir.state()["stacks"].values()} == {"destroyed"}
+    for name in ("roll-a", "roll-b", "roll-c"):  # each namespace went first, before the engine's deletes
+        (log,) = fleet_dir.workdir.glob(f"**/logs/{name}.log")
+        assert f"deleted namespace(s) {name} first" in log.read_text(), name
