@@ -165,7 +165,11 @@ def descendants(pid: int) -> list[int]:
     pending = [pid]
     while pending:
         current = pending.pop()
-        for task in Path(f"/proc/{current}/task").glob("*"):
+        try:  # a process may end between being found and being read
+            tasks = list(Path(f"/proc/{current}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
             children = _read(str(task / "children"))
             if children:
                 kids = [int(c) for c in children.split()]

@@ -9,7 +9,7 @@ between runs). Records `fleet_up_ratio` (fleet up / apply + rollout) and `fleet_
 (fleet destroy / namespace delete), with the peak memory of every process role, in
 build/bench/results.json.
 
-`python -m benchmarks.fleet_scale [--stacks 10] [--apps 10] [--parallelism 4] [--repeat 1]`
+`python -m benchmarks.fleet_scale [--stacks 10] [--apps 10] [--parallelism 5] [--repeat 3]` (medians)
 """
 
 from __future__ import annotations
@@ -130,8 +130,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--stacks", type=int, default=int(os.environ.get("BENCH_FLEET_STACKS", "10")))
     parser.add_argument("--apps", type=int, default=int(os.environ.get("BENCH_FLEET_APPS", "10")))
-    parser.add_argument("--parallelism", type=int, default=4)
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--parallelism", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=3)
     return parser.parse_args(argv)
 
 

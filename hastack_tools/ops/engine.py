@@ -289,11 +289,13 @@ def check_target(
     state: Mapping[str, Any],
     retarget: bool,
     say: Callable[[str], None],
+    tags: Mapping[str, str] | None = None,
 ) -> tuple[str, str | None, bool]:
-    """(target tag, cluster uid, whether to refresh first). Refuses a stack deployed elsewhere."""
+    """(target tag, cluster uid, whether to refresh first). Refuses a stack deployed elsewhere.
+    `tags`: the stack's, when the caller read them already."""
     wanted = "local" if target == "local" else f"kubeconfig {api.server}"
     uid = api.cluster_uid()
-    tags = read_tags(workspace, env)
+    tags = read_tags(workspace, env) if tags is None else tags
     recorded = tags.get("hastack:target")
     holds = managed_resources(state)
     if recorded and recorded != wanted and holds and not retarget:

@@ -35,15 +35,18 @@ from pulumi import automation as auto
 from hastack_tools.common.checkout import REPO_ROOT
 from hastack_tools.common.policy_config import stack_policy_config
 from hastack_tools.common.project import read_project
-from hastack_tools.ops import engine, fleet_traffic, kubeapi
+from hastack_tools.ops import engine, fleet_traffic, kubeapi, recovery
 from hastack_tools.ops.fleet_config import DEFAULT_FLEET, ErrorRate, FleetError, LoadedFleet, Target, load
 from hastack_tools.ops.fleet_rollback import GoodRevisions, NoRevisionError, checked_out, revision_of
 from hastack_tools.ops.stacks import (
     EngineError,
     StackWorkspace,
     backend_url,
+    cli,
+    cli_error,
     listed_stacks,
     prepare_stack,
+    read_tags,
     set_tag,
     stack_exists,
 )
@@ -204,7 +207,10 @@ class StackRun:
     correct_drift: bool
     """`up` (and its policy preview) refresh first and apply with force, so what was edited out of
     band is put back (fleet file `correctDrift`)."""
-    events: list[auto.EngineEvent] = field(default_factory=list)
+    opened_state: Mapping[str, Any] = field(default_factory=dict)
+    """The stack's state when it was opened (after settling), until the engine next runs on it."""
+    tags: dict[str, str] = field(default_factory=dict)
+    """The stack's tags when it was opened."""
 
     def say(self, line: str) -> None:
         engine.announce(line, self.log)
@@ -271,8 +277,21 @@ def stack_env(
     return env, StackWorkspace(project, target.name, cache, env["PULUMI_BACKEND_URL"])
 
 
-SELECTING = threading.Lock()
-"""`pulumi stack select` rewrites one workspace file per project under PULUMI_HOME: one at a time."""
+COMMANDS_LOCK = threading.Lock()
+
+
+class FleetWorkspace(auto.LocalWorkspace):
+    """The Automation API's workspace of one fleet stack, without two CLI starts per command the fleet
+    has no use for: `select_stack` does nothing (the stack exists, `prepare_stack` saw to it, and every
+    command names it with --stack; `pulumi stack select` would rewrite the workspace file all stacks of
+    the project share), and `stack_outputs` reads nothing (up's result then carries no outputs: the
+    fleet reads none, and reading them would decrypt the stack's secrets into this process)."""
+
+    def select_stack(self, stack_name: str) -> None:
+        return None
+
+    def stack_outputs(self, stack_name: str) -> auto.OutputMap:
+        return {}
 
 
 @contextlib.contextmanager
@@ -283,6 +302,7 @@ def opened(
     cache: Path,
     log: IO[bytes],
     correct_drift: bool = True,
+    exists: bool | None = None,
 ) -> Iterator[StackRun]:
     """Prepares `target` for `command` under the stack's run lock, as engine.py does for `make up`: the
     cluster started (or its kubeconfig checked), the stack and its generated config, what a dead run
@@ -303,30 +323,45 @@ def opened(
             dead = None
         api, extra = engine.connect(target.program, workspace, kind, env, log, say)
         assert api is not None  # a fleet stack always has a cluster
-        created = prepare_stack(target.program, workspace, env, extra)
+        created = prepare_stack(target.program, workspace, env, extra, exists)
         state = {} if created else engine.settle(workspace, env, dead, api, say)
-        wanted, uid, refresh = engine.check_target(workspace, env, kind, api, state, False, say)
+        tags = {} if created else read_tags(workspace, env)
+        wanted, uid, refresh = engine.check_target(workspace, env, kind, api, state, False, say, tags)
         mark = uuid.uuid4().hex
         record = {"pid": os.getpid(), "command": f"fleet {command}", "fleet_run": mark, "started": now()}
         workspace.record.file.write_text(json.dumps(record))
         env[RUN_MARK] = mark
-        cli = Path(env.get("HASTACK_TOOLCHAIN_BIN") or Path(env["HASTACK_CLI"].split()[0]).parent)
-        command_root = auto.PulumiCommand(root=str(cli.parent), skip_version_check=True)
+        bin_folder = Path(env.get("HASTACK_TOOLCHAIN_BIN") or Path(env["HASTACK_CLI"].split()[0]).parent)
         folder = automation_project(target.program, workspace)
-        ws = auto.LocalWorkspace(work_dir=str(folder), pulumi_command=command_root, env_vars=env)
-        with SELECTING:
-            stack = auto.Stack.select(target.name, ws)
+        ws = FleetWorkspace(work_dir=str(folder), pulumi_command=pulumi_command(bin_folder), env_vars=env)
+        stack = auto.Stack.select(target.name, ws)
         try:
-            yield StackRun(target, workspace, env, api, stack, log, refresh, (wanted, uid), correct_drift)
+            yield StackRun(
+                target, workspace, env, api, stack, log, refresh, (wanted, uid), correct_drift, state, tags
+            )
         finally:
             workspace.record.clear()
 
 
+COMMANDS_BY_ROOT: dict[Path, auto.PulumiCommand] = {}
+
+
+def pulumi_command(bin_folder: Path) -> auto.PulumiCommand:
+    """The Automation API's handle on the CLI in `bin_folder`, made once: making one runs `pulumi
+    version`, a CLI start the stacks of a fleet need not each pay."""
+    with COMMANDS_LOCK:
+        if bin_folder not in COMMANDS_BY_ROOT:
+            COMMANDS_BY_ROOT[bin_folder] = auto.PulumiCommand(
+                root=str(bin_folder.parent), skip_version_check=True
+            )
+        return COMMANDS_BY_ROOT[bin_folder]
+
+
 def automation_project(program: Path, workspace: StackWorkspace) -> Path:
     """The folder the Automation API runs a stack from: the stack's generated workspace, its Pulumi.yaml
-    the program's with `main` pointing at the program. The API reads outputs with secrets after `up`,
-    and the CLI then writes the passphrase salt into the stack file of the folder it runs in: the
-    generated copy, never the repo's (a rollback needs the repo clean to record its commit)."""
+    the program's with `main` pointing at the program. A CLI command that reads the stack's secrets
+    writes the passphrase salt into the stack file of the folder it runs in: the generated copy, never
+    the repo's (a rollback needs the repo clean to record its commit)."""
     project = dict(read_project(program))
     project["main"] = os.path.relpath(program / str(project.get("main") or "."), workspace.folder)
     runtime = project.get("runtime")
@@ -397,16 +432,21 @@ def gate_policy(run: StackRun) -> str:
 def deploy(run: StackRun, *, policy: bool = True) -> None:
     run.scaled("up")
     try:
-        run.stack.up(**run.engine_options(policy=policy))
+        run.stack.up(show_secrets=False, **run.engine_options(policy=policy))
     except auto.CommandError as error:
         engine.settle_failed_up(run.workspace, run.env, run.api, run.say)  # what its state lacks
         raise GateFailedError("up", engine_failure(error)) from None
-    set_tag(run.workspace, run.env, "hastack:target", run.identity[0])
-    if run.identity[1]:
-        set_tag(run.workspace, run.env, "hastack:cluster-uid", run.identity[1])
+    wanted = {"hastack:target": run.identity[0], "hastack:cluster-uid": run.identity[1]}
+    for name, value in wanted.items():
+        if value and run.tags.get(name) != value:  # a CLI start per tag: only the ones that change
+            set_tag(run.workspace, run.env, name, value)
+            run.tags[name] = value
 
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
+WAVE_AT_ONCE = 32
+"""Stacks of a wave a destroy opens at once (their namespaces deleted together); the engine's part
+still runs `parallelism` at a time."""
 NAMESPACE_GONE_S = 600
 """How long a destroy waits for the namespaces it deleted first to be gone before the engine runs."""
 
@@ -424,19 +464,55 @@ def owned_namespaces(resources: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def clear_namespaces(
-    api: kubeapi.KubeAPI, names: Sequence[str], timeout_s: float = NAMESPACE_GONE_S
-) -> list[str]:
+    api: kubeapi.KubeAPI, names: Sequence[str], timeout_s: float | None = None
+) -> tuple[list[str], list[str]]:
     """Deletes the namespaces at once and waits until they are gone: the cluster empties them in parallel
-    (as a namespace delete does) where the engine would delete and await each object in turn; its deletes
-    then find nothing (not found is success), and a failure here leaves the engine to do it all."""
+    (as a namespace delete does) where the engine would delete and await each object in turn. Returns
+    (those it deleted, those still there at the timeout: the engine then does it all)."""
     deleted = [name for name in names if api.delete("v1", "Namespace", None, name)]
-    deadline = time.monotonic() + timeout_s
+    deadline = time.monotonic() + (NAMESPACE_GONE_S if timeout_s is None else timeout_s)
     waiting = list(deleted)
     while waiting and time.monotonic() < deadline:
         waiting = [name for name in waiting if api.get(f"/api/v1/namespaces/{name}")[0] != 404]
         if waiting:
             time.sleep(0.5)
-    return deleted
+    return deleted, waiting
+
+
+STATE_ONLY = ("random:", "tls:")
+"""Packages whose resources live in the state alone (generated values and keys): nothing to delete."""
+
+
+def outlived(resources: Sequence[Mapping[str, Any]], gone: Sequence[str]) -> list[str]:
+    """`<type> <name>` of each resource of the state that deleting the namespaces `gone` does not take
+    with it: anything but the Namespaces themselves, Kubernetes objects inside them, providers and
+    other engine bookkeeping (`pulumi:`), reads, components, and what lives in the state alone."""
+    left = []
+    for resource in resources:
+        token = str(resource.get("type", ""))
+        if (
+            not resource.get("custom")
+            or resource.get("external")
+            or token.startswith(("pulumi:", *STATE_ONLY))
+        ):
+            continue
+        meta = (resource.get("outputs") or {}).get("metadata") or {}
+        if recovery.object_kind(token) is not None and (
+            meta.get("namespace") in gone or (token == NAMESPACE and meta.get("name") in gone)
+        ):
+            continue
+        left.append(f"{token} {str(resource.get('urn') or '').rsplit('::', 1)[-1] or meta.get('name')}")
+    return left
+
+
+def forget_all(run: StackRun) -> None:
+    """Empties the stack's state (`pulumi state delete --all`): for a destroy whose every object the
+    cluster already deleted with its namespaces, what the engine's deletes would have recorded."""
+    done = cli(
+        ["state", "delete", "--all", "--yes", "--stack", run.target.name], run.env, run.workspace.folder
+    )
+    if done.returncode != 0:
+        raise EngineError(f"pulumi state delete --all of {run.target.name} failed: {cli_error(done)}")
 
 
 def unavailable(api: kubeapi.KubeAPI, deployments: Sequence[tuple[str, str]]) -> list[str]:
@@ -571,6 +647,8 @@ class Orchestrator:
     toolchain: str = "auto"
     out: Callable[[str], None] = print
     _env: dict[str, str] | None = None
+    engine_slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(1))
+    """Engine runs allowed at once in the wave that runs (its parallelism)."""
 
     @property
     def folder(self) -> Path:
@@ -607,9 +685,11 @@ class Orchestrator:
         waves: Sequence[int],
         work: Callable[[Target, threading.Event], bool],
         todo: Callable[[Target], bool],
+        whole_wave: bool = False,
     ) -> int | None:
         """Runs `work` on each wave's stacks (those `todo` keeps), in parallel up to the wave's
-        parallelism; returns the index of the first wave where one failed (None: all passed)."""
+        parallelism (`whole_wave`: up to WAVE_AT_ONCE, the engine's part of each bounded by
+        `engine_slots`); returns the index of the first wave where one failed (None: all passed)."""
         for index in waves:
             wave = self.fleet.spec.waves[index]
             targets = [t for t in self.fleet.wave_targets(index) if todo(t)]
@@ -620,7 +700,9 @@ class Orchestrator:
                 f"wave {wave.name}: {', '.join(t.name for t in targets)} (parallelism {wave.parallelism})"
             )
             halt = threading.Event()
-            with ThreadPoolExecutor(max_workers=wave.parallelism) as pool:
+            self.engine_slots = threading.BoundedSemaphore(wave.parallelism)
+            workers = min(len(targets), WAVE_AT_ONCE) if whole_wave else wave.parallelism
+            with ThreadPoolExecutor(max_workers=workers) as pool:
                 results = list(pool.map(work, targets, [halt] * len(targets)))
             if not all(results):
                 return index
@@ -824,7 +906,9 @@ class Orchestrator:
     def destroy(self) -> int:
         with self.state.orchestrating():
             self.new_record("destroy")
-            failed_at = self._each_wave(self.fleet.destroy_waves(), self.destroy_stack, lambda _t: True)
+            failed_at = self._each_wave(
+                self.fleet.destroy_waves(), self.destroy_stack, lambda _t: True, whole_wave=True
+            )
             result = PASSED if failed_at is None else "halted"
             final = self.state.update(lambda r: r.update(result=result, finished=now()))
             if failed_at is None:
@@ -847,21 +931,9 @@ class Orchestrator:
             try:
                 self.state.set_stack(target.name, phase="destroying")
                 with opened(
-                    target, "destroy", self.env, self.cache, log, self.fleet.spec.correct_drift
+                    target, "destroy", self.env, self.cache, log, self.fleet.spec.correct_drift, exists=True
                 ) as run:
-                    run.scaled("destroy")
-                    cleared = clear_namespaces(run.api, owned_namespaces(run.resources()))
-                    if cleared:
-                        run.say(
-                            f"deleted namespace(s) {', '.join(cleared)} first: the engine's deletes now "
-                            "find nothing"
-                        )
-                    run.stack.destroy(
-                        config_file=run.config_file,
-                        parallel=engine.PARALLEL,
-                        on_output=run.output,
-                        color="never",
-                    )
+                    self.destroy_opened(run)
             except (EngineError, kubeapi.UnreachableError, auto.CommandError) as error:
                 halt.set()
                 saw = engine_failure(error) if isinstance(error, auto.CommandError) else str(error)
@@ -871,6 +943,44 @@ class Orchestrator:
         self.state.set_stack(target.name, phase=DESTROYED, gate=None, saw=None)
         self.out(f"  {target.name}: destroyed")
         return True
+
+    def destroy_opened(self, run: StackRun) -> None:
+        """The namespaces the stack made deleted first (all the wave's at once: the cluster empties them
+        in parallel); then, when they took every object of the state with them, the state emptied, else
+        the engine's destroy (its deletes of what is gone find nothing), `parallelism` at a time."""
+        resources = recovery.state_resources(run.opened_state)
+        namespaces = owned_namespaces(resources)
+        cleared, stuck = clear_namespaces(run.api, namespaces)
+        if cleared:
+            run.say(f"deleted namespace(s) {', '.join(cleared)} first")
+        left = outlived(resources, namespaces)
+        pending = recovery.pending_operations(run.opened_state)
+        with self.engine_slots:
+            if namespaces and not stuck and not left and not pending:
+                forget_all(run)
+                run.say(
+                    f"emptied the state ({len(resources)} resource(s)): the namespaces that held its "
+                    "objects are gone, the rest lived in the state alone"
+                )
+                return
+            why = (
+                f"{len(pending)} operation(s) pending"
+                if pending
+                else f"namespace(s) {', '.join(stuck)} still there"
+                if stuck
+                else f"{len(left)} resource(s) outside its namespaces ({', '.join(left[:3])})"
+                if left
+                else "no namespace of its own"
+            )
+            run.say(f"destroying through the engine: {why}")
+            run.scaled("destroy")
+            run.stack.destroy(
+                show_secrets=False,
+                config_file=run.config_file,
+                parallel=engine.PARALLEL,
+                on_output=run.output,
+                color="never",
+            )
 
     # plan and drift -----------------------------------------------------------------------------------
 

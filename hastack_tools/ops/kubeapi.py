@@ -11,6 +11,7 @@ import json
 import os
 import ssl
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -41,6 +42,10 @@ def _material(section: dict[str, Any], key: str, base: Path) -> bytes | None:
         path = Path(section[key])
         return (path if path.is_absolute() else base / path).read_bytes()
     return None
+
+
+_CONTEXTS: dict[tuple[str, bytes | None, bytes | None, bytes | None, bool], ssl.SSLContext] = {}
+_CONTEXTS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -91,12 +96,22 @@ class KubeAPI:
             raise KubeconfigError(f"{path}: {error}") from None
 
     def _ssl(self) -> ssl.SSLContext:
-        context = ssl.create_default_context()
+        """One context per set of credentials, made once: making one (CA store, client key) costs more
+        CPU than the request, and the fleet's gates ask several times a second."""
+        credentials = (self.server, self.ca, self.cert, self.key, self.insecure)
+        with _CONTEXTS_LOCK:
+            if credentials not in _CONTEXTS:
+                _CONTEXTS[credentials] = self._new_ssl()
+            return _CONTEXTS[credentials]
+
+    def _new_ssl(self) -> ssl.SSLContext:
+        if self.ca and not self.insecure:  # the kubeconfig's CA alone, as kubectl trusts it
+            context = ssl.create_default_context(cadata=self.ca.decode())
+        else:
+            context = ssl.create_default_context()
         if self.insecure:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-        elif self.ca:
-            context.load_verify_locations(cadata=self.ca.decode())
         if self.cert and self.key:
             # ssl wants files: written to a private temporary folder, removed at once
             with tempfile.TemporaryDirectory() as folder:

@@ -167,10 +167,12 @@ def prepare_stack(
     workspace: StackWorkspace,
     env: Mapping[str, str],
     extra: Mapping[str, Any],
+    exists: bool | None = None,
 ) -> bool:
     """Creates the stack when the backend lacks it, then writes the generated config; returns whether
     it created it. `pulumi stack init` writes into the stack file of the folder it runs in, so it runs
-    in the workspace folder (with a copy of Pulumi.yaml), never in the repo."""
+    in the workspace folder (with a copy of Pulumi.yaml), never in the repo. `exists`: whether the
+    backend holds the stack, when the caller asked it already."""
     workspace.folder.mkdir(parents=True, exist_ok=True)
     (workspace.folder / "Pulumi.yaml").write_text((program / "Pulumi.yaml").read_text())
     source = program / f"Pulumi.{workspace.stack}.yaml"
@@ -178,7 +180,7 @@ def prepare_stack(
     previous = read_yaml(workspace.config_file) if workspace.config_file.exists() else {}
     salt = known_salt(source, workspace)
     created = False
-    if not stack_exists(workspace, env):
+    if not (stack_exists(workspace, env) if exists is None else exists):
         # a salt we know (the repo's) is the one the new stack gets: init reads it from the file
         write_generated(workspace, source, stack_file, extra, {"encryptionsalt": salt} if salt else {})
         done = cli(

@@ -196,6 +196,14 @@ class FleetDir:
         status, body = self.clusters[cluster].api("GET", f"/apis/apps/v1/namespaces/{namespace}/deployments")
         return list(body.get("items") or []) if status == 200 else []
 
+    def resource_counts(self) -> dict[str, int]:
+        """Per stack, the resources its checkpoint in the fleet's file backend holds."""
+        found = {}
+        for path in sorted((self.workdir / "state" / ".pulumi" / "stacks").glob("*/*.json")):
+            latest = json.loads(path.read_text()).get("checkpoint", {}).get("latest") or {}
+            found[path.stem] = len(latest.get("resources") or [])
+        return found
+
     def namespace_exists(self, cluster: str, namespace: str) -> bool:
         status, _ = self.clusters[cluster].api("GET", f"/api/v1/namespaces/{namespace}")
         return status == 200

@@ -89,6 +89,9 @@ def test_two_waves_roll_out_drift_is_found_and_cleared_and_destroy_runs_in_rever
             timeout=120,
         )
     assert {s["phase"] for s in fleet_dir.state()["stacks"].values()} == {"destroyed"}
-    for name in ("roll-a", "roll-b", "roll-c"):  # each namespace went first, before the engine's deletes
+    for name in ("roll-a", "roll-b", "roll-c"):  # each namespace went first, taking every object with it
         (log,) = fleet_dir.workdir.glob(f"**/logs/{name}.log")
-        assert f"deleted namespace(s) {name} first" in log.read_text(), name
+        said = log.read_text()
+        assert f"deleted namespace(s) {name} first" in said, name
+        assert "emptied the state" in said and "destroying through the engine" not in said, name
+    assert fleet_dir.resource_counts() == {"roll-a": 0, "roll-b": 0, "roll-c": 0}  # the backend holds none

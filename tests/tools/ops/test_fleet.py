@@ -5,6 +5,7 @@ rollouts themselves are the fleet tier's (tests/fleet)."""
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import os
 import subprocess
@@ -222,5 +223,103 @@ class GoingAPI:
 
 def test_clearing_waits_until_each_deleted_namespace_is_gone() -> None:
     api = GoingAPI({"shop", "shop-2"})
-    assert fleet.clear_namespaces(api, ["shop", "gone", "shop-2"], timeout_s=30) == ["shop", "shop-2"]  # type: ignore[arg-type]
+    cleared = fleet.clear_namespaces(api, ["shop", "gone", "shop-2"], timeout_s=30)  # type: ignore[arg-type]
+    assert cleared == (["shop", "shop-2"], [])
     assert api.reads == {"shop": 3, "shop-2": 3}  # read until 404, no further
+
+
+def test_clearing_reports_a_namespace_still_there_at_the_timeout() -> None:
+    api = GoingAPI({"shop"})
+    api.reads["shop"] = -(10**6)  # answers 200 far past the timeout
+    assert fleet.clear_namespaces(api, ["shop"], timeout_s=0.6) == (["shop"], ["shop"])  # type: ignore[arg-type]
+
+
+def _object(token: str, name: str, namespace: str | None = None, **extra: Any) -> dict[str, Any]:
+    meta = {"name": name, **({"namespace": namespace} if namespace else {})}
+    return {
+        "type": token,
+        "custom": True,
+        "urn": f"{URN}{token}::{name}",
+        "outputs": {"metadata": meta},
+        **extra,
+    }
+
+
+IN_SHOP = [
+    _namespace("shop"),
+    _object(fleet.DEPLOYMENT, "web", "shop"),
+    _object("kubernetes:networking.k8s.io/v1:NetworkPolicy", "deny", "shop"),
+    _object("random:index/randomPassword:RandomPassword", "token"),  # lives in the state alone
+    _object("pulumi:providers:kubernetes", "default"),
+    _object("pulumi:pulumi:StackReference", "callee"),
+    _object("kubernetes:core/v1:ConfigMap", "seen", "kube-system", external=True),  # a read
+    {"type": "hastack:index:HighlyAvailableApp", "custom": False, "urn": f"{URN}app"},
+]
+
+
+def test_what_the_namespaces_deletion_takes_and_what_it_leaves() -> None:
+    """Only objects inside the deleted namespaces (and what has no object at all) go with them; a
+    cluster-scoped object, one in another namespace, a helm release or another cloud's resource outlive
+    it, and with any of those the engine destroys."""
+    assert fleet.outlived(IN_SHOP, ["shop"]) == []
+    outside = [
+        _object("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "reader"),
+        _object(fleet.DEPLOYMENT, "web", "other"),
+        _object("kubernetes:helm.sh/v3:Release", "redis", "shop"),
+        _object("aws:s3/bucket:Bucket", "backups"),
+    ]
+    assert fleet.outlived(IN_SHOP + outside, ["shop"]) == [
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole reader",
+        "kubernetes:apps/v1:Deployment web",
+        "kubernetes:helm.sh/v3:Release redis",
+        "aws:s3/bucket:Bucket backups",
+    ]
+    assert fleet.outlived(IN_SHOP, []) == [
+        "kubernetes:core/v1:Namespace shop",
+        "kubernetes:apps/v1:Deployment web",
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy deny",
+    ]
+
+
+class DestroyedStack:
+    def __init__(self) -> None:
+        self.destroyed = 0
+
+    def destroy(self, **_options: Any) -> None:
+        self.destroyed += 1
+
+
+def _destroy(tmp_path: Path, monkeypatch: Any, resources: list[dict[str, Any]], api: Any) -> tuple[int, int]:
+    """(engine destroys, states emptied) of one stack's destroy."""
+    forgotten: list[str] = []
+    monkeypatch.setattr(fleet, "forget_all", lambda run: forgotten.append(run.target.name))
+    orchestrator_, _ = orchestrator(tmp_path)
+    run = fleet.StackRun(
+        orchestrator_.fleet.targets["dev"],
+        StackWorkspace("p", "dev", tmp_path, "file:///s"),
+        {},
+        api,
+        DestroyedStack(),  # type: ignore[arg-type]
+        io.BytesIO(),
+        False,
+        ("local", None),
+        True,
+        {"deployment": {"resources": resources}},
+    )
+    run.scaled = lambda command: None  # type: ignore[method-assign]
+    orchestrator_.destroy_opened(run)
+    return run.stack.destroyed, len(forgotten)  # type: ignore[attr-defined]
+
+
+def test_destroy_empties_the_state_only_when_the_namespaces_took_every_object(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    assert _destroy(tmp_path, monkeypatch, IN_SHOP, GoingAPI({"shop"})) == (0, 1)
+    role = _object("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "reader")
+    assert _destroy(tmp_path, monkeypatch, [*IN_SHOP, role], GoingAPI({"shop"})) == (1, 0)
+    stuck = GoingAPI({"shop"})
+    stuck.reads["shop"] = -(10**6)
+    monkeypatch.setattr(fleet, "NAMESPACE_GONE_S", 0.6)
+    assert _destroy(tmp_path, monkeypatch, IN_SHOP, stuck) == (1, 0)  # a finalizer holds it: the engine
+    protected = [{**r, "protect": True} if r["type"] == fleet.DEPLOYMENT else r for r in IN_SHOP]
+    assert _destroy(tmp_path, monkeypatch, protected, GoingAPI({"shop"})) == (1, 0)
