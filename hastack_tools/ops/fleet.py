@@ -46,6 +46,7 @@ from hastack_tools.ops.stacks import (
     cli_error,
     listed_stacks,
     prepare_stack,
+    read_state,
     read_tags,
     set_tag,
     stack_exists,
@@ -249,8 +250,8 @@ class StackRun:
         return options
 
     def resources(self) -> list[dict[str, Any]]:
-        """The resources of the stack's state (one `pulumi stack export`)."""
-        return list((self.stack.export_stack().deployment or {}).get("resources") or [])
+        """The resources of the stack's state now."""
+        return list((read_state(self.workspace, self.env).get("deployment") or {}).get("resources") or [])
 
     def deployments(self, resources: list[dict[str, Any]] | None = None) -> list[tuple[str, str]]:
         """(namespace, name) of every Deployment the stack's state holds (`resources`: read already)."""

@@ -54,9 +54,9 @@ class Gates(Model):
     soak_seconds: Annotated[int, Field(ge=0, le=86400)] = 0
     """After the other gates, the stack's Deployments stay Available this long (checked every 2 s)."""
     error_rate: ErrorRate | None = None
-    """During the soak, requests through every Ingress host of the stack, on loopback (a local control
-    plane with real nodes: `cluster` with `nodes: real` or `auto`; traffic never goes to a kubeconfig's
-    cluster); needs `soakSeconds` of at least 5."""
+    """During the soak, requests through every Ingress (and IngressRoute) host of the stack, on loopback
+    (a local control plane with real nodes: `cluster` with `nodes: real` or `auto`; traffic never goes
+    to a kubeconfig's cluster); needs `soakSeconds` of at least 5."""
 
 
 class FleetStack(Model):

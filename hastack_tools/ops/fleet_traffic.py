@@ -1,4 +1,5 @@
-"""The fleet's error-rate gate: requests through a stack's Ingress hosts while it soaks, counted.
+"""The fleet's error-rate gate: requests through a stack's Ingress (and IngressRoute) hosts while it
+soaks, counted.
 
 Requests go only to loopback: the ports cluster/nodes.sh forwards to the local control plane's Traefik
 (its run folder's `ports` file), with each host's name as SNI and Host header. The hosts come from the
@@ -8,6 +9,7 @@ stack's state (the Ingresses `up` made), so the gate judges what was deployed, w
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hastack.controllers import TRAEFIK_API_VERSION
 from hastack_tools.ops import loadgen
 from hastack_tools.ops.local_urls import (
     ANSWER_WAIT_S,
@@ -26,6 +29,9 @@ from hastack_tools.ops.local_urls import (
 )
 
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+INGRESS_ROUTE = f"kubernetes:{TRAEFIK_API_VERSION}:IngressRoute"
+ROUTE_HOST = re.compile(r"Host\(`([^`]+)`\)")
+"""A host of a Traefik rule (`Host(`shop.example.com`) && PathPrefix(`/`)`); HostRegexp is not one."""
 CONCURRENCY = 2
 """Requests in flight per host: a slow answer does not stall the count."""
 
@@ -35,17 +41,29 @@ class NoTrafficError(RuntimeError):
 
 
 def ingress_hosts(resources: Iterable[Mapping[str, Any]]) -> list[tuple[str, bool]]:
-    """(host, served over TLS) for every rule host of the Ingresses in a stack's state."""
+    """(host, served over TLS) for every rule host of the Ingresses and every `Host()` of the Traefik
+    IngressRoutes in a stack's state; a host served over TLS anywhere is sent to over TLS (an
+    IngressRoute app's plain-HTTP twin only redirects to it)."""
     found: dict[str, bool] = {}
     for resource in resources:
-        if resource.get("type") != INGRESS:
-            continue
         spec = (resource.get("outputs") or {}).get("spec") or {}
-        tls = {h for entry in spec.get("tls") or [] for h in entry.get("hosts") or []}
-        for rule in spec.get("rules") or []:
-            host = rule.get("host")
-            if host:
-                found[str(host)] = found.get(str(host), False) or host in tls
+        if resource.get("type") == INGRESS:
+            tls = {h for entry in spec.get("tls") or [] for h in entry.get("hosts") or []}
+            served = [
+                (str(rule["host"]), rule["host"] in tls)
+                for rule in spec.get("rules") or []
+                if rule.get("host")
+            ]
+        elif resource.get("type") == INGRESS_ROUTE:
+            served = [
+                (host, bool(spec.get("tls")))
+                for route in spec.get("routes") or []
+                for host in ROUTE_HOST.findall(str(route.get("match") or ""))
+            ]
+        else:
+            continue
+        for host, tls_served in served:
+            found[host] = found.get(host, False) or tls_served
     return sorted(found.items())
 
 

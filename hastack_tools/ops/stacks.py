@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import yaml
 
@@ -138,6 +139,31 @@ def export_state(workspace: StackWorkspace, env: Mapping[str, str]) -> dict[str,
         raise EngineError(f"pulumi stack export of {workspace.stack} failed: {cli_error(done)}")
     loaded = json.loads(done.stdout or "{}")
     return loaded if isinstance(loaded, dict) else {}
+
+
+def checkpoint_file(workspace: StackWorkspace) -> Path | None:
+    """The stack's checkpoint in a file backend (project-scoped layout, uncompressed), when there."""
+    parsed = urlparse(workspace.backend)
+    if parsed.scheme != "file":
+        return None
+    path = Path(parsed.path) / ".pulumi" / "stacks" / workspace.project / f"{workspace.stack}.json"
+    return path if path.is_file() else None
+
+
+def read_state(workspace: StackWorkspace, env: Mapping[str, str]) -> dict[str, Any]:
+    """What `pulumi stack export` prints (the checkpoint's latest deployment, secrets encrypted), read
+    straight from the checkpoint of a file backend, a CLI start less; through the CLI otherwise (another
+    backend, a compressed or legacy layout, a file that does not parse)."""
+    path = checkpoint_file(workspace)
+    if path is not None:
+        try:
+            loaded = json.loads(path.read_text())
+            checkpoint = loaded["checkpoint"]
+            if isinstance(checkpoint, dict):
+                return {"version": loaded.get("version", 3), "deployment": checkpoint.get("latest") or {}}
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    return export_state(workspace, env)
 
 
 def salt_of_state(state: Mapping[str, Any]) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hastack_tools.ops import recovery
-from hastack_tools.ops.stacks import StackWorkspace, cli, export_state
+from hastack_tools.ops.stacks import StackWorkspace, cli, export_state, read_state
 
 
 def test_a_checkpoint_sidecar_cut_short_is_removed_and_the_state_reads_again(
@@ -38,3 +38,5 @@ def test_a_checkpoint_sidecar_cut_short_is_removed_and_the_state_reads_again(
     recovery.recover(workspace, env, say=said.append)
     assert any(f"removed the metadata file {sidecar}" in line for line in said), said
     assert export_state(workspace, env)["deployment"] is not None
+    # the fleet reads the checkpoint file itself: the same deployment the CLI exports
+    assert read_state(workspace, env) == export_state(workspace, env)

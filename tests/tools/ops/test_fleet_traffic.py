@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hastack_tools.ops import fleet_traffic, loadgen
 from hastack_tools.ops.fleet_traffic import HostTarget, NoTrafficError, SoakLoad, judge, soak_targets
+from tests.conftest import minimal_config, run_config
 
 INGRESS = {
     "type": fleet_traffic.INGRESS,
@@ -34,6 +36,22 @@ def test_hosts_come_from_the_ingresses_in_the_state_with_their_scheme() -> None:
         ("plain.example.com", False),
         ("shop.example.com", True),
     ]
+
+
+def test_an_ingressroute_apps_hosts_are_sent_to_over_tls_not_through_its_redirect_twin() -> None:
+    """The state of a real render of an app with `kind: IngressRoute`: its hosts over TLS (the
+    websecure route), though the plain-HTTP twin that only redirects names them too."""
+    raw: dict[str, Any] = minimal_config(
+        "dev", ingress={"hosts": ["a.example.com", "b.example.com"], "kind": "IngressRoute"}
+    )
+    raw["ingress"]["className"] = "traefik"
+    state: list[dict[str, Any]] = [{"type": r.type, "outputs": r.outputs} for r in run_config(raw).resources]
+    assert sum(r["type"] == fleet_traffic.INGRESS_ROUTE for r in state) == 2
+    assert fleet_traffic.ingress_hosts(state) == [("a.example.com", True), ("b.example.com", True)]
+    plain_only = [
+        r for r in state if r["type"] != fleet_traffic.INGRESS_ROUTE or not r["outputs"]["spec"].get("tls")
+    ]
+    assert fleet_traffic.ingress_hosts(plain_only) == [("a.example.com", False), ("b.example.com", False)]
 
 
 def test_each_host_is_sent_to_on_loopback_on_its_schemes_port(tmp_path: Path) -> None:

@@ -174,3 +174,29 @@ def test_a_stack_list_that_fails_once_is_asked_again_and_one_that_keeps_failing_
     broken = fake_pulumi(tmp_path / "broken", 'echo "error: EOF" >&2; exit 1\n')
     with pytest.raises(EngineError, match="cannot list its stacks: error: EOF"):
         stack_exists(workspace, broken)
+
+
+def test_the_state_is_read_from_a_file_backends_checkpoint_else_exported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hastack_tools.ops import stacks
+
+    exported: list[str] = []
+
+    def export_state(workspace: StackWorkspace, env: object) -> dict[str, str]:
+        exported.append(workspace.stack)
+        return {"deployment": "cli"}
+
+    monkeypatch.setattr(stacks, "export_state", export_state)
+    workspace = StackWorkspace("shop", "dev", tmp_path / "cache", f"file://{tmp_path / 'state'}")
+    assert stacks.read_state(workspace, {}) == {"deployment": "cli"}  # no checkpoint yet: the CLI
+    checkpoint = tmp_path / "state" / ".pulumi" / "stacks" / "shop" / "dev.json"
+    checkpoint.parent.mkdir(parents=True)
+    latest = {"manifest": {}, "resources": [{"urn": "urn:pulumi:dev::shop::pulumi:pulumi:Stack::shop-dev"}]}
+    checkpoint.write_text(json.dumps({"version": 3, "checkpoint": {"stack": "dev", "latest": latest}}))
+    assert stacks.read_state(workspace, {}) == {"version": 3, "deployment": latest}
+    checkpoint.write_text('{"version": 3, "checkp')  # cut short: the CLI answers instead
+    assert stacks.read_state(workspace, {}) == {"deployment": "cli"}
+    elsewhere = StackWorkspace("shop", "dev", tmp_path / "cache", "s3://bucket")
+    assert stacks.read_state(elsewhere, {}) == {"deployment": "cli"}
+    assert exported == ["dev", "dev", "dev"]
