@@ -162,20 +162,32 @@ echo "$HASTACK_NODES" > "$RUN/nodes-mode"
 echo "$CLUSTER_NET" > "$RUN/net"
 
 # ---------------------------------------------------------------- ports (free, loopback)
-# A restart keeps its ports when they are free (clients keep their kubeconfig), else takes new ones.
+# A restart keeps its ports when they are free (clients keep their kubeconfig), else takes new ones:
+# free ones below the kernel's ephemeral range, which no outgoing connection takes between this probe
+# and the daemons' bind (a port the kernel hands out for bind(0) is one a client socket may take first).
 PORT_NAMES=(ETCD_PORT ETCD_PEER_PORT API_PORT INGRESS_HTTP_PORT INGRESS_HTTPS_PORT)
 read -r "${PORT_NAMES[@]}" < <(python3 - "$RUN/ports" "${PORT_NAMES[@]}" <<'EOF'
-import re, socket, sys
+import random, re, socket, sys
 from pathlib import Path
 ports, names = Path(sys.argv[1]), sys.argv[2:]
 found = dict(re.findall(r"(\w+)=(\d+)", ports.read_text())) if ports.exists() else {}
+try:
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+top = min(low, 30000)
+pick = random.SystemRandom()
 socks = []
 for name in names:
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", int(found.get(name, 0))))
-    except OSError:
-        s.bind(("127.0.0.1", 0))
+    tries = [int(found[name])] if name in found else []
+    tries += [pick.randrange(10000, top) for _ in range(200)] if top > 10100 else []
+    for port in [*tries, 0]:
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            break
+        except OSError:
+            s.close()
     socks.append(s)
 print(*(s.getsockname()[1] for s in socks))
 EOF
